@@ -21,6 +21,7 @@ public sealed class FlowDecoder
     private readonly NetFlowV5Decoder _v5;
     private readonly NetFlowV9Decoder _v9;
     private readonly IpfixDecoder _ipfix;
+    private readonly SFlow.SFlowV5Decoder _sflow;
 
     /// <summary>Creates a decoder.</summary>
     /// <param name="options">Limits and sampling policy; defaults when null.</param>
@@ -37,6 +38,7 @@ public sealed class FlowDecoder
         _v5 = new NetFlowV5Decoder(Options.Sampling, Sequences);
         _v9 = new NetFlowV9Decoder(state);
         _ipfix = new IpfixDecoder(state);
+        _sflow = new SFlow.SFlowV5Decoder(Options.Sampling, Sequences);
     }
 
     /// <summary>The options in force (validated).</summary>
@@ -95,17 +97,9 @@ public sealed class FlowDecoder
         return result;
     }
 
-    /// <summary>
-    /// sFlow v5 dispatch. Until the sFlow decoder (SFlow/SFlowV5Decoder.cs) is merged this reports
-    /// <see cref="DecodeError.UnknownVersion"/>. To wire it: add the field
-    /// <c>private readonly SFlow.SFlowV5Decoder _sflow;</c>, create it in the constructor with
-    /// <c>new SFlow.SFlowV5Decoder(Options.Sampling, Sequences)</c>, and replace the one marked line below.
-    /// </summary>
-    private DecodeResult DecodeSFlow(ReadOnlySpan<byte> datagram, FlowAddress exporter, long receivedAtUnixMs, FlowRecordBuffer output)
-    {
-        _ = (datagram.Length, exporter, receivedAtUnixMs, output);
-        return new DecodeResult(DecodeError.UnknownVersion, 0, 0); // SFLOW-DISPATCH: return _sflow.Decode(datagram, exporter, receivedAtUnixMs, output);
-    }
+    /// <summary>sFlow v5 dispatch to <see cref="SFlow.SFlowV5Decoder"/>, which shares the sampling policy and sequence tracker.</summary>
+    private DecodeResult DecodeSFlow(ReadOnlySpan<byte> datagram, FlowAddress exporter, long receivedAtUnixMs, FlowRecordBuffer output) =>
+        _sflow.Decode(datagram, exporter, receivedAtUnixMs, output);
 
     /// <summary>
     /// Drops templates not refreshed within <see cref="FlowDecoderOptions.TemplateMaxAge"/> and held data older than
