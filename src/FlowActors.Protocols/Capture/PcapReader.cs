@@ -341,8 +341,8 @@ public sealed class PcapReader : IDisposable
     private static long ToMicros(ulong ticks, long ticksPerSecond)
     {
         if (ticksPerSecond == 1_000_000) return (long)ticks;
-        if (ticksPerSecond > 1_000_000) return (long)(ticks / (ulong)(ticksPerSecond / 1_000_000));
-        return (long)ticks * (1_000_000 / Math.Max(1, ticksPerSecond));
+        // 128-bit intermediate: resolutions need not divide a million (if_tsresol 2^-10 is 1024 ticks a second).
+        return (long)((UInt128)ticks * 1_000_000u / (ulong)Math.Max(1, ticksPerSecond));
     }
 
     /// <summary>Finds the UDP payload inside a link-layer frame.</summary>

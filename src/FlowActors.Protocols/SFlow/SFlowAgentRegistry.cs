@@ -1,0 +1,115 @@
+namespace FlowActors.Protocols.SFlow;
+
+/// <summary>What one sFlow agent has sent: sample counts and the latest interface counters per ifIndex.</summary>
+/// <remarks>Interfaces are bounded by <see cref="SFlowAgentRegistry.MaxInterfacesPerAgent"/>; counters for further ifIndexes are counted in <see cref="InterfacesRefused"/> and dropped.</remarks>
+public sealed class SFlowAgentState
+{
+    private readonly Dictionary<uint, SFlowInterfaceCounters> _interfaces = new();
+    private readonly int _maxInterfaces;
+
+    internal SFlowAgentState(FlowAddress agent, int maxInterfaces)
+    {
+        Agent = agent;
+        _maxInterfaces = maxInterfaces;
+    }
+
+    /// <summary>Agent address.</summary>
+    public FlowAddress Agent { get; }
+    /// <summary>Datagrams received from the agent (all sub-agents).</summary>
+    public long Datagrams { get; internal set; }
+    /// <summary>Flow samples (compact and expanded).</summary>
+    public long FlowSamples { get; internal set; }
+    /// <summary>Counter samples (compact and expanded).</summary>
+    public long CounterSamples { get; internal set; }
+    /// <summary>Discarded-packet samples: packets the device dropped and reported.</summary>
+    public long DiscardedPacketSamples { get; internal set; }
+    /// <summary>Interface counter records refused because the agent already has <see cref="SFlowAgentRegistry.MaxInterfacesPerAgent"/> interfaces.</summary>
+    public long InterfacesRefused { get; internal set; }
+    /// <summary>Last datagram time (ms, caller's clock).</summary>
+    public long LastSeenMs { get; internal set; }
+    /// <summary>Latest generic interface counters by ifIndex.</summary>
+    public IReadOnlyDictionary<uint, SFlowInterfaceCounters> Interfaces => _interfaces;
+
+    internal void Store(in SFlowInterfaceCounters counters)
+    {
+        if (_interfaces.Count >= _maxInterfaces && !_interfaces.ContainsKey(counters.IfIndex))
+        {
+            InterfacesRefused++;
+            return;
+        }
+
+        _interfaces[counters.IfIndex] = counters;
+    }
+}
+
+/// <summary>
+/// Per-agent sFlow state, bounded: at most <see cref="MaxAgents"/> agents (the least recently seen is evicted to make
+/// room) and <see cref="MaxInterfacesPerAgent"/> interfaces each.
+/// </summary>
+/// <remarks>Not thread-safe: one registry belongs to one decoder, which belongs to one receiver.</remarks>
+public sealed class SFlowAgentRegistry
+{
+    private readonly Dictionary<FlowAddress, SFlowAgentState> _agents = new();
+
+    /// <summary>Creates a registry.</summary>
+    public SFlowAgentRegistry(int maxAgents = 4_096, int maxInterfacesPerAgent = 1_024)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxAgents, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInterfacesPerAgent, 1);
+        MaxAgents = maxAgents;
+        MaxInterfacesPerAgent = maxInterfacesPerAgent;
+    }
+
+    /// <summary>Most agents tracked.</summary>
+    public int MaxAgents { get; }
+
+    /// <summary>Most interfaces tracked per agent.</summary>
+    public int MaxInterfacesPerAgent { get; }
+
+    /// <summary>Agents evicted to stay within <see cref="MaxAgents"/>.</summary>
+    public long Evicted { get; private set; }
+
+    /// <summary>Agents tracked.</summary>
+    public int Count => _agents.Count;
+
+    /// <summary>The agents (a live view; for operators and tests).</summary>
+    public IReadOnlyDictionary<FlowAddress, SFlowAgentState> Agents => _agents;
+
+    /// <summary>Looks an agent up.</summary>
+    public bool TryGet(FlowAddress agent, out SFlowAgentState state)
+    {
+        bool found = _agents.TryGetValue(agent, out var s);
+        state = s!;
+        return found;
+    }
+
+    internal SFlowAgentState GetOrAdd(FlowAddress agent, long nowMs)
+    {
+        if (!_agents.TryGetValue(agent, out var state))
+        {
+            if (_agents.Count >= MaxAgents) EvictOldest();
+            state = new SFlowAgentState(agent, MaxInterfacesPerAgent);
+            _agents[agent] = state;
+        }
+
+        state.LastSeenMs = nowMs;
+        return state;
+    }
+
+    private void EvictOldest()
+    {
+        FlowAddress oldest = default;
+        long oldestSeen = long.MaxValue;
+        foreach (var (address, state) in _agents)
+        {
+            if (state.LastSeenMs < oldestSeen)
+            {
+                oldestSeen = state.LastSeenMs;
+                oldest = address;
+            }
+        }
+
+        _agents.Remove(oldest);
+        Evicted++;
+    }
+}
