@@ -1,3 +1,5 @@
+using FlowActors.Cli.Commands;
+
 namespace FlowActors.Cli;
 
 /// <summary>
@@ -18,6 +20,8 @@ public static class CommandLine
 
         switch (args[0])
         {
+            case "decode":
+                return DecodeCommand.Run(args.AsSpan(1), stdout, stderr);
             case "version":
             case "--version":
                 stdout.WriteLine(typeof(CommandLine).Assembly.GetName().Version?.ToString(3));
@@ -33,6 +37,7 @@ public static class CommandLine
         flowctl — FlowActors tools and operator commands
 
         Tools:
+          flowctl decode FILE... [--format jsonl|csv] [--port N] [--raw]   decode flow captures (nfdump -r)
           flowctl version
         """;
 }

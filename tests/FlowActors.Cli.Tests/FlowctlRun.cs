@@ -1,0 +1,33 @@
+namespace FlowActors.Cli.Tests;
+
+/// <summary>Runs flowctl in-process and captures what it printed.</summary>
+internal sealed record FlowctlRun(int ExitCode, string Stdout, string Stderr)
+{
+    public static string TestData(string file) => Path.Combine(AppContext.BaseDirectory, "testdata", file);
+
+    public static FlowctlRun Invoke(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CommandLine.Run(args, stdout, stderr);
+        return new FlowctlRun(code, stdout.ToString(), stderr.ToString());
+    }
+
+    public string[] Lines => Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+}
+
+/// <summary>A temporary directory removed when the test ends.</summary>
+internal sealed class TempDirectory : IDisposable
+{
+    public TempDirectory()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "flowctl-tests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose() => Directory.Delete(Path, recursive: true);
+}
