@@ -325,7 +325,8 @@ internal sealed class FieldPlan
         public uint StartRel, EndRel, SamplerId;
         public long StartAbs, EndAbs, Observation;
         public ulong StartDeltaUs, EndDeltaUs, Interval, Space;
-        public bool HasSpace;
+        public bool HasSpace, HasInit;
+        public long InitMs;
     }
 
     private static void Apply(FieldOp op, ref byte v, int length, ref FlowRecord r, ref Scratch s)
@@ -399,6 +400,7 @@ internal sealed class FieldPlan
             case FieldOp.StartDeltaMicroseconds: s.StartDeltaUs = Read(ref v, length); s.HasStartDelta = true; break;
             case FieldOp.EndDeltaMicroseconds: s.EndDeltaUs = Read(ref v, length); s.HasEndDelta = true; break;
             case FieldOp.ObservationTimeMilliseconds: s.Observation = Sat(Read(ref v, length), 1); s.HasObservation = true; break;
+            case FieldOp.SystemInitTimeMilliseconds: s.InitMs = Sat(Read(ref v, length), 1); s.HasInit = true; break;
             case FieldOp.SamplerId: s.SamplerId = (uint)Read(ref v, length); s.HasSampler = true; break;
             case FieldOp.SamplingInterval: s.Interval = Read(ref v, length); break;
             case FieldOp.SamplingSpace: s.Space = Read(ref v, length); s.HasSpace = true; break;
@@ -418,8 +420,10 @@ internal sealed class FieldPlan
             else { r.IcmpType = 0; r.IcmpCode = 0; }
         }
 
-        bool hasStart = ResolveTime(s.HasStartAbs, s.StartAbs, s.HasStartRel, s.StartRel, s.HasStartDelta, s.StartDeltaUs, in ctx, out long start);
-        bool hasEnd = ResolveTime(s.HasEndAbs, s.EndAbs, s.HasEndRel, s.EndRel, s.HasEndDelta, s.EndDeltaUs, in ctx, out long end);
+        // Some exporters put systemInitTimeMilliseconds (160) in the flow record itself rather than in options.
+        long init = s.HasInit ? s.InitMs : ctx.State.SystemInitMs;
+        bool hasStart = ResolveTime(s.HasStartAbs, s.StartAbs, s.HasStartRel, s.StartRel, s.HasStartDelta, s.StartDeltaUs, init, in ctx, out long start);
+        bool hasEnd = ResolveTime(s.HasEndAbs, s.EndAbs, s.HasEndRel, s.EndRel, s.HasEndDelta, s.EndDeltaUs, init, in ctx, out long end);
         if (!hasStart && !hasEnd && s.HasObservation)
         {
             // NSEL event records carry only the event time (IE 323).
@@ -452,7 +456,7 @@ internal sealed class FieldPlan
         r.SamplingRate = ctx.Sampling.Resolve(ctx.Exporter, announced);
     }
 
-    private static bool ResolveTime(bool hasAbs, long abs, bool hasRel, uint rel, bool hasDelta, ulong deltaUs, in RecordContext ctx, out long ms)
+    private static bool ResolveTime(bool hasAbs, long abs, bool hasRel, uint rel, bool hasDelta, ulong deltaUs, long init, in RecordContext ctx, out long ms)
     {
         if (hasAbs)
         {
@@ -470,7 +474,6 @@ internal sealed class FieldPlan
                 return true;
             }
 
-            long init = ctx.State.SystemInitMs;
             if (init >= 0)
             {
                 ms = init + rel;
