@@ -15,8 +15,14 @@ internal enum IpfixSequenceMode : byte
 /// What an exporter announced for one observation domain / source id: sampling rates (per sampler id and
 /// domain-wide), the IPFIX system init time (IE 160) that relative times count from, and sequence bookkeeping.
 /// </summary>
-internal sealed class DomainState
+internal sealed class DomainState : ILruNode<DomainState>
 {
+    public DomainKey Key;
+
+    public DomainState? Older { get; set; }
+
+    public DomainState? Newer { get; set; }
+
     private uint[] _samplerIds = [];
     private uint[] _samplerRates = [];
     private int _samplers;
@@ -87,6 +93,7 @@ internal sealed class DomainState
 internal sealed class DomainStateTable(int maxDomains)
 {
     private readonly Dictionary<DomainKey, DomainState> _domains = new();
+    private readonly LruList<DomainState> _lru = new();
 
     public int Count => _domains.Count;
 
@@ -94,33 +101,25 @@ internal sealed class DomainStateTable(int maxDomains)
 
     public DomainState GetOrAdd(in DomainKey key, long nowMs)
     {
+        bool isNew = false;
         if (!_domains.TryGetValue(key, out var state))
         {
-            if (_domains.Count >= maxDomains) EvictOldest();
-            state = new DomainState();
+            if (_domains.Count >= maxDomains && _lru.Oldest is { } oldest)
+            {
+                _lru.Unlink(oldest);
+                _domains.Remove(oldest.Key);
+                Evicted++;
+            }
+
+            state = new DomainState { Key = key };
             _domains[key] = state;
+            isNew = true;
         }
 
+        _lru.Touch(state, isNew);
         state.LastSeenMs = nowMs;
         return state;
     }
 
     public bool TryGet(in DomainKey key, out DomainState state) => _domains.TryGetValue(key, out state!);
-
-    private void EvictOldest()
-    {
-        DomainKey oldest = default;
-        long seen = long.MaxValue;
-        foreach (var (k, v) in _domains)
-        {
-            if (v.LastSeenMs < seen)
-            {
-                seen = v.LastSeenMs;
-                oldest = k;
-            }
-        }
-
-        _domains.Remove(oldest);
-        Evicted++;
-    }
 }
