@@ -238,3 +238,33 @@ public class DecodeCommandTests
         return bytes.ToArray();
     }
 }
+
+public class DecodeOutputTests
+{
+    [Fact]
+    public void Closed_output_stops_the_decode_with_exit_code_1_instead_of_a_crash()
+    {
+        // What `flowctl decode big.pcap | head` does to stdout: the reader goes away and writes fail.
+        var stdout = new ClosingWriter(acceptChars: 1_000);
+        var stderr = new StringWriter();
+
+        int code = CommandLine.Run(["decode", FlowctlRun.TestData("synflood-v9.pcap")], stdout, stderr);
+
+        Assert.Equal(1, code);
+        Assert.Contains("output closed", stderr.ToString());
+        Assert.Contains("datagrams:", stderr.ToString());
+    }
+
+    /// <summary>A writer that fails like a broken pipe once it has taken <c>acceptChars</c> characters.</summary>
+    private sealed class ClosingWriter(int acceptChars) : StringWriter
+    {
+        private int _left = acceptChars;
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            if (_left <= 0) throw new IOException("Broken pipe");
+            _left -= count;
+            base.Write(buffer, index, count);
+        }
+    }
+}

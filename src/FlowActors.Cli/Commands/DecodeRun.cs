@@ -47,6 +47,11 @@ internal sealed class DecodeRun
                 problem = e.Message;
             }
 
+            if (_writer.OutputError is not null)
+            {
+                break; // nobody reads the records any more
+            }
+
             if (problem is not null)
             {
                 _writer.Flush(); // records decoded so far come before the complaint
@@ -56,6 +61,12 @@ internal sealed class DecodeRun
         }
 
         _writer.Flush();
+        if (_writer.OutputError is not null)
+        {
+            _stderr.WriteLine($"flowctl decode: output closed ({_writer.OutputError}); stopped early.");
+            exitCode = 1;
+        }
+
         WriteSummary();
         return exitCode;
     }
@@ -63,7 +74,7 @@ internal sealed class DecodeRun
     private string? DecodeCapture(string path, FlowRecordBuffer output)
     {
         using var reader = new PcapReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16)) { PortFilter = _options.Port };
-        while (reader.TryReadNext(out var datagram))
+        while (_writer.OutputError is null && reader.TryReadNext(out var datagram))
         {
             Decode(datagram.Payload.Span, datagram.Source, datagram.TimestampUs / 1_000, output);
         }

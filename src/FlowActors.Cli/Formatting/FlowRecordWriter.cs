@@ -109,11 +109,25 @@ public sealed class FlowRecordWriter
         Append('\n');
     }
 
+    /// <summary>
+    /// Why the output stopped accepting text (e.g. the reading end of a pipe closed, as with <c>| head</c>); null while
+    /// it works. Once set, records are dropped instead of written.
+    /// </summary>
+    public string? OutputError { get; private set; }
+
     /// <summary>Hands buffered text to the output and flushes it.</summary>
     public void Flush()
     {
         Drain();
-        _output.Flush();
+        if (OutputError is not null) return;
+        try
+        {
+            _output.Flush();
+        }
+        catch (IOException e)
+        {
+            OutputError = e.Message;
+        }
     }
 
     private void Name()
@@ -193,7 +207,15 @@ public sealed class FlowRecordWriter
     private void Drain()
     {
         if (_length == 0) return;
-        _output.Write(_buffer, 0, _length);
+        try
+        {
+            if (OutputError is null) _output.Write(_buffer, 0, _length);
+        }
+        catch (IOException e)
+        {
+            OutputError = e.Message;
+        }
+
         _length = 0;
     }
 

@@ -9,6 +9,9 @@ internal static class SFlowFlowSample
     /// <summary>Interface value meaning "unknown" in the input/output fields.</summary>
     private const uint UnknownInterface = 0;
 
+    /// <summary>Interface value meaning "no interface": the packet came from or went to the device itself.</summary>
+    private const uint NoInterface = 0x3FFF_FFFF;
+
     /// <summary>Fills <paramref name="record"/> from a flow sample body. Returns false when the sample is malformed.</summary>
     public static bool TryDecode(
         ReadOnlySpan<byte> body,
@@ -60,15 +63,16 @@ internal static class SFlowFlowSample
         record.EndMs = receivedAtMs;
         record.Present = FlowFields.Times;
 
-        // Format 0 is a single ifIndex (0 = unknown; 0x3FFFFFFF = the device itself, kept as sent). Format 1 on output
-        // means "discarded" and format 2 "several interfaces": neither names one interface.
-        if (inputFormat == 0 && input != UnknownInterface)
+        // Format 0 is a single ifIndex, where 0 means unknown and 0x3FFFFFFF "no interface" (traffic that starts or ends
+        // in the device itself). Format 1 on output means "discarded" and format 2 "several interfaces": none of these
+        // names one interface, so the field stays absent.
+        if (inputFormat == 0 && input != UnknownInterface && input != NoInterface)
         {
             record.InputInterface = input;
             record.Present |= FlowFields.InputInterface;
         }
 
-        if (outputFormat == 0 && output != UnknownInterface)
+        if (outputFormat == 0 && output != UnknownInterface && output != NoInterface)
         {
             record.OutputInterface = output;
             record.Present |= FlowFields.OutputInterface;

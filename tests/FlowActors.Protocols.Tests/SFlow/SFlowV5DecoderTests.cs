@@ -101,6 +101,22 @@ public class SFlowV5DecoderTests
     }
 
     [Fact]
+    public void Interface_0x3FFFFFFF_means_the_device_itself_and_is_absent()
+    {
+        // sFlow v5 "Input/output port information": the maximum value says there is no input (or output) interface,
+        // e.g. a packet the agent's host sent or received itself (Host sFlow does this for local traffic).
+        using var h = new SFlowTestHarness();
+        var fromHost = h.DecodeSingle(new SFlowBuilder().FlowSample(1, 0x3FFF_FFFF, 3, EthernetTcp()).Build());
+        h.Output.Clear();
+        var expanded = h.DecodeSingle(new SFlowBuilder().ExpandedFlowSample(1, 0, 3, 0, 0x3FFF_FFFF, EthernetTcp()).Build());
+
+        Assert.False(fromHost.Has(FlowFields.InputInterface));
+        Assert.Equal(3u, fromHost.OutputInterface);
+        Assert.Equal(3u, expanded.InputInterface);
+        Assert.False(expanded.Has(FlowFields.OutputInterface));
+    }
+
+    [Fact]
     public void Sampling_rate_comes_from_each_sample()
     {
         using var h = new SFlowTestHarness();
