@@ -22,6 +22,8 @@ public static class CommandLine
         {
             case "decode":
                 return DecodeCommand.Run(args.AsSpan(1), stdout, stderr);
+            case "generate":
+                return GenerateCommand.Run(args.AsSpan(1), stdout, stderr);
             case "version":
             case "--version":
                 stdout.WriteLine(typeof(CommandLine).Assembly.GetName().Version?.ToString(3));
@@ -38,6 +40,7 @@ public static class CommandLine
 
         Tools:
           flowctl decode FILE... [--format jsonl|csv] [--port N] [--raw]   decode flow captures (nfdump -r)
+          flowctl generate --to HOST:PORT [--flows N] [--rate R] ...          export synthetic NetFlow v9 load over UDP
           flowctl version
         """;
 }
