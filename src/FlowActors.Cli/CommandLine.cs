@@ -22,6 +22,8 @@ public static class CommandLine
         {
             case "decode":
                 return DecodeCommand.Run(args.AsSpan(1), stdout, stderr);
+            case "replay":
+                return ReplayCommand.Run(args.AsSpan(1), stdout, stderr);
             case "generate":
                 return GenerateCommand.Run(args.AsSpan(1), stdout, stderr);
             case "version":
@@ -40,6 +42,7 @@ public static class CommandLine
 
         Tools:
           flowctl decode FILE... [--format jsonl|csv] [--port N] [--raw]   decode flow captures (nfdump -r)
+          flowctl replay FILE... --to HOST:PORT [--speed X] [--loop N]         send a capture's datagrams to a collector
           flowctl generate --to HOST:PORT [--flows N] [--rate R] ...          export synthetic NetFlow v9 load over UDP
           flowctl version
         """;
