@@ -329,6 +329,7 @@ internal sealed class FieldPlan
         public long InitMs;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Apply(FieldOp op, ref byte v, int length, ref FlowRecord r, ref Scratch s)
     {
         switch (op)
