@@ -186,8 +186,10 @@ internal sealed class IpfixDecoder(DecoderState state)
             return;
         }
 
-        if (!changed) return;
-        tally.TemplatesLearned++;
+        if (changed) tally.TemplatesLearned++;
+
+        // Held data is released on a refresh too: the template may have been imported from another node in between.
+        if (state.Held.Count == 0) return;
 
         while (state.Held.TryTake(key, out var held))
         {

@@ -134,8 +134,10 @@ internal sealed class NetFlowV9Decoder(DecoderState state)
             return;
         }
 
-        if (!changed) return;
-        tally.TemplatesLearned++;
+        if (changed) tally.TemplatesLearned++;
+
+        // Held data is released on a refresh too: the template may have been imported from another node in between.
+        if (state.Held.Count == 0) return;
 
         // Data that arrived before this template (earlier packets, or earlier in this one) decodes now.
         while (state.Held.TryTake(key, out var held))
