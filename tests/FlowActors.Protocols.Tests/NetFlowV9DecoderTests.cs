@@ -390,6 +390,33 @@ public sealed class NetFlowV9DecoderTests
     }
 
     [Fact]
+    public void Icmp_type_and_code_come_from_the_destination_port_when_field_32_is_absent()
+    {
+        // Cisco IOS convention (as in v5): source port 0, destination port = type × 256 + code.
+        var packet = new NetFlowV9Builder().Template(256, (4, 1), (7, 2), (11, 2)).Data(256, new RecordWriter().U8(1).U16(0).U16(0x0800).ToArray()).Build();
+
+        var r = Single(new FlowDecoder(), packet);
+
+        Assert.True(r.Has(FlowFields.Icmp));
+        Assert.Equal(8, r.IcmpType);
+        Assert.Equal(0, r.IcmpCode);
+        Assert.Equal(0x0800, r.DstPort);
+    }
+
+    [Fact]
+    public void Cisco_asa_teardown_record_spans_flow_create_time_to_event_time()
+    {
+        // NSEL flow-teardown: NF_F_FLOW_CREATE_TIME_MSEC (152) and NF_F_EVENT_TIME_MSEC (323).
+        var packet = new NetFlowV9Builder().Template(263, (8, 4), (233, 1), (152, 8), (323, 8))
+            .Data(263, new RecordWriter().Ip("10.1.0.5").U8(2).U64(1_795_883_400_000).U64(1_795_883_415_500).ToArray()).Build();
+
+        var r = Single(new FlowDecoder(), packet);
+
+        Assert.Equal(1_795_883_400_000, r.StartMs);
+        Assert.Equal(1_795_883_415_500, r.EndMs);
+    }
+
+    [Fact]
     public void Icmp_field_on_a_tcp_flow_is_ignored()
     {
         var packet = new NetFlowV9Builder().Template(256, (32, 2), (4, 1)).Data(256, new RecordWriter().U16(0x0800).U8(6).ToArray()).Build();
