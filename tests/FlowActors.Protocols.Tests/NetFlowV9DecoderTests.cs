@@ -504,6 +504,24 @@ public sealed class NetFlowV9DecoderTests
     }
 
     [Fact]
+    public void Exporters_that_count_records_instead_of_packets_show_no_loss()
+    {
+        // Some v9 exporters advance the sequence number by the records sent, as v5 does.
+        var decoder = new FlowDecoder();
+        Run(decoder, new NetFlowV9Builder { Sequence = 100 }.Template(256, V4Template)
+            .Data(256, new RecordWriter().Bytes(V4Record()).Bytes(V4Record()).Bytes(V4Record()).ToArray(), recordCount: 3).Build());
+        Run(decoder, new NetFlowV9Builder { Sequence = 103 }.Data(256, new RecordWriter().Bytes(V4Record()).Bytes(V4Record()).ToArray(), recordCount: 2).Build());
+        Run(decoder, new NetFlowV9Builder { Sequence = 105 }.Data(256, V4Record()).Build());
+        Run(decoder, new NetFlowV9Builder { Sequence = 110 }.Data(256, V4Record()).Build()); // 4 records lost
+
+        var stream = decoder.Sequences.Streams[new SequenceStreamKey(Exporter, 9, 0)];
+        Assert.Equal(1, stream.Gaps);
+        Assert.Equal(4, stream.Lost);
+        Assert.Equal(0, stream.Reordered);
+        Assert.Equal(111u, stream.Expected);
+    }
+
+    [Fact]
     public void Data_without_template_is_counted_undecodable_when_holding_is_off()
     {
         var decoder = new FlowDecoder(new FlowDecoderOptions { HeldDataMaxCount = 0 });
