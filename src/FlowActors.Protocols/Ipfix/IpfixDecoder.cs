@@ -204,6 +204,7 @@ internal sealed class IpfixDecoder(DecoderState state)
 
     private void ReadData(ushort templateId, ReadOnlySpan<byte> body, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
     {
+        if (body.IsEmpty) return; // an empty data set holds nothing, known template or not
         var key = new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId);
         if (state.Templates.TryGet(key, out var plan))
         {
