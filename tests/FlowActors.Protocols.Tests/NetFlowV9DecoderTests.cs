@@ -335,6 +335,20 @@ public sealed class NetFlowV9DecoderTests
     }
 
     [Fact]
+    public void Samplers_beyond_the_per_domain_limit_push_out_the_oldest()
+    {
+        var decoder = new FlowDecoder(new FlowDecoderOptions { MaxSamplersPerDomain = 2 });
+        var options = new RecordWriter();
+        foreach (var (id, rate) in new (byte, uint)[] { (1, 10), (2, 20), (3, 30) }) options.U32(0).U8(id).U32(rate);
+        Run(decoder, new NetFlowV9Builder().OptionsTemplate(260, [(1, 4)], [(48, 1), (50, 4)]).Data(260, options.ToArray(), recordCount: 3).Build());
+
+        var (_, records) = Run(decoder, new NetFlowV9Builder().Template(256, (2, 4), (48, 1))
+            .Data(256, new RecordWriter().U32(1).U8(1).U32(1).U8(2).U32(1).U8(3).ToArray(), recordCount: 3).Build());
+
+        Assert.Equal([1u, 20u, 30u], records.Select(r => r.SamplingRate));
+    }
+
+    [Fact]
     public void Configured_override_beats_the_announced_rate()
     {
         var options = new FlowDecoderOptions { Sampling = new SamplingPolicy(exporterOverrides: new Dictionary<FlowAddress, uint> { [Exporter] = 512 }) };
