@@ -230,6 +230,23 @@ public sealed class FlowDecoderTests
         Assert.Equal(5UL, r.Bytes);
     }
 
+    [Fact]
+    public void Held_data_is_released_when_the_exporter_refreshes_a_template_imported_meanwhile()
+    {
+        var source = new FlowDecoder();
+        Run(source, V9Template(256));
+        var info = Assert.Single(source.Templates.Snapshot());
+        var target = new FlowDecoder();
+        Run(target, V9Data(256));
+
+        target.Templates.Import(info.Key, info.IsOptions, info.FieldCount, info.ScopeFieldCount, info.Definition.Span, Now);
+        var (result, records) = Run(target, V9Template(256));
+
+        Assert.Equal(1, result.RecordsReleased);
+        Assert.Equal(5UL, Assert.Single(records).Bytes);
+        Assert.Equal(0, target.HeldData.Count);
+    }
+
     public static TheoryData<string, Action<FlowDecoderOptions>> BadOptions() => new()
     {
         { nameof(FlowDecoderOptions.MaxTemplatesPerExporter), o => o.MaxTemplatesPerExporter = 0 },

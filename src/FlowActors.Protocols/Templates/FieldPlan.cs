@@ -329,6 +329,7 @@ internal sealed class FieldPlan
         public long InitMs;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Apply(FieldOp op, ref byte v, int length, ref FlowRecord r, ref Scratch s)
     {
         switch (op)
@@ -419,16 +420,24 @@ internal sealed class FieldPlan
             if (r.Protocol is 1 or 58) r.Present |= FlowFields.Icmp;
             else { r.IcmpType = 0; r.IcmpCode = 0; }
         }
+        else if (r.Protocol is 1 or 58 && (r.Present & FlowFields.Ports) != 0 && r.SrcPort == 0)
+        {
+            // Cisco's convention without field 32: ICMP type × 256 + code in the destination port (as in v5).
+            r.IcmpType = (byte)(r.DstPort >> 8);
+            r.IcmpCode = (byte)r.DstPort;
+            r.Present |= FlowFields.Icmp;
+        }
 
         // Some exporters put systemInitTimeMilliseconds (160) in the flow record itself rather than in options.
         long init = s.HasInit ? s.InitMs : ctx.State.SystemInitMs;
         bool hasStart = ResolveTime(s.HasStartAbs, s.StartAbs, s.HasStartRel, s.StartRel, s.HasStartDelta, s.StartDeltaUs, init, in ctx, out long start);
         bool hasEnd = ResolveTime(s.HasEndAbs, s.EndAbs, s.HasEndRel, s.EndRel, s.HasEndDelta, s.EndDeltaUs, init, in ctx, out long end);
-        if (!hasStart && !hasEnd && s.HasObservation)
+        if (s.HasObservation)
         {
-            // NSEL event records carry only the event time (IE 323).
-            start = end = s.Observation;
-            hasStart = hasEnd = true;
+            // Cisco ASA NSEL: flow-create time in 152 (if at all) and the event time in 323; a teardown event's
+            // time is when the flow ended.
+            if (!hasEnd) { end = s.Observation; hasEnd = true; }
+            if (!hasStart) { start = s.Observation; hasStart = true; }
         }
 
         if (hasStart || hasEnd)
