@@ -334,7 +334,7 @@ public sealed partial class HostBehavior
             bool distributed = sources >= s.DistributedMinSources;
             Emit(Detector.SynFlood, false, distributed ? AttackCatalog.NetworkDenialOfService : AttackCatalog.OsExhaustionFlood,
                 attempts >= 10L * s.AbsoluteMinAttempts ? 9 : 8,
-                string.Create(Inv, $"{_h._hostText} received {attempts} half-open TCP connection attempts from {sources} source(s) on {ports} port(s) within {Window}, typically {baseline.Typical:0}: SYN flood."),
+                string.Create(Inv, $"{_h._hostText} received {attempts} half-open TCP connection attempts from {sources} source(s) on {ports} port(s) within {Window}{(_learned ? string.Create(Inv, $", typically {baseline.Typical:0}") : "")}: SYN flood."),
                 peers, SortedPorts(_w.FailedInPorts, 10), new Dictionary<string, double>
                 {
                     ["half_open_attempts"] = attempts,
