@@ -505,7 +505,10 @@ public sealed partial class HostBehavior
                 for (int k = 0; k < iv.Length; k++) iv[k] = intervals[k];
                 var (median, q1, q3, mad) = Stats(iv);
                 double dispersion = median > 0 ? mad / median : 1;
-                double skew = q3 > q1 ? (q3 + q1 - (2 * median)) / (q3 - q1) : 0; // Bowley
+                // Bowley skewness; like RITA, 0 when the median sits on a quartile, and 0 when the spread is within 2 % of
+                // the period (with so little jitter the shape of the spread says nothing).
+                double skew = q3 > q1 && median != q1 && median != q3 && (q3 - q1) > 0.02 * median
+                    ? (q3 + q1 - (2 * median)) / (q3 - q1) : 0;
                 var sizes = table.Sizes(i);
                 var sv = buffer[..sizes.Length];
                 for (int k = 0; k < sv.Length; k++) sv[k] = sizes[k];
