@@ -64,6 +64,9 @@ public sealed partial class HostBehavior
         {
             w.F32(_mean[i]);
             w.F32(_var[i]);
+            w.U16(_featureWindows[i]);
+            w.F32(_median[i]);
+            w.F32(_p95[i]);
         }
 
         if (_hourRing is null)
@@ -85,6 +88,8 @@ public sealed partial class HostBehavior
         _adminHistory?.Write(ref w);
         w.Bool(_portHistory is not null);
         _portHistory?.Write(ref w);
+        w.Bool(_authHistory is not null);
+        _authHistory?.Write(ref w);
         w.Bool(_suppression is not null);
         if (_suppression is not null)
         {
@@ -118,6 +123,9 @@ public sealed partial class HostBehavior
         {
             _mean[i] = r.F32();
             _var[i] = r.F32();
+            _featureWindows[i] = r.U16();
+            _median[i] = r.F32();
+            _p95[i] = r.F32();
         }
 
         int ring = r.Count(100_000);
@@ -135,6 +143,7 @@ public sealed partial class HostBehavior
         if (r.Bool()) _beacons = BeaconTable.Read(ref r, _c.Source.Beaconing.MaxTrackedPeers);
         if (r.Bool()) _adminHistory = LruSet.Read(ref r, _c.Source.LateralMovement.MaxHistory);
         if (r.Bool()) _portHistory = LruSet.Read(ref r, _c.Source.RarePort.MaxHistory);
+        if (r.Bool()) _authHistory = LruSet.Read(ref r, AuthHistoryCap);
         if (r.Bool())
         {
             _suppression = new SuppressionSlot[DetectorCount * 2];

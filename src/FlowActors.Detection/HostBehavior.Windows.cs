@@ -30,6 +30,9 @@ public sealed partial class HostBehavior
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
+    /// <summary>Client/service pairs remembered from the learning period for the brute-force detector.</summary>
+    private const int AuthHistoryCap = 32;
+
     private void CloseEmpty()
     {
         Span<double> x = stackalloc double[F];
@@ -45,16 +48,26 @@ public sealed partial class HostBehavior
         Span<double> x = stackalloc double[F];
         Span<double> z = stackalloc double[F];
         w.Features(x);
-        bool scored = _windows >= 2;
         bool anomalous = false;
         double minStd = _c.Source.Baseline.MinStdDev;
         for (int i = 0; i < F; i++)
         {
-            z[i] = scored ? (Math.Log(1 + x[i]) - _mean[i]) / Math.Max(Math.Sqrt(Math.Max(0, _var[i])), minStd) : 0;
-            if (z[i] >= _c.Source.Baseline.AnomalyScore) anomalous = true;
+            if (x[i] <= 0)
+            {
+                z[i] = 0;
+            }
+            else if (_featureWindows[i] < 2)
+            {
+                z[i] = NeverSeenScore; // a feature this host has (almost) never had is as anomalous as it gets
+            }
+            else
+            {
+                z[i] = Score(i, Math.Log(1 + x[i]), minStd);
+                if (z[i] >= _c.Source.Baseline.AnomalyScore) anomalous = true;
+            }
         }
 
-        bool learned = end - _firstSeenMs >= _c.LearningMs && scored;
+        bool learned = end - _firstSeenMs >= _c.LearningMs && _windows >= 2;
         int before = alerts.Count;
         var d = new Detection(this, w, start, end, learned, x, z, alerts);
         d.Run();
@@ -64,6 +77,32 @@ public sealed partial class HostBehavior
         UpdateBaseline(x, anomalous);
         w.Reset();
     }
+
+    /// <summary>Windows after which the streaming quantiles replace the normal approximation.</summary>
+    private const int QuantileWarmup = 20;
+
+    /// <summary>Step of the streaming quantile trackers, in natural-log units (about 10 % per window).</summary>
+    private const double QuantileStep = 0.1;
+
+    /// <summary>
+    /// The anomaly score of <paramref name="y"/> = ln(1 + x) for feature <paramref name="i"/>, in standard deviations.
+    /// Once warm it is robust: anchored at the tracked 95th percentile with the spread (p95 - median) / 1.645, which
+    /// equals the z-score for normal data but does not let a bimodal history (quiet windows and busy ones) inflate
+    /// the spread until nothing stands out.
+    /// </summary>
+    private double Score(int i, double y, double minStd)
+    {
+        if (_featureWindows[i] < QuantileWarmup)
+        {
+            return (y - _mean[i]) / Math.Max(Math.Sqrt(Math.Max(0, _var[i])), minStd);
+        }
+
+        double spread = Math.Max((_p95[i] - _median[i]) / 1.645, minStd);
+        return 1.645 + ((y - _p95[i]) / spread);
+    }
+
+    /// <summary>Score given to a non-zero feature with fewer than two earlier non-zero windows.</summary>
+    private const double NeverSeenScore = 10;
 
     private void PushHour(ulong externalBytes)
     {
@@ -94,19 +133,38 @@ public sealed partial class HostBehavior
 
     private void UpdateBaseline(ReadOnlySpan<double> x, bool anomalous)
     {
-        // EWMA / EWMV (West 1979 incremental form) of ln(1 + x): log space tames heavy-tailed volumes, so a
-        // z-score there is a robust ratio test. Early windows average exactly (rate 1/(n+1)) until the
-        // half-life rate takes over; anomalous windows learn at a fraction of the rate.
-        double alpha = Math.Max(_c.Alpha, 1.0 / (_windows + 1));
-        if (anomalous && _windows >= 2) alpha *= _c.Source.Baseline.AnomalousLearningFactor;
+        // EWMA / EWMV (West 1979 incremental form) of ln(1 + x), per feature, over the windows in which the feature
+        // was non-zero: log space tames heavy-tailed volumes (a z-score there is a robust ratio test), and leaving
+        // out idle windows keeps a host that sleeps at night from learning a bimodal "zero or something" baseline
+        // whose variance would hide everything. Early windows average exactly (rate 1/(n+1)) until the half-life
+        // rate takes over; anomalous windows learn at a fraction of the rate so an attack does not teach the baseline.
         for (int i = 0; i < F; i++)
         {
+            if (x[i] <= 0) continue;
+            int n = _featureWindows[i];
+            double alpha = Math.Max(_c.Alpha, 1.0 / (n + 1));
+            if (anomalous && n >= 2) alpha *= _c.Source.Baseline.AnomalousLearningFactor;
             double y = Math.Log(1 + x[i]);
             double mean = _mean[i];
             double diff = y - mean;
             double inc = alpha * diff;
             _mean[i] = (float)(mean + inc);
-            _var[i] = (float)((1 - alpha) * (_var[i] + diff * inc));
+            _var[i] = (float)((1 - alpha) * (_var[i] + (diff * inc)));
+            if (n < QuantileWarmup)
+            {
+                // Until there is history enough for streaming quantiles, assume normality.
+                _median[i] = _mean[i];
+                _p95[i] = (float)(_mean[i] + (1.645 * Math.Sqrt(Math.Max(0, _var[i]))));
+            }
+            else
+            {
+                // Stochastic-approximation quantile tracking: q += step * (p - [y <= q]).
+                double step = QuantileStep * (anomalous ? _c.Source.Baseline.AnomalousLearningFactor : 1);
+                _median[i] = (float)(_median[i] + (step * (0.5 - (y <= _median[i] ? 1 : 0))));
+                _p95[i] = (float)Math.Max(_median[i], _p95[i] + (step * (0.95 - (y <= _p95[i] ? 1 : 0))));
+            }
+
+            if (n < ushort.MaxValue) _featureWindows[i] = (ushort)(n + 1);
         }
 
         if (_windows < int.MaxValue) _windows++;
@@ -346,16 +404,37 @@ public sealed partial class HostBehavior
                 });
         }
 
+        private static uint AuthPairKey(in TallyTable.Entry e) => (uint)e.Peer.GetStableHashCode() ^ (e.Key * 0x9E3779B1u);
+
         private void BruteForce()
         {
             if (_w.Brute is not { } table) return;
             var s = S.BruteForce;
+            try
+            {
+                BruteForceFindings(table, s);
+            }
+            finally
+            {
+                if (!_learned)
+                {
+                    // Client/service pairs seen while learning are the host's habits (an application server's
+                    // database connections look exactly like scripted logins); they never count as brute force.
+                    var history = _h._authHistory ??= new LruSet(AuthHistoryCap);
+                    foreach (var e in table.Entries) history.TouchOrAdd(AuthPairKey(e), _end);
+                }
+            }
+        }
+
+        private void BruteForceFindings(TallyTable table, BruteForceSettings s)
+        {
             for (uint inbound = 0; inbound <= 1; inbound++)
             {
                 var hits = new List<(TallyTable.Entry E, double Cv)>();
                 foreach (var e in table.Entries)
                 {
                     if ((e.Key >> 16) != inbound || e.Flows < s.MinAttempts) continue;
+                    if (_h._authHistory is { } known && known.Contains(AuthPairKey(e))) continue;
                     double mean = (double)e.Bytes / e.Flows;
                     double variance = Math.Max(0, (e.SumSquares / e.Flows) - (mean * mean));
                     double cv = mean > 0 ? Math.Sqrt(variance) / mean : 0;
@@ -502,7 +581,7 @@ public sealed partial class HostBehavior
                 var intervals = table.Intervals(i);
                 if (intervals.Length < s.MinConnections - 1) continue;
                 var iv = buffer[..intervals.Length];
-                for (int k = 0; k < iv.Length; k++) iv[k] = intervals[k];
+                for (int k = 0; k < iv.Length; k++) iv[k] = (float)intervals[k] * 1000.0;
                 var (median, q1, q3, mad) = Stats(iv);
                 double dispersion = median > 0 ? mad / median : 1;
                 // Bowley skewness; like RITA, 0 when the median sits on a quartile, and 0 when the spread is within 2 % of
@@ -511,7 +590,7 @@ public sealed partial class HostBehavior
                     ? (q3 + q1 - (2 * median)) / (q3 - q1) : 0;
                 var sizes = table.Sizes(i);
                 var sv = buffer[..sizes.Length];
-                for (int k = 0; k < sv.Length; k++) sv[k] = sizes[k];
+                for (int k = 0; k < sv.Length; k++) sv[k] = (float)sizes[k];
                 var (sizeMedian, _, _, sizeMad) = Stats(sv);
                 double sizeDispersion = sizeMedian > 0 ? sizeMad / sizeMedian : 0;
                 if (dispersion > s.MaxIntervalDispersion || Math.Abs(skew) > s.MaxSkew || sizeDispersion > s.MaxSizeDispersion) continue;

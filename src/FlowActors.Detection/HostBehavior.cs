@@ -34,12 +34,16 @@ public sealed partial class HostBehavior
     private readonly WindowState _b = new();
     private readonly float[] _mean = new float[F];
     private readonly float[] _var = new float[F];
+    private readonly ushort[] _featureWindows = new ushort[F];
+    private readonly float[] _median = new float[F];
+    private readonly float[] _p95 = new float[F];
     private int _windows;
     private uint[]? _hourRing;
     private int _hourPosition;
     private BeaconTable? _beacons;
     private LruSet? _adminHistory;
     private LruSet? _portHistory;
+    private LruSet? _authHistory;
     private SuppressionSlot[]? _suppression;
 
     /// <summary>Creates an empty state for <paramref name="host"/>.</summary>
@@ -79,7 +83,7 @@ public sealed partial class HostBehavior
     {
         int i = (int)feature;
         double mean = _mean[i];
-        return new BaselineStats(Math.Exp(mean) - 1, mean, Math.Sqrt(Math.Max(0, _var[i])), _windows);
+        return new BaselineStats(Math.Exp(_median[i]) - 1, mean, Math.Sqrt(Math.Max(0, _var[i])), _featureWindows[i], Math.Exp(_p95[i]) - 1);
     }
 
     /// <summary>Feeds one observation; alerts of any windows it closes are appended to <paramref name="alerts"/>.</summary>
@@ -332,12 +336,13 @@ public sealed partial class HostBehavior
         get
         {
             int b = 16 + 8 * 12 + 8 * 6 + 4 * 4; // object header, references, longs, ints
-            b += 24 + F * 4 + 24 + F * 4;
+            b += (4 * (24 + (F * 4))) + 24 + (F * 2);
             b += _a.HeapBytes() + _b.HeapBytes();
             if (_hourRing is not null) b += 24 + _hourRing.Length * 4;
             if (_beacons is not null) b += _beacons.HeapBytes();
             if (_adminHistory is not null) b += _adminHistory.HeapBytes();
             if (_portHistory is not null) b += _portHistory.HeapBytes();
+            if (_authHistory is not null) b += _authHistory.HeapBytes();
             if (_suppression is not null) b += 24 + _suppression.Length * Unsafe.SizeOf<SuppressionSlot>();
             return b;
         }

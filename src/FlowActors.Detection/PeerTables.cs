@@ -242,6 +242,9 @@ internal sealed class LruSet
 
     public int Count { get; private set; }
 
+    /// <summary>True when present (does not refresh).</summary>
+    public bool Contains(uint key) => _keys.AsSpan(0, Count).Contains(key);
+
     /// <summary>True (and refreshed) when present; otherwise inserted, evicting the least recently used at the cap.</summary>
     public bool TouchOrAdd(uint key, long now)
     {
@@ -315,6 +318,10 @@ internal sealed class LruSet
 /// Per external peer, the intervals between the host's connections and their sizes (rings of
 /// <see cref="RingSize"/>), for RITA-style beacon scoring. LRU-capped by peers.
 /// </summary>
+/// <remarks>
+/// Intervals (seconds) and sizes (bytes) are stored as half-precision floats: 11 significant bits are far finer
+/// than beacon jitter (60 s is held to 0.03 s, 3600 s to 2 s) and halve the ring memory.
+/// </remarks>
 internal sealed class BeaconTable
 {
     /// <summary>Intervals and sizes kept per peer.</summary>
@@ -332,8 +339,8 @@ internal sealed class BeaconTable
     }
 
     private Entry[] _entries = new Entry[2];
-    private uint[] _intervals = new uint[2 * RingSize];
-    private ushort[] _sizes = new ushort[2 * RingSize];
+    private Half[] _intervals = new Half[2 * RingSize];
+    private Half[] _sizes = new Half[2 * RingSize];
     private readonly int _cap;
 
     public BeaconTable(int cap) => _cap = cap;
@@ -342,9 +349,11 @@ internal sealed class BeaconTable
 
     public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
 
-    public ReadOnlySpan<uint> Intervals(int i) => _intervals.AsSpan(i * RingSize, _entries[i].Filled);
+    /// <summary>Intervals in seconds.</summary>
+    public ReadOnlySpan<Half> Intervals(int i) => _intervals.AsSpan(i * RingSize, _entries[i].Filled);
 
-    public ReadOnlySpan<ushort> Sizes(int i) => _sizes.AsSpan(i * RingSize, _entries[i].Filled);
+    /// <summary>Sizes in bytes (saturating at 65504).</summary>
+    public ReadOnlySpan<Half> Sizes(int i) => _sizes.AsSpan(i * RingSize, _entries[i].Filled);
 
     /// <summary>Connections recorded for <paramref name="peer"/> (0 when not tracked).</summary>
     public uint ConnectionsTo(FlowAddress peer)
@@ -368,7 +377,7 @@ internal sealed class BeaconTable
             if (e[i].Peer.Equals(peer)) break;
         }
 
-        ushort size = bytes > ushort.MaxValue ? ushort.MaxValue : (ushort)bytes;
+        Half size = (Half)(float)Math.Min(bytes, 65_504UL);
         if (i == n)
         {
             i = Slot();
@@ -399,7 +408,7 @@ internal sealed class BeaconTable
         }
 
         int at = i * RingSize + x.Position;
-        _intervals[at] = (uint)interval;
+        _intervals[at] = (Half)(float)(interval / 1000.0);
         _sizes[at] = size;
         x.Position = (byte)((x.Position + 1) % RingSize);
         if (x.Filled < RingSize) x.Filled++;
@@ -429,7 +438,7 @@ internal sealed class BeaconTable
 
     public void ClearDirty(int i) => _entries[i].Dirty = false;
 
-    public int HeapBytes() => 40 + 24 + _entries.Length * Unsafe.SizeOf<Entry>() + 24 + _intervals.Length * 4 + 24 + _sizes.Length * 2;
+    public int HeapBytes() => 40 + 24 + _entries.Length * Unsafe.SizeOf<Entry>() + 24 + _intervals.Length * 2 + 24 + _sizes.Length * 2;
 
     public void Write(ref SnapshotWriter w)
     {
@@ -446,8 +455,8 @@ internal sealed class BeaconTable
             w.Bool(x.Dirty);
             for (int k = 0; k < x.Filled; k++)
             {
-                w.U32(_intervals[i * RingSize + k]);
-                w.U16(_sizes[i * RingSize + k]);
+                w.U16(BitConverter.HalfToUInt16Bits(_intervals[i * RingSize + k]));
+                w.U16(BitConverter.HalfToUInt16Bits(_sizes[i * RingSize + k]));
             }
         }
     }
@@ -459,8 +468,8 @@ internal sealed class BeaconTable
         if (t._entries.Length < n)
         {
             t._entries = new Entry[n];
-            t._intervals = new uint[n * RingSize];
-            t._sizes = new ushort[n * RingSize];
+            t._intervals = new Half[n * RingSize];
+            t._sizes = new Half[n * RingSize];
         }
 
         for (int i = 0; i < n; i++)
@@ -476,8 +485,8 @@ internal sealed class BeaconTable
             if (x.Filled > RingSize || x.Position >= RingSize) throw new InvalidDataException("Beacon ring out of range.");
             for (int k = 0; k < x.Filled; k++)
             {
-                t._intervals[i * RingSize + k] = r.U32();
-                t._sizes[i * RingSize + k] = r.U16();
+                t._intervals[i * RingSize + k] = BitConverter.UInt16BitsToHalf(r.U16());
+                t._sizes[i * RingSize + k] = BitConverter.UInt16BitsToHalf(r.U16());
             }
         }
 

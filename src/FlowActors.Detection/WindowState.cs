@@ -171,9 +171,10 @@ internal struct SuppressionSlot
     public int Count;
 }
 
-/// <summary>A host's learnt value of one feature.</summary>
-/// <param name="Typical">The typical per-window value (exp of the log-space mean, minus one).</param>
+/// <summary>A host's learnt value of one feature, over the windows in which it was non-zero.</summary>
+/// <param name="Typical">The typical (median) per-window value.</param>
 /// <param name="LogMean">EWMA of ln(1 + x).</param>
 /// <param name="LogStdDev">EWMA standard deviation of ln(1 + x).</param>
-/// <param name="Windows">Windows learnt so far.</param>
-public readonly record struct BaselineStats(double Typical, double LogMean, double LogStdDev, int Windows);
+/// <param name="Windows">Non-zero windows learnt so far.</param>
+/// <param name="High">The 95th-percentile per-window value.</param>
+public readonly record struct BaselineStats(double Typical, double LogMean, double LogStdDev, int Windows, double High);
