@@ -336,6 +336,7 @@ internal sealed class BeaconTable
         public byte Position;
         public byte Filled;
         public bool Dirty;
+        public bool Irregular;
     }
 
     private Entry[] _entries = new Entry[2];
@@ -427,14 +428,20 @@ internal sealed class BeaconTable
             return Count++;
         }
 
+        // Evict a peer already shown to be irregular (ordinary browsing) before any other, then the least
+        // recently used: busy hosts then keep room for the few peers that could still be beacons.
         int slot = 0;
         for (int j = 1; j < Count; j++)
         {
-            if (_entries[j].LastStartMs < _entries[slot].LastStartMs) slot = j;
+            ref Entry c = ref _entries[j];
+            ref Entry best = ref _entries[slot];
+            if ((c.Irregular && !best.Irregular) || (c.Irregular == best.Irregular && c.LastStartMs < best.LastStartMs)) slot = j;
         }
 
         return slot;
     }
+
+    public void MarkIrregular(int i, bool irregular) => _entries[i].Irregular = irregular;
 
     public void ClearDirty(int i) => _entries[i].Dirty = false;
 
@@ -453,6 +460,7 @@ internal sealed class BeaconTable
             w.U8(x.Position);
             w.U8(x.Filled);
             w.Bool(x.Dirty);
+            w.Bool(x.Irregular);
             for (int k = 0; k < x.Filled; k++)
             {
                 w.U16(BitConverter.HalfToUInt16Bits(_intervals[i * RingSize + k]));
@@ -482,6 +490,7 @@ internal sealed class BeaconTable
             x.Position = r.U8();
             x.Filled = r.U8();
             x.Dirty = r.Bool();
+            x.Irregular = r.Bool();
             if (x.Filled > RingSize || x.Position >= RingSize) throw new InvalidDataException("Beacon ring out of range.");
             for (int k = 0; k < x.Filled; k++)
             {
