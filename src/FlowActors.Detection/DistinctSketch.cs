@@ -87,6 +87,13 @@ internal struct DistinctSketch
         ExactCount = 0;
     }
 
+    /// <summary>Forgets all values but keeps the exact array for reuse (pooled windows).</summary>
+    public void Clear()
+    {
+        Hll = null;
+        ExactCount = 0;
+    }
+
     /// <summary>Heap bytes held (array headers included).</summary>
     public readonly int HeapBytes => (Exact is null ? 0 : 24 + Exact.Length * 4) + (Hll is null ? 0 : 24 + Registers);
 

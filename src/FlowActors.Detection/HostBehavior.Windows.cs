@@ -75,7 +75,6 @@ public sealed partial class HostBehavior
 
         PushHour(w.ExternalBytesOut);
         UpdateBaseline(x, anomalous);
-        w.Reset();
     }
 
     /// <summary>Windows after which the streaming quantiles replace the normal approximation.</summary>

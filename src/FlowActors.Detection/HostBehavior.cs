@@ -149,7 +149,7 @@ public sealed partial class HostBehavior
         if (_a is not null && _a.Index == index) return _a;
         if (_b is not null && _b.Index == index) return _b;
         // Open windows are always within {_nextClose, _nextClose + 1} because lateness <= window, so one slot is free.
-        var opened = new WindowState { Index = index };
+        var opened = WindowPool.Rent(index);
         if (_a is null) _a = opened;
         else _b = opened;
         return opened;
@@ -166,6 +166,7 @@ public sealed partial class HostBehavior
                 var s = _a;
                 _a = null;
                 CloseWindow(s, _nextClose, alerts);
+                WindowPool.Return(s);
                 _nextClose++;
                 continue;
             }
@@ -175,6 +176,7 @@ public sealed partial class HostBehavior
                 var s = _b;
                 _b = null;
                 CloseWindow(s, _nextClose, alerts);
+                WindowPool.Return(s);
                 _nextClose++;
                 continue;
             }

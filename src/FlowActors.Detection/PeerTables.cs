@@ -27,6 +27,9 @@ internal sealed class ScanTable
 
     public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
 
+    /// <summary>Empties the table, keeping its arrays (entries' sketches are cleared when reused).</summary>
+    public void Clear() => Count = 0;
+
     /// <summary>Finds or makes the entry for (peer, key).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref Entry Get(FlowAddress peer, uint key)
@@ -70,7 +73,7 @@ internal sealed class ScanTable
         x.Peer = peer;
         x.Key = key;
         x.Attempts = 0;
-        x.Set.Reset();
+        x.Set.Clear();
         return ref x;
     }
 
@@ -138,6 +141,9 @@ internal sealed class TallyTable
     public int Count { get; private set; }
 
     public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
+
+    /// <summary>Empties the table, keeping its array.</summary>
+    public void Clear() => Count = 0;
 
     /// <summary>Adds one flow record's numbers to (peer, key).</summary>
     public void Add(FlowAddress peer, uint key, ulong bytes, long durationMs)
