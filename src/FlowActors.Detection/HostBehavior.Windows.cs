@@ -417,7 +417,7 @@ public sealed partial class HostBehavior
 
         private void BruteForce()
         {
-            if (_w.Brute is not { } table) return;
+            if (_w.Brute is not { Count: > 0 } table) return; // pooled windows keep empty tables
             var s = S.BruteForce;
             try
             {
