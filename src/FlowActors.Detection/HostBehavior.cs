@@ -122,6 +122,11 @@ public sealed partial class HostBehavior
     /// Moves event time forward without traffic (the idle tick) and closes the windows it passes. Times at or
     /// before <see cref="EventTimeMs"/> change nothing.
     /// </summary>
+    /// <remarks>
+    /// From a wall clock, pass the clock minus the exporters' worst export delay (e.g. now − 2 min): observations
+    /// ending before event time − allowed lateness are dropped as late, so ticking with the bare clock would discard
+    /// records that are merely in transit.
+    /// </remarks>
     public void AdvanceTo(long eventTimeMs, ICollection<Alert> alerts)
     {
         if (_watermark == long.MinValue || eventTimeMs <= _watermark) return;

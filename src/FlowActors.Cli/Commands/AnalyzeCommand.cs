@@ -6,12 +6,12 @@ using FlowActors.Protocols.Capture;
 namespace FlowActors.Cli.Commands;
 
 /// <summary>
-/// <c>flowctl analyze FILE... [--format jsonl|table] [--networks CIDR,...]</c>: decodes captures of NetFlow/IPFIX/sFlow
+/// <c>flowctl analyze FILE... [--format jsonl|table] [--networks CIDR,...] [--intel FILE,...]</c>: decodes captures of NetFlow/IPFIX/sFlow
 /// export datagrams, runs every monitored host's detectors over the flows' own event time and prints the alerts.
 /// </summary>
 internal static class AnalyzeCommand
 {
-    public const string Usage = "flowctl analyze FILE... [--format jsonl|table] [--networks CIDR,...]";
+    public const string Usage = "flowctl analyze FILE... [--format jsonl|table] [--networks CIDR,...] [--intel BLOCKLIST,...]";
 
     /// <summary>Runs the command; <paramref name="args"/> excludes the word <c>analyze</c>.</summary>
     public static int Run(ReadOnlySpan<string> args, TextWriter stdout, TextWriter stderr)
@@ -19,10 +19,11 @@ internal static class AnalyzeCommand
         var files = new List<string>();
         string format = "jsonl";
         var settings = new DetectionSettings();
+        var intelFiles = new List<string>();
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
-            if (a is "--format" or "--networks")
+            if (a is "--format" or "--networks" or "--intel")
             {
                 if (i + 1 >= args.Length)
                 {
@@ -32,6 +33,7 @@ internal static class AnalyzeCommand
 
                 string value = args[++i];
                 if (a == "--format") format = value;
+                else if (a == "--intel") intelFiles.AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                 else settings.Networks = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
             }
             else if (a is "-h" or "--help")
@@ -65,11 +67,13 @@ internal static class AnalyzeCommand
         FlowAnalyzer analyzer;
         try
         {
-            analyzer = new FlowAnalyzer(settings);
+            settings.ThreatIntel.Files = intelFiles;
+            var intel = intelFiles.Count > 0 ? ThreatIntelSet.FromFiles(intelFiles) : null;
+            analyzer = new FlowAnalyzer(settings, intel: intel);
         }
         catch (ArgumentException e)
         {
-            stderr.WriteLine($"flowctl analyze: {e.Message} (--networks takes CIDR prefixes such as 10.0.0.0/8,fd00::/8)");
+            stderr.WriteLine($"flowctl analyze: {e.Message} (--networks takes CIDR prefixes such as 10.0.0.0/8,fd00::/8; --intel plain-text block lists)");
             return 2;
         }
 
