@@ -63,6 +63,26 @@ public sealed class FlowDecoderTests
     }
 
     [Fact]
+    public void Exporter_counters_are_bounded_and_the_least_recently_seen_exporter_goes_first()
+    {
+        var decoder = new FlowDecoder(new FlowDecoderOptions { MaxExporters = 2 });
+        var a = FlowAddress.Parse("192.0.2.10");
+        var b = FlowAddress.Parse("192.0.2.11");
+        var c = FlowAddress.Parse("192.0.2.12");
+        Run(decoder, V9Template(256), exporter: a);
+        Run(decoder, V9Template(256), exporter: b);
+        Run(decoder, V9Template(256), exporter: a);
+
+        Run(decoder, V9Template(256), exporter: c);
+
+        Assert.Equal(2, decoder.Exporters.Count);
+        Assert.Equal(1, decoder.Exporters.Evicted);
+        Assert.NotNull(decoder.Exporters.Get(a));
+        Assert.Null(decoder.Exporters.Get(b));
+        Assert.Equal(2, decoder.Exporters.Get(a)!.Datagrams);
+    }
+
+    [Fact]
     public void Templates_beyond_the_per_exporter_limit_are_refused()
     {
         var decoder = new FlowDecoder(new FlowDecoderOptions { MaxTemplatesPerExporter = 2, MaxTemplates = 10 });
@@ -208,6 +228,23 @@ public sealed class FlowDecoderTests
 
         Assert.Equal(DecodeError.None, error);
         Assert.Equal(5UL, r.Bytes);
+    }
+
+    [Fact]
+    public void Held_data_is_released_when_the_exporter_refreshes_a_template_imported_meanwhile()
+    {
+        var source = new FlowDecoder();
+        Run(source, V9Template(256));
+        var info = Assert.Single(source.Templates.Snapshot());
+        var target = new FlowDecoder();
+        Run(target, V9Data(256));
+
+        target.Templates.Import(info.Key, info.IsOptions, info.FieldCount, info.ScopeFieldCount, info.Definition.Span, Now);
+        var (result, records) = Run(target, V9Template(256));
+
+        Assert.Equal(1, result.RecordsReleased);
+        Assert.Equal(5UL, Assert.Single(records).Bytes);
+        Assert.Equal(0, target.HeldData.Count);
     }
 
     public static TheoryData<string, Action<FlowDecoderOptions>> BadOptions() => new()

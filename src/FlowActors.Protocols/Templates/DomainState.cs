@@ -1,14 +1,16 @@
 namespace FlowActors.Protocols.Templates;
 
-/// <summary>How an IPFIX exporter numbers its messages (RFC 7011 §3.1 or softflowd's variant).</summary>
-internal enum IpfixSequenceMode : byte
+/// <summary>How an exporter numbers its NetFlow v9 packets or IPFIX messages.</summary>
+internal enum SequenceNumbering : byte
 {
-    /// <summary>Not yet seen two consecutive messages.</summary>
+    /// <summary>Not yet seen two consecutive messages that tell.</summary>
     Unknown = 0,
-    /// <summary>RFC 7011: data records (flows and options) sent before this message.</summary>
+    /// <summary>As the RFC says: v9 counts packets (RFC 3954 §5.1), IPFIX data records sent before this message (RFC 7011 §3.1).</summary>
     Rfc,
-    /// <summary>softflowd: flow data records sent up to and including this message; options records not counted.</summary>
+    /// <summary>softflowd's IPFIX: flow data records sent up to and including this message; options records not counted.</summary>
     CountsCurrentMessage,
+    /// <summary>NetFlow v9 exporters that count data records, as v5 does, instead of packets.</summary>
+    CountsRecords,
 }
 
 /// <summary>
@@ -35,7 +37,7 @@ internal sealed class DomainState : ILruNode<DomainState>
 
     public long LastSeenMs;
 
-    public IpfixSequenceMode SequenceMode;
+    public SequenceNumbering SequenceMode;
     public bool HasPrevious;
     public uint PreviousSequence;
     public uint PreviousAllRecords;
