@@ -279,3 +279,15 @@ public class DecodeOutputTests
         }
     }
 }
+
+public class DecodeUsageTests
+{
+    [Fact]
+    public void Usage_lists_every_canonical_field_name()
+    {
+        foreach (string field in FlowActors.Cli.Formatting.FlowRecordWriter.FieldNames)
+        {
+            Assert.Contains(field, FlowActors.Cli.Commands.DecodeCommand.Usage);
+        }
+    }
+}
