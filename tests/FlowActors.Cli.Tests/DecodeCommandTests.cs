@@ -100,6 +100,17 @@ public class DecodeCommandTests
     }
 
     [Fact]
+    public void Pcapng_capture_prints_the_same_records_as_its_pcap_original()
+    {
+        var pcap = FlowctlRun.Invoke("decode", FlowctlRun.TestData("sflow/sflow-pmacct.pcap"));
+        var pcapng = FlowctlRun.Invoke("decode", FlowctlRun.TestData("sflow/sflow-pmacct.pcapng"));
+
+        Assert.Equal(0, pcapng.ExitCode);
+        Assert.Equal(71, pcapng.Lines.Length);
+        Assert.Equal(pcap.Stdout, pcapng.Stdout);
+    }
+
+    [Fact]
     public void Several_captures_share_one_decoder_and_the_summary_totals_them()
     {
         var run = FlowctlRun.Invoke("decode", FlowctlRun.TestData("normal-v5.pcap"), FlowctlRun.TestData(NormalV9));
@@ -265,6 +276,18 @@ public class DecodeOutputTests
             if (_left <= 0) throw new IOException("Broken pipe");
             _left -= count;
             base.Write(buffer, index, count);
+        }
+    }
+}
+
+public class DecodeUsageTests
+{
+    [Fact]
+    public void Usage_lists_every_canonical_field_name()
+    {
+        foreach (string field in FlowActors.Cli.Formatting.FlowRecordWriter.FieldNames)
+        {
+            Assert.Contains(field, FlowActors.Cli.Commands.DecodeCommand.Usage);
         }
     }
 }

@@ -48,6 +48,26 @@ public class DecodeKnownAnswerTests
         Assert.Contains("errors: none", run.Stderr);
     }
 
+    [Fact]
+    public void Decode_prints_the_reference_records_of_a_pmacct_sflow_capture()
+    {
+        // A real sFlow v5 agent (pmacct sfprobe); reference from tshark (FlowActors.Protocols.Tests/SFlow/testdata/README.md).
+        var run = FlowctlRun.Invoke("decode", FlowctlRun.TestData("sflow/sflow-pmacct.pcap"));
+        var truth = File.ReadAllLines(FlowctlRun.TestData("sflow/sflow-pmacct.truth.jsonl")).Where(l => l.Length > 0).ToArray();
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(71, truth.Length);
+        Assert.Equal(truth.Length, run.Lines.Length);
+        for (int i = 0; i < truth.Length; i++)
+        {
+            using var expected = JsonDocument.Parse(truth[i]);
+            using var actual = JsonDocument.Parse(run.Lines[i]);
+            CompareRecord(expected.RootElement, actual.RootElement, $"sflow-pmacct record {i}");
+        }
+
+        Assert.Contains("sequence: 1 streams, 0 gaps, 0 lost", run.Stderr);
+    }
+
     private static void CompareRecord(JsonElement expected, JsonElement actual, string where)
     {
         int version = expected.GetProperty("version").GetInt32();

@@ -26,6 +26,12 @@ public static class DecodeCommand
           --raw        every FILE is one raw datagram, decoded in the order given
           --exporter A exporter address for --raw datagrams (default 0.0.0.0; sFlow names its own agent)
 
+          Fields: version, exporter, domain, src_addr, dst_addr, src_port, dst_port, protocol, tcp_flags, packets,
+          bytes, packets_scaled, bytes_scaled, sampling_rate, start, end (ISO-8601 UTC), input_if, output_if, src_as,
+          dst_as, next_hop, src_mask, dst_mask, tos, vlan, icmp_type, icmp_code, direction, flow_end_reason,
+          sampler_id, firewall_event. version 105 is sFlow v5, whose records start and end at the receive time:
+          the capture time, or a --raw file's modification time.
+
           All files go through one template cache, so a template in one file decodes data in the next.
           A summary (datagrams, records, errors by kind, held data, sequence gaps) goes to stderr.
           Exit code: 0 done, 1 a file could not be read, 2 usage error.
