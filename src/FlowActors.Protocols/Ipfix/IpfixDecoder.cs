@@ -69,7 +69,7 @@ internal sealed class IpfixDecoder(DecoderState state)
                 case TemplateSetId: ReadTemplates(body, false, in ctx, receivedAtUnixMs, output, ref tally); break;
                 case OptionsTemplateSetId: ReadTemplates(body, true, in ctx, receivedAtUnixMs, output, ref tally); break;
                 case < 256: tally.Fail(DecodeError.BadSetId); break;
-                default: ReadData(setId, body, in ctx, receivedAtUnixMs, output, ref tally); break;
+                default: state.DecodeDataSet(setId, body, in ctx, receivedAtUnixMs, output, ref tally); break;
             }
         }
 
@@ -173,55 +173,7 @@ internal sealed class IpfixDecoder(DecoderState state)
                 continue;
             }
 
-            Learn(new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId), options, scopeCount, fieldCount, specs, in ctx, now, output, ref tally);
-        }
-    }
-
-    private void Learn(in TemplateKey key, bool isOptions, int scopeCount, int fieldCount, ReadOnlySpan<byte> specs, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
-    {
-        var error = state.Templates.Learn(key, isOptions, scopeCount, fieldCount, specs, now, out var plan, out bool changed);
-        if (error != DecodeError.None)
-        {
-            tally.Fail(error);
-            return;
-        }
-
-        if (changed) tally.TemplatesLearned++;
-
-        // Held data is released on a refresh too: the template may have been imported from another node in between.
-        if (state.Held.Count == 0) return;
-
-        while (state.Held.TryTake(key, out var held))
-        {
-            var heldCtx = ctx;
-            heldCtx.ExportTimeMs = held.ExportTimeMs;
-            int before = tally.Records;
-            DataSetDecoder.Decode(plan!, held.Body, in heldCtx, output, ref tally, state.Options.MaxSamplersPerDomain);
-            tally.Released += tally.Records - before;
-            HeldDataQueue.Return(held);
-        }
-    }
-
-    private void ReadData(ushort templateId, ReadOnlySpan<byte> body, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
-    {
-        if (body.IsEmpty) return; // an empty data set holds nothing, known template or not
-        var key = new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId);
-        if (state.Templates.TryGet(key, out var plan))
-        {
-            int n = DataSetDecoder.Decode(plan, body, in ctx, output, ref tally, state.Options.MaxSamplersPerDomain);
-            if (plan.IsOptions) tally.OptionRecordsInMessage += n;
-            else tally.FlowRecordsInMessage += n;
-            return;
-        }
-
-        if (state.Held.TryHold(key, body, ctx.ExportTimeMs, 0, now))
-        {
-            tally.Held++;
-        }
-        else
-        {
-            tally.Undecodable++;
-            tally.Fail(DecodeError.MissingTemplate);
+            state.LearnTemplate(new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId), options, scopeCount, fieldCount, specs, in ctx, now, output, ref tally);
         }
     }
 }

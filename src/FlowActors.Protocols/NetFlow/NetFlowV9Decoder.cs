@@ -63,7 +63,7 @@ internal sealed class NetFlowV9Decoder(DecoderState state)
                 case 0: ReadTemplates(body, in ctx, receivedAtUnixMs, output, ref tally); break;
                 case 1: ReadOptionsTemplates(body, in ctx, receivedAtUnixMs, output, ref tally); break;
                 case < 256: tally.Fail(DecodeError.BadSetId); break;
-                default: ReadData(flowSetId, body, in ctx, receivedAtUnixMs, output, ref tally); break;
+                default: state.DecodeDataSet(flowSetId, body, in ctx, receivedAtUnixMs, output, ref tally); break;
             }
         }
 
@@ -120,7 +120,7 @@ internal sealed class NetFlowV9Decoder(DecoderState state)
                 break;
             }
 
-            Learn(new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId), false, 0, fieldCount, body.Slice(p, specLength), in ctx, now, output, ref tally);
+            state.LearnTemplate(new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId), false, 0, fieldCount, body.Slice(p, specLength), in ctx, now, output, ref tally);
             p += specLength;
         }
     }
@@ -148,58 +148,8 @@ internal sealed class NetFlowV9Decoder(DecoderState state)
                 break;
             }
 
-            Learn(new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId), true, scopeLength / 4, specLength / 4, body.Slice(p, specLength), in ctx, now, output, ref tally);
+            state.LearnTemplate(new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId), true, scopeLength / 4, specLength / 4, body.Slice(p, specLength), in ctx, now, output, ref tally);
             p += specLength;
-        }
-    }
-
-    private void Learn(in TemplateKey key, bool isOptions, int scopeCount, int fieldCount, ReadOnlySpan<byte> specs, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
-    {
-        var error = state.Templates.Learn(key, isOptions, scopeCount, fieldCount, specs, now, out var plan, out bool changed);
-        if (error != DecodeError.None)
-        {
-            tally.Fail(error);
-            return;
-        }
-
-        if (changed) tally.TemplatesLearned++;
-
-        // Held data is released on a refresh too: the template may have been imported from another node in between.
-        if (state.Held.Count == 0) return;
-
-        // Data that arrived before this template (earlier packets, or earlier in this one) decodes now.
-        while (state.Held.TryTake(key, out var held))
-        {
-            var heldCtx = ctx;
-            heldCtx.ExportTimeMs = held.ExportTimeMs;
-            heldCtx.SysUpTimeMs = held.SysUpTimeMs;
-            int before = tally.Records;
-            DataSetDecoder.Decode(plan!, held.Body, in heldCtx, output, ref tally, state.Options.MaxSamplersPerDomain);
-            tally.Released += tally.Records - before;
-            HeldDataQueue.Return(held);
-        }
-    }
-
-    private void ReadData(ushort templateId, ReadOnlySpan<byte> body, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
-    {
-        if (body.IsEmpty) return; // an empty data set holds nothing, known template or not
-        var key = new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId);
-        if (state.Templates.TryGet(key, out var plan))
-        {
-            int n = DataSetDecoder.Decode(plan, body, in ctx, output, ref tally, state.Options.MaxSamplersPerDomain);
-            if (plan.IsOptions) tally.OptionRecordsInMessage += n;
-            else tally.FlowRecordsInMessage += n;
-            return;
-        }
-
-        if (state.Held.TryHold(key, body, ctx.ExportTimeMs, ctx.SysUpTimeMs, now))
-        {
-            tally.Held++;
-        }
-        else
-        {
-            tally.Undecodable++;
-            tally.Fail(DecodeError.MissingTemplate);
         }
     }
 }
