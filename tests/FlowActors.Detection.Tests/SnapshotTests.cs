@@ -37,3 +37,27 @@ public class SnapshotTests
         Assert.Throws<InvalidDataException>(() => HostBehavior.Restore(snapshot.AsSpan(0, snapshot.Length - 3), Host, Settings()));
     }
 }
+
+public class SnapshotMidAttackTests
+{
+    [Fact]
+    public void Snapshot_in_the_middle_of_a_large_scan_restores_sketches_exactly()
+    {
+        // 2000 probes: the port sketch has switched to HyperLogLog when the snapshot is taken.
+        var probes = Enumerable.Range(1, 2_000)
+            .Select(p => Traffic.Out(Traffic.Ip("10.0.0.9"), (ushort)p, flags: Traffic.Syn, packets: 1, bytes: 44, startMs: Traffic.T0 + p, durationMs: 0))
+            .ToList();
+        var settings = Traffic.Settings();
+        var expected = Traffic.Run(new HostBehavior(Traffic.Host, settings), probes);
+
+        var first = new HostBehavior(Traffic.Host, settings);
+        var alerts = new List<Alert>();
+        foreach (var o in probes.Take(1_000)) first.Observe(in o, alerts);
+        var restored = HostBehavior.Restore(first.ToSnapshot(), Traffic.Host, settings);
+        Assert.Equal(first.ToSnapshot(), restored.ToSnapshot());
+        alerts.AddRange(Traffic.Run(restored, probes.Skip(1_000)));
+
+        Assert.Equal("port-scan", Assert.Single(expected).Detector);
+        Assert.Equal(expected.Select(a => a.ToJsonLine()), alerts.Select(a => a.ToJsonLine()));
+    }
+}
