@@ -61,3 +61,26 @@ public class SnapshotMidAttackTests
         Assert.Equal(expected.Select(a => a.ToJsonLine()), alerts.Select(a => a.ToJsonLine()));
     }
 }
+
+public class SnapshotOpenWindowTests
+{
+    [Fact]
+    public void Restored_open_window_keeps_the_same_table_caps_as_the_original()
+    {
+        // Ten external peers in one window: the top-talker table (4 entries) must keep the same ones after restore.
+        var settings = Traffic.Settings();
+        var obs = Enumerable.Range(0, 10)
+            .Select(i => Traffic.Out(Protocols.FlowAddress.FromV4(0xC633_6400u + (uint)i), 443, (ushort)(40_000 + i), bytes: (ulong)(1_000 * (i + 1)), startMs: Traffic.T0 + (i * 1_000)))
+            .ToList();
+        var straight = new HostBehavior(Traffic.Host, settings);
+        var alerts = new List<Alert>();
+        foreach (var o in obs) straight.Observe(in o, alerts);
+
+        var first = new HostBehavior(Traffic.Host, settings);
+        foreach (var o in obs.Take(3)) first.Observe(in o, alerts);
+        var restored = HostBehavior.Restore(first.ToSnapshot(), Traffic.Host, settings);
+        foreach (var o in obs.Skip(3)) restored.Observe(in o, alerts);
+
+        Assert.Equal(straight.ToSnapshot(), restored.ToSnapshot());
+    }
+}
