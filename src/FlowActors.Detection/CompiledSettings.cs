@@ -48,6 +48,12 @@ internal sealed class CompiledSettings
     /// <summary>Per-window cap of scan-table keys.</summary>
     public const int ScanEntries = 8;
 
+    /// <summary>Per-window cap of top external peers (exfiltration evidence).</summary>
+    public const int TopExternalEntries = 4;
+
+    /// <summary>Per-window cap of top DNS peers (tunnel evidence).</summary>
+    public const int TopDnsEntries = 2;
+
     /// <summary>Per-window cap of tally entries (top talkers, brute force, intel, rare ports, new admin peers).</summary>
     public const int TallyEntries = 8;
 }

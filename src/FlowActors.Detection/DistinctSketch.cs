@@ -76,6 +76,9 @@ internal struct DistinctSketch
     /// <summary>The exact values (empty once estimating).</summary>
     public readonly ReadOnlySpan<uint> Values => Hll is null && Exact is not null ? Exact.AsSpan(0, ExactCount) : default;
 
+    /// <summary>All values while exact; once estimating, the first <see cref="ExactLimit"/> values added (for evidence).</summary>
+    public readonly ReadOnlySpan<uint> SampleValues => Exact is not null ? Exact.AsSpan(0, ExactCount) : default;
+
     /// <summary>Distinct values added: exact up to <see cref="ExactLimit"/>, estimated beyond.</summary>
     public readonly int Count => Hll is null ? ExactCount : Estimate(Hll);
 
@@ -143,6 +146,8 @@ internal struct DistinctSketch
         {
             w.U8(2);
             w.Bytes(Hll);
+            w.U8((byte)ExactCount);
+            for (int i = 0; i < ExactCount; i++) w.U32(Exact![i]);
         }
         else if (ExactCount > 0)
         {
@@ -156,6 +161,17 @@ internal struct DistinctSketch
         }
     }
 
+    private void ReadExact(ref SnapshotReader r)
+    {
+        int n = r.U8();
+        if (n > ExactLimit) throw new InvalidDataException("Sketch holds more exact values than allowed.");
+        int cap = 4;
+        while (cap < n) cap *= 2;
+        Exact = new uint[cap];
+        for (int i = 0; i < n; i++) Exact[i] = r.U32();
+        ExactCount = n;
+    }
+
     internal void Read(ref SnapshotReader r)
     {
         Reset();
@@ -164,17 +180,12 @@ internal struct DistinctSketch
             case 0:
                 break;
             case 1:
-                int n = r.U8();
-                if (n > ExactLimit) throw new InvalidDataException("Sketch holds more exact values than allowed.");
-                int cap = 4;
-                while (cap < n) cap *= 2;
-                Exact = new uint[cap];
-                for (int i = 0; i < n; i++) Exact[i] = r.U32();
-                ExactCount = n;
+                ReadExact(ref r);
                 break;
             case 2:
                 Hll = new byte[Registers];
                 r.Bytes(Hll);
+                ReadExact(ref r);
                 break;
             default:
                 throw new InvalidDataException("Unknown sketch kind.");

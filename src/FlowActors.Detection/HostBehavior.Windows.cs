@@ -264,7 +264,7 @@ public sealed partial class HostBehavior
         private static List<int> SortedPorts(in DistinctSketch set, int max)
         {
             var ports = new List<int>();
-            foreach (uint v in set.Values) ports.Add((int)(v & 0xFFFF));
+            foreach (uint v in set.SampleValues) ports.Add((int)(v & 0xFFFF));
             ports.Sort();
             if (ports.Count > max) ports.RemoveRange(max, ports.Count - max);
             return ports;

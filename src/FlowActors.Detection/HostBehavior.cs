@@ -214,7 +214,7 @@ public sealed partial class HostBehavior
             if (!o.PeerIsInternal)
             {
                 win.ExternalBytesOut += bytes;
-                (win.TopExternal ??= new TallyTable(4)).Add(peer, o.PeerPort, bytes, o.DurationMs);
+                (win.TopExternal ??= new TallyTable(CompiledSettings.TopExternalEntries)).Add(peer, o.PeerPort, bytes, o.DurationMs);
             }
         }
         else
@@ -312,7 +312,7 @@ public sealed partial class HostBehavior
             {
                 win.DnsFlows++;
                 win.DnsBytes += bytes;
-                (win.TopDns ??= new TallyTable(2)).Add(peer, 53, bytes, o.DurationMs);
+                (win.TopDns ??= new TallyTable(CompiledSettings.TopDnsEntries)).Add(peer, 53, bytes, o.DurationMs);
             }
 
             if (o.PeerIsInternal)

@@ -144,31 +144,37 @@ internal sealed class WindowState
         OutByTarget = ReadScan(ref r);
         InBySource = ReadScan(ref r);
         Sweeps = ReadScan(ref r);
-        Brute = ReadTally(ref r);
-        TopExternal = ReadTally(ref r);
-        TopDns = ReadTally(ref r);
-        Intel = ReadTally(ref r);
-        NewAdmin = ReadTally(ref r);
-        Rare = ReadTally(ref r);
+        Brute = ReadTally(ref r, CompiledSettings.TallyEntries);
+        TopExternal = ReadTally(ref r, CompiledSettings.TopExternalEntries);
+        TopDns = ReadTally(ref r, CompiledSettings.TopDnsEntries);
+        Intel = ReadTally(ref r, CompiledSettings.TallyEntries);
+        NewAdmin = ReadTally(ref r, CompiledSettings.TallyEntries);
+        Rare = ReadTally(ref r, CompiledSettings.TallyEntries);
     }
 
+    // An empty table is written as absent: pooled windows keep empty tables, fresh ones have none, and the
+    // snapshot must not depend on which one a host happened to get.
     private static void WriteScan(ref SnapshotWriter w, ScanTable? t)
     {
-        w.Bool(t is not null);
-        t?.Write(ref w);
+        bool present = t is { Count: > 0 };
+        w.Bool(present);
+        if (present) t!.Write(ref w);
     }
 
     private static void WriteTally(ref SnapshotWriter w, TallyTable? t)
     {
-        w.Bool(t is not null);
-        t?.Write(ref w);
+        bool present = t is { Count: > 0 };
+        w.Bool(present);
+        if (present) t!.Write(ref w);
     }
 
     private static ScanTable? ReadScan(ref SnapshotReader r) =>
         r.Bool() ? ScanTable.Read(ref r, CompiledSettings.ScanEntries) : null;
 
-    private static TallyTable? ReadTally(ref SnapshotReader r) =>
-        r.Bool() ? TallyTable.Read(ref r, CompiledSettings.TallyEntries) : null;
+    // Each table is read back with the cap it was created with: a different cap would change which keys a
+    // full table keeps, and the restored host would no longer behave exactly like the original.
+    private static TallyTable? ReadTally(ref SnapshotReader r, int cap) =>
+        r.Bool() ? TallyTable.Read(ref r, cap) : null;
 }
 
 /// <summary>
