@@ -30,7 +30,8 @@ public static class CommandLine
             case "--version":
                 stdout.WriteLine(typeof(CommandLine).Assembly.GetName().Version?.ToString(3));
                 return 0;
-            case "analyze": return Commands.AnalyzeCommand.Run(args.AsSpan(1), stdout, stderr);
+            case "analyze":
+                return AnalyzeCommand.Run(args.AsSpan(1), stdout, stderr);
             default:
                 stderr.WriteLine($"flowctl: unknown command '{args[0]}'. Run 'flowctl help'.");
                 return 2;
@@ -43,6 +44,7 @@ public static class CommandLine
 
         Tools:
           flowctl decode FILE... [--format jsonl|csv] [--port N] [--raw]   decode flow captures (nfdump -r)
+          flowctl analyze FILE... [--format jsonl|table] [--networks CIDR,...] [--intel FILE]  offline detection: alerts from captures
           flowctl replay FILE... --to HOST:PORT [--speed X] [--loop N]         send a capture's datagrams to a collector
           flowctl generate --to HOST:PORT [--flows N] [--rate R] ...          export synthetic NetFlow v9 load over UDP
           flowctl version
