@@ -180,7 +180,7 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
 
     private HostStateReport Report() => new(
         _host,
-        Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString(),
+        ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
         _behavior.FlowsObserved,
         _behavior.WindowsClosed,
         _behavior.EventTimeMs,

@@ -173,13 +173,21 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         for (int i = 0; i < count; i++) alerts[i] = _outbox[start + i].Alert;
         long last = _outbox[start + count - 1].SequenceNr;
         state.InFlight = true;
-        var self = Self;
-        var name = state.Sink.Name;
-        state.Sink.DeliverAsync(alerts, CancellationToken.None).AsTask().ContinueWith(
-            t => t.IsCompletedSuccessfully
-                ? (object)new SinkDelivered(name, last, count)
-                : new SinkFailed(name, t.Exception?.GetBaseException().Message ?? "cancelled"),
-            TaskScheduler.Default).PipeTo(self);
+        Deliver(state.Sink, alerts, last).PipeTo(Self);
+    }
+
+    /// <summary>Runs one delivery; a sink that throws (synchronously or not) becomes a <see cref="SinkFailed"/>.</summary>
+    private static async Task<object> Deliver(IAlertSink sink, Alert[] alerts, long last)
+    {
+        try
+        {
+            await sink.DeliverAsync(alerts, CancellationToken.None).ConfigureAwait(false);
+            return new SinkDelivered(sink.Name, last, alerts.Length);
+        }
+        catch (Exception e)
+        {
+            return new SinkFailed(sink.Name, e.GetBaseException().Message);
+        }
     }
 
     private void Delivered(SinkDelivered d)
@@ -256,7 +264,7 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
             long through = _progress.GetValueOrDefault(name);
             sinks.Add(new SinkStatus(name, through, _outbox.Count - FirstAfter(through), s.Delivered, s.Failures, s.LastError));
         }
-        return new ForwarderStatus(Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString(), LastSequenceNr, _outbox.Count, _accepted, _duplicates, _refused, _recovered, sinks);
+        return new ForwarderStatus(((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(), LastSequenceNr, _outbox.Count, _accepted, _duplicates, _refused, _recovered, sinks);
     }
 
     private sealed class SinkState(IAlertSink sink)
