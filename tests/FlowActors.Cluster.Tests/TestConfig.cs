@@ -16,6 +16,12 @@ internal static class TestConfig
         }
         """;
 
+    /// <summary>serialize-messages on for every local send (with the plugin-internal exemptions).</summary>
+    public static string SerializationChecks => """
+        akka.actor.serialize-messages = on
+        akka.actor.serialize-creators = off
+        """ + "\n" + InProcessReferenceSerializer.Hocon;
+
     /// <summary>Akka.Persistence.Sql on a SQLite file.</summary>
     public static string SqlitePersistence(string dbPath) => $$"""
         akka.persistence.journal.plugin = "akka.persistence.journal.sql"
