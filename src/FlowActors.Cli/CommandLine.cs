@@ -22,6 +22,7 @@ public static class CommandLine
             case "--version":
                 stdout.WriteLine(typeof(CommandLine).Assembly.GetName().Version?.ToString(3));
                 return 0;
+            case "analyze": return Commands.AnalyzeCommand.Run(args.AsSpan(1), stdout, stderr);
             default:
                 stderr.WriteLine($"flowctl: unknown command '{args[0]}'. Run 'flowctl help'.");
                 return 2;
