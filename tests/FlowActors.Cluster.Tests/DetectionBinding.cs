@@ -1,3 +1,3 @@
-// The detection types the tests use; points at the interim stand-in until FlowActors.Detection lands.
-global using Alert = FlowActors.Siem.Interim.Alert;
-global using FlowObservation = FlowActors.Siem.Interim.FlowObservation;
+// The detection types the tests use.
+global using Alert = FlowActors.Detection.Alert;
+global using FlowObservation = FlowActors.Detection.FlowObservation;

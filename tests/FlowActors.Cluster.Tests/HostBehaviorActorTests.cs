@@ -42,7 +42,7 @@ public sealed class HostBehaviorActorTests(ITestOutputHelper output) : Persisten
         var forwarder = CreateTestProbe();
         var host = StartHost(forwarder.Ref);
         // 15 distinct ports with unanswered SYNs: the vertical scan threshold (Zeek scan.zeek).
-        host.Tell(new ObserveBatch(Host, TestData.SynProbes("10.0.0.5", "10.0.0.9", 15, TestData.T0)));
+        host.Tell(new ObserveBatch(Host, TestData.ScanThenCloseWindow("10.0.0.5", "10.0.0.9", TestData.T0)));
 
         var first = forwarder.ExpectMsg<ForwardAlert>(TimeSpan.FromSeconds(3));
         Assert.Equal("port-scan", first.Alert.Detector);
@@ -68,7 +68,7 @@ public sealed class HostBehaviorActorTests(ITestOutputHelper output) : Persisten
         var forwarder = CreateTestProbe();
         var host = StartHost(forwarder.Ref);
         host.Tell(new ObserveBatch(Host, TestData.Sessions("10.0.0.5", 40, TestData.T0)));
-        host.Tell(new ObserveBatch(Host, TestData.SynProbes("10.0.0.5", "10.0.0.9", 15, TestData.T0.AddSeconds(10))));
+        host.Tell(new ObserveBatch(Host, TestData.ScanThenCloseWindow("10.0.0.5", "10.0.0.9", TestData.T0.AddSeconds(10))));
         var alert = forwarder.ExpectMsg<ForwardAlert>(TimeSpan.FromSeconds(3)).Alert;
 
         Watch(host);
@@ -78,7 +78,7 @@ public sealed class HostBehaviorActorTests(ITestOutputHelper output) : Persisten
         var restarted = StartHost(forwarder.Ref);
         var report = StateOf(restarted);
         Assert.True(report.RestoredFromSnapshot);
-        Assert.Equal(55, report.FlowsObserved);
+        Assert.Equal(56, report.FlowsObserved);
         Assert.Equal(1, report.UnacknowledgedAlerts);
         Assert.True(report.SnapshotBytes > 0);
         // The restored incarnation redelivers what was never acknowledged.
@@ -92,10 +92,10 @@ public sealed class HostBehaviorActorTests(ITestOutputHelper output) : Persisten
         var options = Options();
         options.MaxUnacknowledgedAlertsPerHost = 2;
         var host = StartHost(forwarder.Ref, options);
-        // Three scans of three different targets: three alerts, room for two.
-        host.Tell(new ObserveBatch(Host, TestData.SynProbes("10.0.0.5", "10.0.0.9", 15, TestData.T0)));
-        host.Tell(new ObserveBatch(Host, TestData.SynProbes("10.0.0.5", "10.0.0.10", 15, TestData.T0.AddSeconds(2))));
-        host.Tell(new ObserveBatch(Host, TestData.SynProbes("10.0.0.5", "10.0.0.11", 15, TestData.T0.AddSeconds(4))));
+        // Three scans two hours apart (beyond the 1 h suppression window): three distinct alerts, room for two.
+        host.Tell(new ObserveBatch(Host, TestData.ScanThenCloseWindow("10.0.0.5", "10.0.0.9", TestData.T0)));
+        host.Tell(new ObserveBatch(Host, TestData.ScanThenCloseWindow("10.0.0.5", "10.0.0.10", TestData.T0.AddHours(2))));
+        host.Tell(new ObserveBatch(Host, TestData.ScanThenCloseWindow("10.0.0.5", "10.0.0.11", TestData.T0.AddHours(4))));
         var report = StateOf(host);
         Assert.Equal(3, report.AlertsRaised);
         Assert.Equal(2, report.UnacknowledgedAlerts);

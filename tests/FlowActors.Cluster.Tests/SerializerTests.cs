@@ -76,7 +76,8 @@ public sealed class SerializerTests : IDisposable
         var alert = TestData.Alert("port-scan:10.0.0.5:1");
         Assert.True(alert.ContentEquals(RoundTrip(new ForwardAlert(alert)).Alert));
         Assert.True(alert.ContentEquals(RoundTrip(new AlertJournaled(alert)).Alert));
-        var snap = RoundTrip(new HostSnapshot(FlowAddress.Parse("10.0.0.5"), [1, 2, 3], [alert]));
+        var snap = RoundTrip(new HostSnapshot(FlowAddress.Parse("10.0.0.5"), 1234, [1, 2, 3], [alert]));
+        Assert.Equal(1234, snap.FlowsObserved);
         Assert.Equal(FlowAddress.Parse("10.0.0.5"), snap.Host);
         Assert.Equal(new byte[] { 1, 2, 3 }, snap.Behavior);
         Assert.True(alert.ContentEquals(Assert.Single(snap.Unacknowledged)));

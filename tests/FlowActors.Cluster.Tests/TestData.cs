@@ -30,6 +30,14 @@ internal static class TestData
         return list;
     }
 
+    /// <summary>
+    /// A scan of <paramref name="target"/> in the 5-minute window starting at <paramref name="at"/>, followed by one benign
+    /// flow six minutes later that moves event time past the window's end and allowed lateness, so the window closes
+    /// and its detectors run.
+    /// </summary>
+    public static FlowObservation[] ScanThenCloseWindow(string host, string target, DateTime at) =>
+        [.. SynProbes(host, target, 15, at), .. Sessions(host, 1, at.AddMinutes(6))];
+
     /// <summary>Benign completed TCP sessions (SYN+ACK+FIN seen) from <paramref name="host"/>.</summary>
     public static FlowObservation[] Sessions(string host, int count, DateTime at)
     {

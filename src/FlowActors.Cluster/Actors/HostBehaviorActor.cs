@@ -28,6 +28,7 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
     private bool _restored;
     private bool _stopping;
     private int _snapshotBytes;
+    private long _flowsObserved;
     private long _batches;
     private long _alertsRaised;
     private long _alertsDropped;
@@ -45,7 +46,8 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         {
             if (offer.Snapshot is HostSnapshot snap)
             {
-                _behavior = HostBehavior.Restore(_host, snap.Behavior, _options.Detection);
+                _behavior = HostBehavior.Restore(snap.Behavior, _host, _options.Detection);
+                _flowsObserved = snap.FlowsObserved;
                 foreach (var a in snap.Unacknowledged) Track(a);
                 _snapshotBytes = snap.Behavior.Length;
                 _restored = true;
@@ -112,13 +114,14 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         _sawBatchSinceTick = true;
         _newAlerts.Clear();
         _behavior.Observe(batch.Observations, _newAlerts);
+        _flowsObserved += batch.Observations.Length;
         _dirty = true;
         Publish();
     }
 
     private void AdvanceIdle()
     {
-        if (_sawBatchSinceTick || _behavior.EventTimeMs == 0)
+        if (_sawBatchSinceTick || _behavior.EventTimeMs == long.MinValue)
         {
             _sawBatchSinceTick = false;
             return;
@@ -175,15 +178,15 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         if (n != bytes.Length) Array.Resize(ref bytes, n);
         _snapshotBytes = n;
         _dirty = false;
-        SaveSnapshot(new HostSnapshot(_host, bytes, [.. _unacked]));
+        SaveSnapshot(new HostSnapshot(_host, _flowsObserved, bytes, [.. _unacked]));
     }
 
     private HostStateReport Report() => new(
         _host,
         ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
-        _behavior.FlowsObserved,
-        _behavior.WindowsClosed,
-        _behavior.EventTimeMs,
+        _flowsObserved,
+        _behavior.BaselineWindows,
+        _behavior.EventTimeMs == long.MinValue ? 0 : _behavior.EventTimeMs,
         _batches,
         _alertsRaised,
         _unacked.Count,
