@@ -122,4 +122,27 @@ public sealed class FlowReceiverTests : IAsyncLifetime
         var exporter = Assert.Single((await StatsOf(b)).Exporters);
         Assert.Equal(0, exporter.RecordsUndecodable);
     }
+
+    [Fact]
+    public async Task Shutdown_flushes_pending_batches_and_snapshots_so_a_restarted_node_has_the_baseline()
+    {
+        var options = Options();
+        options.FlushInterval = TimeSpan.FromMinutes(1); // batches stay pending until shutdown flushes them
+        var node = await StartNodeAsync(options);
+        int port = await PortOf(node);
+        await SendAsync(FlowDatagrams.V5([new("10.0.0.21", "203.0.113.9", 40000, 443, 6, 0x1B, 10, 5000), new("10.0.0.21", "203.0.113.9", 40001, 443, 6, 0x1B, 10, 5000)]), port);
+        await Eventually.Assert(async () => Assert.Equal(2, Assert.Single((await StatsOf(node)).Ports).Observations), TimeSpan.FromSeconds(10));
+        Assert.Equal(0, Assert.Single((await StatsOf(node)).Ports).BatchesSent);
+
+        await node.LeaveAsync(); // coordinated shutdown, as on SIGTERM
+
+        var restarted = await ClusterNode.StartAsync("restarted", Options(), null);
+        _nodes.Add(restarted);
+        await Eventually.Assert(async () =>
+        {
+            var state = await restarted.HostRegion.Ask<HostStateReport>(new GetHostState(FlowAddress.Parse("10.0.0.21")), TimeSpan.FromSeconds(3));
+            Assert.True(state.RestoredFromSnapshot);
+            Assert.Equal(2, state.FlowsObserved);
+        }, TimeSpan.FromSeconds(20));
+    }
 }

@@ -101,4 +101,22 @@ public sealed class HostBehaviorActorTests(ITestOutputHelper output) : Persisten
         Assert.Equal(2, report.UnacknowledgedAlerts);
         Assert.Equal(1, report.AlertsDropped);
     }
+
+    [Fact]
+    public void Later_snapshot_replaces_the_periodic_one()
+    {
+        var options = Options();
+        options.SnapshotInterval = TimeSpan.FromMilliseconds(200);
+        var host = StartHost(CreateTestProbe().Ref, options);
+        host.Tell(new ObserveBatch(Host, TestData.Sessions("10.0.0.5", 10, TestData.T0)));
+        AwaitCondition(() => StateOf(host).SnapshotBytes > 0, TimeSpan.FromSeconds(5)); // the periodic snapshot was taken
+        host.Tell(new ObserveBatch(Host, TestData.Sessions("10.0.0.5", 5, TestData.T0.AddSeconds(30))));
+        Watch(host);
+        host.Tell(StopHost.Instance);
+        ExpectTerminated(host, TimeSpan.FromSeconds(10));
+
+        // Every snapshot of a host has sequence number 0 (it journals no events); the store must keep the newest.
+        var restarted = StartHost(CreateTestProbe().Ref, options);
+        Assert.Equal(15, StateOf(restarted).FlowsObserved);
+    }
 }
