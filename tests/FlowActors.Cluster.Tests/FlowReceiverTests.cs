@@ -79,9 +79,13 @@ public sealed class FlowReceiverTests : IAsyncLifetime
         Assert.Equal(31, stats.Observations);
         Assert.Equal(0, stats.DecodeErrors);
         Assert.Equal(2, stats.BatchesSent); // one per host, not one per flow
-        var exporter = Assert.Single((await StatsOf(node)).Exporters);
-        Assert.Equal("127.0.0.1", exporter.Exporter);
-        Assert.Equal(16, exporter.Records);
+        // Per-exporter counters are published by the receive loop once a second.
+        await Eventually.Assert(async () =>
+        {
+            var exporter = Assert.Single((await StatsOf(node)).Exporters);
+            Assert.Equal("127.0.0.1", exporter.Exporter);
+            Assert.Equal(16, exporter.Records);
+        }, TimeSpan.FromSeconds(5));
     }
 
     [Fact]
@@ -119,8 +123,12 @@ public sealed class FlowReceiverTests : IAsyncLifetime
 
         await SendAsync(FlowDatagrams.V9(withTemplate: false, [flow, flow], sequence: 1), portB);
         await Eventually.Assert(async () => Assert.Equal(2, Assert.Single((await StatsOf(b)).Ports).Records), TimeSpan.FromSeconds(10));
-        var exporter = Assert.Single((await StatsOf(b)).Exporters);
-        Assert.Equal(0, exporter.RecordsUndecodable);
+        await Eventually.Assert(async () =>
+        {
+            var exporter = Assert.Single((await StatsOf(b)).Exporters);
+            Assert.Equal(2, exporter.Records);
+            Assert.Equal(0, exporter.RecordsUndecodable);
+        }, TimeSpan.FromSeconds(5));
     }
 
     [Fact]
