@@ -53,7 +53,7 @@ public sealed class HostBehaviorActorTests(ITestOutputHelper output) : Persisten
         var again = forwarder.ExpectMsg<ForwardAlert>(TimeSpan.FromSeconds(3));
         Assert.Equal(first.Alert.Id, again.Alert.Id);
 
-        forwarder.LastSender.Tell(new AlertAccepted(first.Alert.Id), forwarder.Ref);
+        forwarder.LastSender.Tell(new AlertAccepted(first.Alert.Id, first.Alert.Count), forwarder.Ref);
         forwarder.ReceiveWhile(TimeSpan.FromMilliseconds(400), m => m as ForwardAlert); // a resend that raced the ack
         forwarder.ExpectNoMsg(TimeSpan.FromMilliseconds(1000)); // three retry intervals
 

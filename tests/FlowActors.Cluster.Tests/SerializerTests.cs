@@ -94,7 +94,7 @@ public sealed class SerializerTests : IDisposable
         Assert.Same(StopHost.Instance, RoundTrip(StopHost.Instance));
         Assert.Same(GetForwarderStatus.Instance, RoundTrip(GetForwarderStatus.Instance));
         Assert.Same(GetReceiverStats.Instance, RoundTrip(GetReceiverStats.Instance));
-        Assert.Equal(new AlertAccepted("id-1"), RoundTrip(new AlertAccepted("id-1")));
+        Assert.Equal(new AlertAccepted("id-1", 3), RoundTrip(new AlertAccepted("id-1", 3)));
         Assert.Equal(new GetHostState(FlowAddress.Parse("fd00::7")), RoundTrip(new GetHostState(FlowAddress.Parse("fd00::7"))));
         Assert.Equal(new SinkProgress("console", 99), RoundTrip(new SinkProgress("console", 99)));
         var report = new HostStateReport(FlowAddress.Parse("10.0.0.1"), "akka.tcp://a@127.0.0.1:1", 10, 2, 1234, 3, 1, 1, 0, true, 48);

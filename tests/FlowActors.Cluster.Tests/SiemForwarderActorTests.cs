@@ -62,6 +62,19 @@ public sealed class SiemForwarderActorTests(ITestOutputHelper output) : Persiste
     }
 
     [Fact]
+    public void Suppression_update_with_a_higher_count_is_delivered_again_under_the_same_id()
+    {
+        var sink = new CollectingSink();
+        var forwarder = Start(Options(), sink);
+        forwarder.Tell(new ForwardAlert(TestData.Alert("folded")));
+        ExpectMsg(new AlertAccepted("folded", 1), TimeSpan.FromSeconds(10));
+        forwarder.Tell(new ForwardAlert(TestData.Alert("folded") with { Count = 2 }));
+        ExpectMsg(new AlertAccepted("folded", 2), TimeSpan.FromSeconds(10));
+        AwaitAssert(() => Assert.Equal([1, 2], sink.Delivered.Select(a => a.Count)), TimeSpan.FromSeconds(5));
+        Assert.Equal(["folded", "folded"], sink.Ids);
+    }
+
+    [Fact]
     public void Acknowledged_alert_survives_a_restart_and_is_delivered_by_the_next_incarnation()
     {
         var broken = new CollectingSink { Failing = true };

@@ -58,8 +58,10 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         Command<ObserveBatch>(Observe);
         Command<AlertAccepted>(a =>
         {
-            if (_unackedById.Remove(a.AlertId, out var node))
+            // An ack for an older version does not cover an update folded in since (higher count).
+            if (_unackedById.TryGetValue(a.AlertId, out var node) && node.Value.Count <= a.Count)
             {
+                _unackedById.Remove(a.AlertId);
                 _unacked.Remove(node);
                 _dirty = true;
             }
@@ -140,17 +142,18 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         foreach (var alert in _newAlerts)
         {
             _alertsRaised++;
-            if (Track(alert)) forwarder.Tell(new ForwardAlert(alert), Self);
+            Track(alert);
+            forwarder.Tell(new ForwardAlert(alert), Self);
         }
         _newAlerts.Clear();
     }
 
-    private bool Track(Alert alert)
+    private void Track(Alert alert)
     {
         if (_unackedById.TryGetValue(alert.Id, out var existing))
         {
             existing.Value = alert; // a newer version of the same alert (suppression folded an update in)
-            return true;
+            return;
         }
         if (_unacked.Count >= _options.MaxUnacknowledgedAlertsPerHost)
         {
@@ -161,7 +164,6 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
             _log.Warning("Host {0}: {1} alerts unacknowledged; dropped the oldest ({2})", _host, _options.MaxUnacknowledgedAlertsPerHost, oldest.Value.Id);
         }
         _unackedById[alert.Id] = _unacked.AddLast(alert);
-        return true;
     }
 
     private void ResendUnacked()

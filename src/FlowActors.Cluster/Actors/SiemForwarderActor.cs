@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -53,7 +54,7 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         {
             _recovered = true;
             _outbox.Add(new OutboxEntry(LastSequenceNr, e.Alert));
-            Remember(e.Alert.Id);
+            Remember(VersionKey(e.Alert));
             _eventsSinceSnapshot++;
         });
         Recover<SinkProgress>(e =>
@@ -137,10 +138,10 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
     private void Accept(ForwardAlert msg)
     {
         var alert = msg.Alert;
-        if (_recentIds.Contains(alert.Id))
+        if (_recentIds.Contains(VersionKey(alert)))
         {
             _duplicates++;
-            Sender.Tell(new AlertAccepted(alert.Id));
+            Sender.Tell(new AlertAccepted(alert.Id, alert.Count));
             return;
         }
         if (_outbox.Count >= _options.ForwarderMaxOutbox)
@@ -155,8 +156,8 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         {
             _accepted++;
             _outbox.Add(new OutboxEntry(LastSequenceNr, e.Alert));
-            Remember(e.Alert.Id);
-            sender.Tell(new AlertAccepted(e.Alert.Id));
+            Remember(VersionKey(e.Alert));
+            sender.Tell(new AlertAccepted(e.Alert.Id, e.Alert.Count));
             AfterEvent();
             foreach (var s in _sinks.Values) TryDeliver(s);
         });
@@ -248,6 +249,12 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         foreach (var (sink, seq) in _progress) progress.Add(new SinkProgress(sink, seq));
         SaveSnapshot(new ForwarderSnapshot([.. _outbox], progress, [.. _recentOrder]));
     }
+
+    /// <summary>
+    /// Dedup key: the id plus the suppression count. A retry of the same version is a duplicate; an update that
+    /// folded more findings into the alert (higher count) is delivered again under the same id.
+    /// </summary>
+    private static string VersionKey(Alert alert) => string.Create(CultureInfo.InvariantCulture, $"{alert.Id}#{alert.Count}");
 
     private void Remember(string id)
     {

@@ -95,7 +95,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 WriteAlert(w, m.Alert);
                 break;
             case AlertAccepted m:
-                w.String(m.AlertId);
+                w.String(m.AlertId); w.I32(m.Count);
                 break;
             case ForwarderStatus m:
                 w.String(m.NodeAddress); w.I64(m.LastSequenceNr); w.I32(m.Outbox); w.I64(m.Accepted); w.I64(m.Duplicates); w.I64(m.Refused); w.Bool(m.Recovered);
@@ -175,7 +175,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 return new HostSnapshot(host, flows, behavior, alerts);
             }
             case ForwardAlertManifest: return new ForwardAlert(ReadAlert(ref r));
-            case AlertAcceptedManifest: return new AlertAccepted(r.RequiredString());
+            case AlertAcceptedManifest: return new AlertAccepted(r.RequiredString(), r.I32());
             case ForwarderStatusManifest:
             {
                 string node = r.RequiredString();
