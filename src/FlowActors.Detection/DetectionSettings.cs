@@ -284,8 +284,8 @@ public sealed class BeaconingSettings
     /// <summary>Longest interval considered. Default 6 h.</summary>
     public TimeSpan MaxInterval { get; set; } = TimeSpan.FromHours(6);
 
-    /// <summary>Hard cap on external peers tracked per host (least recently used evicted). Default 8.</summary>
-    public int MaxTrackedPeers { get; set; } = 8;
+    /// <summary>Hard cap on external peers tracked per host (peers already seen to be irregular evicted first, then least recently used). Default 6.</summary>
+    public int MaxTrackedPeers { get; set; } = 6;
 
     /// <summary>Peer ports whose periodic traffic is expected (DNS, NTP). Default 53, 123.</summary>
     public List<int> IgnoredPorts { get; set; } = [53, 123];

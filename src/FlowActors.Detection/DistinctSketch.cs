@@ -9,8 +9,8 @@ namespace FlowActors.Detection;
 /// </summary>
 /// <remarks>
 /// Detection thresholds (15 ports, 25 targets) sit well inside the exact range, so rules are decided on exact
-/// counts; only floods and big scans are estimated. The exact array grows 4, 8, ... 64; after a reset only a
-/// small array is kept so a burst does not pin memory.
+/// counts; only floods and big scans are estimated. The exact array grows 4, 8, ... 64; a reset releases it, so a
+/// burst does not pin memory.
 /// </remarks>
 internal struct DistinctSketch
 {
@@ -79,10 +79,17 @@ internal struct DistinctSketch
     /// <summary>Distinct values added: exact up to <see cref="ExactLimit"/>, estimated beyond.</summary>
     public readonly int Count => Hll is null ? ExactCount : Estimate(Hll);
 
-    /// <summary>Forgets all values; keeps a small exact array for reuse.</summary>
+    /// <summary>Forgets all values and releases the arrays (an idle host keeps no sketch memory).</summary>
     public void Reset()
     {
-        if (Exact is not null && Exact.Length > 16) Exact = null;
+        Exact = null;
+        Hll = null;
+        ExactCount = 0;
+    }
+
+    /// <summary>Forgets all values but keeps the exact array for reuse (pooled windows).</summary>
+    public void Clear()
+    {
         Hll = null;
         ExactCount = 0;
     }

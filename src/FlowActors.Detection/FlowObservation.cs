@@ -16,10 +16,6 @@ namespace FlowActors.Detection;
 [StructLayout(LayoutKind.Sequential)]
 public readonly struct FlowObservation
 {
-    private readonly uint _packets;
-    private readonly uint _durationMs;
-    private readonly byte _bits; // 1 = outbound, 2 = peer internal
-
     /// <summary>Creates an observation from its parts.</summary>
     public FlowObservation(
         FlowAddress host, FlowAddress peer, ushort localPort, ushort peerPort, byte protocol, ushort tcpFlags,
@@ -62,6 +58,11 @@ public readonly struct FlowObservation
 
     /// <summary>IP protocol number.</summary>
     public byte Protocol { get; }
+
+    // Declared after the properties so the layout packs into 80 bytes (two 24-byte addresses first).
+    private readonly byte _bits; // 1 = outbound, 2 = peer internal
+    private readonly uint _packets;
+    private readonly uint _durationMs;
 
     /// <summary>True when the host is the flow record's source.</summary>
     public bool Outbound => (_bits & 1) != 0;

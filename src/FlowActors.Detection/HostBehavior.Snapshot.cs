@@ -80,8 +80,8 @@ public sealed partial class HostBehavior
             w.I32(_hourPosition);
         }
 
-        _a.Write(ref w);
-        _b.Write(ref w);
+        WriteWindow(ref w, _a);
+        WriteWindow(ref w, _b);
         w.Bool(_beacons is not null);
         _beacons?.Write(ref w);
         w.Bool(_adminHistory is not null);
@@ -100,6 +100,21 @@ public sealed partial class HostBehavior
                 w.I32(s.Count);
             }
         }
+    }
+
+    private static void WriteWindow(ref SnapshotWriter w, WindowState? window)
+    {
+        w.Bool(window is not null);
+        window?.Write(ref w);
+    }
+
+    private static WindowState? ReadWindow(ref SnapshotReader r)
+    {
+        if (!r.Bool()) return null;
+        var window = new WindowState();
+        window.Read(ref r);
+        if (window.Index < 0) throw new InvalidDataException("Snapshot holds an open window without an index.");
+        return window;
     }
 
     private void Read(ref SnapshotReader r)
@@ -138,8 +153,8 @@ public sealed partial class HostBehavior
             if ((uint)_hourPosition >= (uint)ring) throw new InvalidDataException("Snapshot hour position out of range.");
         }
 
-        _a.Read(ref r);
-        _b.Read(ref r);
+        _a = ReadWindow(ref r);
+        _b = ReadWindow(ref r);
         if (r.Bool()) _beacons = BeaconTable.Read(ref r, _c.Source.Beaconing.MaxTrackedPeers);
         if (r.Bool()) _adminHistory = LruSet.Read(ref r, _c.Source.LateralMovement.MaxHistory);
         if (r.Bool()) _portHistory = LruSet.Read(ref r, _c.Source.RarePort.MaxHistory);

@@ -75,7 +75,6 @@ public sealed partial class HostBehavior
 
         PushHour(w.ExternalBytesOut);
         UpdateBaseline(x, anomalous);
-        w.Reset();
     }
 
     /// <summary>Windows after which the streaming quantiles replace the normal approximation.</summary>
@@ -271,9 +270,19 @@ public sealed partial class HostBehavior
             return ports;
         }
 
+        private static bool AnyAtLeast(ScanTable table, int count, long key)
+        {
+            foreach (var e in table.Entries)
+            {
+                if ((key < 0 || e.Key == key) && e.Set.Count >= count) return true;
+            }
+
+            return false;
+        }
+
         private void PortScan()
         {
-            if (_w.OutByTarget is not { } table) return;
+            if (_w.OutByTarget is not { } table || !AnyAtLeast(table, S.PortScan.MinPorts, -1)) return;
             var hits = new List<ScanTable.Entry>();
             foreach (var e in table.Entries)
             {
@@ -300,7 +309,7 @@ public sealed partial class HostBehavior
 
         private void InboundScans()
         {
-            if (_w.InBySource is not { } table) return;
+            if (_w.InBySource is not { } table || !AnyAtLeast(table, S.InboundScan.MinPorts, -1)) return;
             for (uint internalPeer = 0; internalPeer <= 1; internalPeer++)
             {
                 var hits = new List<ScanTable.Entry>();
@@ -428,6 +437,10 @@ public sealed partial class HostBehavior
 
         private void BruteForceFindings(TallyTable table, BruteForceSettings s)
         {
+            bool any = false;
+            foreach (var e in table.Entries) any |= e.Flows >= s.MinAttempts;
+            if (!any) return;
+
             for (uint inbound = 0; inbound <= 1; inbound++)
             {
                 var hits = new List<(TallyTable.Entry E, double Cv)>();
@@ -579,7 +592,7 @@ public sealed partial class HostBehavior
                 if (!entries[i].Dirty) continue;
                 table.ClearDirty(i);
                 var intervals = table.Intervals(i);
-                if (intervals.Length < s.MinConnections - 1) continue;
+                if (intervals.Length < Math.Min(6, s.MinConnections - 1)) continue;
                 var iv = buffer[..intervals.Length];
                 for (int k = 0; k < iv.Length; k++) iv[k] = (float)intervals[k] * 1000.0;
                 var (median, q1, q3, mad) = Stats(iv);
@@ -593,6 +606,8 @@ public sealed partial class HostBehavior
                 for (int k = 0; k < sv.Length; k++) sv[k] = (float)sizes[k];
                 var (sizeMedian, _, _, sizeMad) = Stats(sv);
                 double sizeDispersion = sizeMedian > 0 ? sizeMad / sizeMedian : 0;
+                table.MarkIrregular(i, intervals.Length >= 6 && dispersion > 3 * s.MaxIntervalDispersion);
+                if (intervals.Length < s.MinConnections - 1) continue;
                 if (dispersion > s.MaxIntervalDispersion || Math.Abs(skew) > s.MaxSkew || sizeDispersion > s.MaxSizeDispersion) continue;
                 // RITA-style score: 1 for perfect regularity, falling towards 0.5 at the limits.
                 double score = 1 - ((dispersion / s.MaxIntervalDispersion) + (Math.Abs(skew) / s.MaxSkew) + (sizeDispersion / s.MaxSizeDispersion)) / 6;

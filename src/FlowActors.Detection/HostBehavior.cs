@@ -30,8 +30,10 @@ public sealed partial class HostBehavior
     private long _firstSeenMs = long.MinValue;
     private long _watermark = long.MinValue;
     private long _nextClose;
-    private readonly WindowState _a = new();
-    private readonly WindowState _b = new();
+    // The (at most two) open windows; allocated when a window opens and dropped when it closes, so a host at
+    // rest holds no window memory.
+    private WindowState? _a;
+    private WindowState? _b;
     private readonly float[] _mean = new float[F];
     private readonly float[] _var = new float[F];
     private readonly ushort[] _featureWindows = new ushort[F];
@@ -144,12 +146,13 @@ public sealed partial class HostBehavior
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private WindowState WindowFor(long index)
     {
-        if (_a.Index == index) return _a;
-        if (_b.Index == index) return _b;
+        if (_a is not null && _a.Index == index) return _a;
+        if (_b is not null && _b.Index == index) return _b;
         // Open windows are always within {_nextClose, _nextClose + 1} because lateness <= window, so one slot is free.
-        var free = _a.IsOpen ? _b : _a;
-        free.Index = index;
-        return free;
+        var opened = WindowPool.Rent(index);
+        if (_a is null) _a = opened;
+        else _b = opened;
+        return opened;
     }
 
     private void Advance(long t, ICollection<Alert> alerts)
@@ -158,17 +161,29 @@ public sealed partial class HostBehavior
         long lastClosable = (t - _c.LatenessMs) / _c.WindowMs - 1;
         while (_nextClose <= lastClosable)
         {
-            WindowState? s = _a.Index == _nextClose ? _a : _b.Index == _nextClose ? _b : null;
-            if (s is not null)
+            if (_a is not null && _a.Index == _nextClose)
             {
+                var s = _a;
+                _a = null;
                 CloseWindow(s, _nextClose, alerts);
+                WindowPool.Return(s);
+                _nextClose++;
+                continue;
+            }
+
+            if (_b is not null && _b.Index == _nextClose)
+            {
+                var s = _b;
+                _b = null;
+                CloseWindow(s, _nextClose, alerts);
+                WindowPool.Return(s);
                 _nextClose++;
                 continue;
             }
 
             long nextData = long.MaxValue;
-            if (_a.IsOpen && _a.Index > _nextClose) nextData = _a.Index;
-            if (_b.IsOpen && _b.Index > _nextClose) nextData = Math.Min(nextData, _b.Index);
+            if (_a is not null && _a.Index > _nextClose) nextData = _a.Index;
+            if (_b is not null && _b.Index > _nextClose) nextData = Math.Min(nextData, _b.Index);
             long runEnd = Math.Min(lastClosable, nextData - 1);
             long fold = Math.Min(runEnd - _nextClose + 1, _c.Source.Baseline.MaxIdleWindows);
             for (long i = 0; i < fold; i++) CloseEmpty();
@@ -327,6 +342,12 @@ public sealed partial class HostBehavior
         }
     }
 
+    /// <summary>Where <see cref="ApproximateBytes"/> goes (for measurements and diagnostics).</summary>
+    internal string DescribeMemory() =>
+        $"windows {_a?.HeapBytes() ?? 0}+{_b?.HeapBytes() ?? 0}, beacons {_beacons?.HeapBytes() ?? 0} ({_beacons?.Count ?? 0} peers), " +
+        $"admin {_adminHistory?.HeapBytes() ?? 0}, ports {_portHistory?.HeapBytes() ?? 0} ({_portHistory?.Count ?? 0}), auth {_authHistory?.HeapBytes() ?? 0}, " +
+        $"hour ring {(_hourRing is null ? 0 : 24 + (_hourRing.Length * 4))}, suppression {(_suppression is null ? 0 : 24 + (_suppression.Length * 24))}";
+
     /// <summary>
     /// Estimated heap bytes held by this host's state (object headers, arrays and sketches included; the shared
     /// settings and threat-intel sets are not).
@@ -337,7 +358,7 @@ public sealed partial class HostBehavior
         {
             int b = 16 + 8 * 12 + 8 * 6 + 4 * 4; // object header, references, longs, ints
             b += (4 * (24 + (F * 4))) + 24 + (F * 2);
-            b += _a.HeapBytes() + _b.HeapBytes();
+            b += (_a?.HeapBytes() ?? 0) + (_b?.HeapBytes() ?? 0);
             if (_hourRing is not null) b += 24 + _hourRing.Length * 4;
             if (_beacons is not null) b += _beacons.HeapBytes();
             if (_adminHistory is not null) b += _adminHistory.HeapBytes();

@@ -27,6 +27,9 @@ internal sealed class ScanTable
 
     public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
 
+    /// <summary>Empties the table, keeping its arrays (entries' sketches are cleared when reused).</summary>
+    public void Clear() => Count = 0;
+
     /// <summary>Finds or makes the entry for (peer, key).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref Entry Get(FlowAddress peer, uint key)
@@ -70,7 +73,7 @@ internal sealed class ScanTable
         x.Peer = peer;
         x.Key = key;
         x.Attempts = 0;
-        x.Set.Reset();
+        x.Set.Clear();
         return ref x;
     }
 
@@ -138,6 +141,9 @@ internal sealed class TallyTable
     public int Count { get; private set; }
 
     public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
+
+    /// <summary>Empties the table, keeping its array.</summary>
+    public void Clear() => Count = 0;
 
     /// <summary>Adds one flow record's numbers to (peer, key).</summary>
     public void Add(FlowAddress peer, uint key, ulong bytes, long durationMs)
@@ -336,11 +342,17 @@ internal sealed class BeaconTable
         public byte Position;
         public byte Filled;
         public bool Dirty;
+        public bool Irregular;
     }
+
+    /// <summary>Peers seen once, remembered as (32-bit address hash, low 32 bits of start ms) until a second connection promotes them.</summary>
+    public const int Candidates = 16;
 
     private Entry[] _entries = new Entry[2];
     private Half[] _intervals = new Half[2 * RingSize];
     private Half[] _sizes = new Half[2 * RingSize];
+    private readonly ulong[] _candidates = new ulong[Candidates];
+    private int _nextCandidate;
     private readonly int _cap;
 
     public BeaconTable(int cap) => _cap = cap;
@@ -380,13 +392,35 @@ internal sealed class BeaconTable
         Half size = (Half)(float)Math.Min(bytes, 65_504UL);
         if (i == n)
         {
-            i = Slot();
-            ref Entry y = ref _entries[i];
-            y = default;
-            y.Peer = peer;
-            y.Port = port;
-            y.LastStartMs = startMs;
-            y.Connections = 1;
+            // One-off peers (most of browsing) stay in the small candidate ring; only a peer seen again within
+            // the interval range takes a tracked slot, so a beacon's first contact is not flushed by browsing.
+            uint hash = (uint)peer.GetStableHashCode();
+            uint start = (uint)startMs;
+            for (int c = 0; c < Candidates; c++)
+            {
+                ulong cand = _candidates[c];
+                if (cand == 0 || (uint)(cand >> 32) != hash) continue;
+                long gap = (uint)(start - (uint)cand);
+                if (gap < minIntervalMs) return;
+                _candidates[c] = 0;
+                if (gap > maxIntervalMs) break;
+                i = Slot();
+                ref Entry y = ref _entries[i];
+                y = default;
+                y.Peer = peer;
+                y.Port = port;
+                y.LastStartMs = startMs;
+                y.Connections = 2;
+                _intervals[i * RingSize] = (Half)(float)(gap / 1000.0);
+                _sizes[i * RingSize] = size;
+                y.Position = 1;
+                y.Filled = 1;
+                y.Dirty = true;
+                return;
+            }
+
+            _candidates[_nextCandidate] = ((ulong)hash << 32) | start | (start == 0 && hash == 0 ? 1UL : 0UL);
+            _nextCandidate = (_nextCandidate + 1) % Candidates;
             return;
         }
 
@@ -427,21 +461,40 @@ internal sealed class BeaconTable
             return Count++;
         }
 
+        // Evict a peer already shown to be irregular (ordinary browsing) before any other, then the one with the
+        // shortest history, then the least recently used: busy hosts keep room for peers that may be beacons.
         int slot = 0;
         for (int j = 1; j < Count; j++)
         {
-            if (_entries[j].LastStartMs < _entries[slot].LastStartMs) slot = j;
+            ref Entry c = ref _entries[j];
+            ref Entry best = ref _entries[slot];
+            if (c.Irregular != best.Irregular)
+            {
+                if (c.Irregular) slot = j;
+            }
+            else if (c.Filled != best.Filled)
+            {
+                if (c.Filled < best.Filled) slot = j;
+            }
+            else if (c.LastStartMs < best.LastStartMs)
+            {
+                slot = j;
+            }
         }
 
         return slot;
     }
 
+    public void MarkIrregular(int i, bool irregular) => _entries[i].Irregular = irregular;
+
     public void ClearDirty(int i) => _entries[i].Dirty = false;
 
-    public int HeapBytes() => 40 + 24 + _entries.Length * Unsafe.SizeOf<Entry>() + 24 + _intervals.Length * 2 + 24 + _sizes.Length * 2;
+    public int HeapBytes() => 48 + 24 + (_entries.Length * Unsafe.SizeOf<Entry>()) + 24 + (_intervals.Length * 2) + 24 + (_sizes.Length * 2) + 24 + (Candidates * 8);
 
     public void Write(ref SnapshotWriter w)
     {
+        w.U8((byte)_nextCandidate);
+        foreach (ulong c in _candidates) w.U64(c);
         w.I32(Count);
         for (int i = 0; i < Count; i++)
         {
@@ -453,6 +506,7 @@ internal sealed class BeaconTable
             w.U8(x.Position);
             w.U8(x.Filled);
             w.Bool(x.Dirty);
+            w.Bool(x.Irregular);
             for (int k = 0; k < x.Filled; k++)
             {
                 w.U16(BitConverter.HalfToUInt16Bits(_intervals[i * RingSize + k]));
@@ -464,6 +518,9 @@ internal sealed class BeaconTable
     public static BeaconTable Read(ref SnapshotReader r, int cap)
     {
         var t = new BeaconTable(cap);
+        t._nextCandidate = r.U8();
+        if (t._nextCandidate >= Candidates) throw new InvalidDataException("Beacon candidate position out of range.");
+        for (int c = 0; c < Candidates; c++) t._candidates[c] = r.U64();
         int n = r.Count(cap);
         if (t._entries.Length < n)
         {
@@ -482,6 +539,7 @@ internal sealed class BeaconTable
             x.Position = r.U8();
             x.Filled = r.U8();
             x.Dirty = r.Bool();
+            x.Irregular = r.Bool();
             if (x.Filled > RingSize || x.Position >= RingSize) throw new InvalidDataException("Beacon ring out of range.");
             for (int k = 0; k < x.Filled; k++)
             {

@@ -70,18 +70,26 @@ internal sealed class WindowState
         x[(int)BaselineFeature.DnsBytes] = DnsBytes;
     }
 
+    /// <summary>Empties the window for reuse, keeping its arrays and tables (it goes back to <see cref="WindowPool"/>).</summary>
     public void Reset()
     {
         Index = -1;
         BytesOut = BytesIn = PacketsOut = PacketsIn = ExternalBytesOut = DnsBytes = 0;
         FlowsOut = FlowsIn = FailedOut = FailedIn = DnsFlows = NewAdminPeers = 0;
-        PeersOut.Reset();
-        PeersIn.Reset();
-        PortsOut.Reset();
-        FailedInSources.Reset();
-        FailedInPorts.Reset();
-        OutByTarget = InBySource = Sweeps = null;
-        Brute = TopExternal = TopDns = Intel = NewAdmin = Rare = null;
+        PeersOut.Clear();
+        PeersIn.Clear();
+        PortsOut.Clear();
+        FailedInSources.Clear();
+        FailedInPorts.Clear();
+        OutByTarget?.Clear();
+        InBySource?.Clear();
+        Sweeps?.Clear();
+        Brute?.Clear();
+        TopExternal?.Clear();
+        TopDns?.Clear();
+        Intel?.Clear();
+        NewAdmin?.Clear();
+        Rare?.Clear();
     }
 
     public int HeapBytes()
@@ -161,6 +169,33 @@ internal sealed class WindowState
 
     private static TallyTable? ReadTally(ref SnapshotReader r) =>
         r.Bool() ? TallyTable.Read(ref r, CompiledSettings.TallyEntries) : null;
+}
+
+/// <summary>
+/// Per-thread pool of window objects. A host holds a window only while it is open; reusing closed windows (with
+/// their grown sketch arrays and tables) across hosts keeps window churn from allocating per host per window.
+/// Windows are owned by one host at a time, so a thread-static pool needs no locking; it is bounded.
+/// </summary>
+internal static class WindowPool
+{
+    private const int MaxPooled = 4_096; // a few MB per thread at most; enough for thousands of hosts closing windows together
+
+    [ThreadStatic]
+    private static Stack<WindowState>? _pool;
+
+    public static WindowState Rent(long index)
+    {
+        var w = _pool is { Count: > 0 } p ? p.Pop() : new WindowState();
+        w.Index = index;
+        return w;
+    }
+
+    public static void Return(WindowState w)
+    {
+        w.Reset();
+        var pool = _pool ??= new Stack<WindowState>();
+        if (pool.Count < MaxPooled) pool.Push(w);
+    }
 }
 
 /// <summary>Where one detector and role stand in their suppression episode.</summary>

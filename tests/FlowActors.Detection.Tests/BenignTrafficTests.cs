@@ -39,7 +39,7 @@ public class BenignTrafficTests(ITestOutputHelper output)
 
             h.AdvanceTo(T0 + (days * 24 * 60 * Minute) + (10 * Minute), alerts);
             maxBytes = Math.Max(maxBytes, h.ApproximateBytes);
-            output.WriteLine($"{host}: {h.ApproximateBytes} bytes of state, snapshot {h.SnapshotSize} bytes, {alerts.Count} alerts");
+            output.WriteLine($"{host}: {h.ApproximateBytes} bytes of state, snapshot {h.SnapshotSize} bytes, {alerts.Count} alerts; {h.DescribeMemory()}");
             all.AddRange(alerts);
         }
 

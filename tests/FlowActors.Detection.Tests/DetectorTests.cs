@@ -459,3 +459,29 @@ public class ThreatIntelDetectorTests
         }
     }
 }
+
+public class BeaconingAmidBrowsingTests
+{
+    [Fact]
+    public void Beacon_is_found_while_the_host_browses_twenty_new_sites_a_minute()
+    {
+        // The tracked-peer cap (6) is far below the sites visited; one-off peers stay in the candidate ring and
+        // irregular ones are evicted first, so the minute-by-minute beacon keeps its slot.
+        var rnd = new Random(9);
+        var list = new List<FlowObservation>();
+        for (int m = 0; m < 20; m++)
+        {
+            long t = T0 + (m * Minute);
+            list.Add(Out(Ip("198.51.100.7"), 443, (ushort)(45_000 + m), packets: 6, bytes: 310, startMs: t + 30_000, durationMs: 300));
+            for (int k = 0; k < 20; k++)
+            {
+                var site = FlowAddress.FromV4(0x5DB8_0000u + (uint)rnd.Next(0, 400));
+                list.Add(Out(site, 443, (ushort)rnd.Next(32_768, 60_000), bytes: (ulong)rnd.Next(500, 9_000), startMs: t + rnd.Next(0, 59_000), durationMs: 200));
+            }
+        }
+
+        var alerts = Run(new HostBehavior(Host, Settings()), list.OrderBy(o => o.EndMs));
+        Assert.Contains(alerts, a => a.Detector == "beaconing" && a.Peers[0] == "198.51.100.7");
+        Assert.All(alerts, a => Assert.Equal("beaconing", a.Detector));
+    }
+}

@@ -204,6 +204,18 @@ public sealed class IpfixDecoderTests
     }
 
     [Fact]
+    public void System_init_time_inside_the_flow_record_anchors_its_relative_times()
+    {
+        var message = new IpfixBuilder().Template(256, (160, 8), (22, 4), (21, 4))
+            .Data(256, new RecordWriter().U64(1_795_869_000_000).U32(14_405_287).U32(14_412_195).ToArray()).Build();
+
+        var r = Single(new FlowDecoder(), message);
+
+        Assert.Equal(1_795_883_405_287, r.StartMs);
+        Assert.Equal(1_795_883_412_195, r.EndMs);
+    }
+
+    [Fact]
     public void Relative_times_without_a_known_system_init_time_are_absent()
     {
         var message = new IpfixBuilder().Template(1024, (8, 4), (22, 4), (21, 4))

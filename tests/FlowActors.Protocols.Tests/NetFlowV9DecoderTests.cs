@@ -335,6 +335,20 @@ public sealed class NetFlowV9DecoderTests
     }
 
     [Fact]
+    public void Samplers_beyond_the_per_domain_limit_push_out_the_oldest()
+    {
+        var decoder = new FlowDecoder(new FlowDecoderOptions { MaxSamplersPerDomain = 2 });
+        var options = new RecordWriter();
+        foreach (var (id, rate) in new (byte, uint)[] { (1, 10), (2, 20), (3, 30) }) options.U32(0).U8(id).U32(rate);
+        Run(decoder, new NetFlowV9Builder().OptionsTemplate(260, [(1, 4)], [(48, 1), (50, 4)]).Data(260, options.ToArray(), recordCount: 3).Build());
+
+        var (_, records) = Run(decoder, new NetFlowV9Builder().Template(256, (2, 4), (48, 1))
+            .Data(256, new RecordWriter().U32(1).U8(1).U32(1).U8(2).U32(1).U8(3).ToArray(), recordCount: 3).Build());
+
+        Assert.Equal([1u, 20u, 30u], records.Select(r => r.SamplingRate));
+    }
+
+    [Fact]
     public void Configured_override_beats_the_announced_rate()
     {
         var options = new FlowDecoderOptions { Sampling = new SamplingPolicy(exporterOverrides: new Dictionary<FlowAddress, uint> { [Exporter] = 512 }) };
@@ -387,6 +401,33 @@ public sealed class NetFlowV9DecoderTests
         Assert.Equal(3, r.IcmpType);
         Assert.Equal(3, r.IcmpCode);
         Assert.False(r.Has(FlowFields.Ports));
+    }
+
+    [Fact]
+    public void Icmp_type_and_code_come_from_the_destination_port_when_field_32_is_absent()
+    {
+        // Cisco IOS convention (as in v5): source port 0, destination port = type × 256 + code.
+        var packet = new NetFlowV9Builder().Template(256, (4, 1), (7, 2), (11, 2)).Data(256, new RecordWriter().U8(1).U16(0).U16(0x0800).ToArray()).Build();
+
+        var r = Single(new FlowDecoder(), packet);
+
+        Assert.True(r.Has(FlowFields.Icmp));
+        Assert.Equal(8, r.IcmpType);
+        Assert.Equal(0, r.IcmpCode);
+        Assert.Equal(0x0800, r.DstPort);
+    }
+
+    [Fact]
+    public void Cisco_asa_teardown_record_spans_flow_create_time_to_event_time()
+    {
+        // NSEL flow-teardown: NF_F_FLOW_CREATE_TIME_MSEC (152) and NF_F_EVENT_TIME_MSEC (323).
+        var packet = new NetFlowV9Builder().Template(263, (8, 4), (233, 1), (152, 8), (323, 8))
+            .Data(263, new RecordWriter().Ip("10.1.0.5").U8(2).U64(1_795_883_400_000).U64(1_795_883_415_500).ToArray()).Build();
+
+        var r = Single(new FlowDecoder(), packet);
+
+        Assert.Equal(1_795_883_400_000, r.StartMs);
+        Assert.Equal(1_795_883_415_500, r.EndMs);
     }
 
     [Fact]
@@ -474,6 +515,24 @@ public sealed class NetFlowV9DecoderTests
         Assert.Equal(1, stream.Reordered);
         Assert.Equal(0, stream.Lost);
         Assert.Equal(14u, stream.Expected);
+    }
+
+    [Fact]
+    public void Exporters_that_count_records_instead_of_packets_show_no_loss()
+    {
+        // Some v9 exporters advance the sequence number by the records sent, as v5 does.
+        var decoder = new FlowDecoder();
+        Run(decoder, new NetFlowV9Builder { Sequence = 100 }.Template(256, V4Template)
+            .Data(256, new RecordWriter().Bytes(V4Record()).Bytes(V4Record()).Bytes(V4Record()).ToArray(), recordCount: 3).Build());
+        Run(decoder, new NetFlowV9Builder { Sequence = 103 }.Data(256, new RecordWriter().Bytes(V4Record()).Bytes(V4Record()).ToArray(), recordCount: 2).Build());
+        Run(decoder, new NetFlowV9Builder { Sequence = 105 }.Data(256, V4Record()).Build());
+        Run(decoder, new NetFlowV9Builder { Sequence = 110 }.Data(256, V4Record()).Build()); // 4 records lost
+
+        var stream = decoder.Sequences.Streams[new SequenceStreamKey(Exporter, 9, 0)];
+        Assert.Equal(1, stream.Gaps);
+        Assert.Equal(4, stream.Lost);
+        Assert.Equal(0, stream.Reordered);
+        Assert.Equal(111u, stream.Expected);
     }
 
     [Fact]
