@@ -105,6 +105,13 @@ public sealed class FlowActorsClusterOptions
     /// <summary>Decoder limits and sampling overrides for the receivers.</summary>
     public FlowDecoderOptions Decoder { get; set; } = new();
 
+    /// <summary>
+    /// Block-list addresses for the threat-intel detector, shared by every host actor of this node. When null and
+    /// <c>Detection:ThreatIntel:Files</c> names files, <c>WithFlowActorsSharding</c> loads them; the node may also
+    /// set (and <c>Reload</c>) it itself.
+    /// </summary>
+    public Detection.ThreatIntelSet? ThreatIntel { get; set; }
+
     /// <summary>Detection parameters, including the monitored networks.</summary>
     public DetectionSettings Detection { get; set; } = new();
 

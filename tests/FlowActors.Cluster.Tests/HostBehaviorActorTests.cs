@@ -119,4 +119,18 @@ public sealed class HostBehaviorActorTests(ITestOutputHelper output) : Persisten
         var restarted = StartHost(CreateTestProbe().Ref, options);
         Assert.Equal(15, StateOf(restarted).FlowsObserved);
     }
+
+    [Fact]
+    public void Traffic_to_a_block_listed_address_raises_a_threat_intel_alert()
+    {
+        var forwarder = CreateTestProbe();
+        var options = Options();
+        options.ThreatIntel = new FlowActors.Detection.ThreatIntelSet(["198.51.100.0/24"]);
+        var host = StartHost(forwarder.Ref, options);
+        var bad = new FlowObservation(Host, FlowAddress.Parse("198.51.100.66"), 50123, 443, 6, 0x1B, true, false, 12, 4000,
+            TestData.Ms(TestData.T0), TestData.Ms(TestData.T0) + 900);
+        host.Tell(new ObserveBatch(Host, [bad, .. TestData.Sessions("10.0.0.5", 1, TestData.T0.AddMinutes(6))]));
+        var alert = forwarder.FishForMessage<ForwardAlert>(m => m.Alert.Detector == "threat-intel", TimeSpan.FromSeconds(5)).Alert;
+        Assert.Contains("198.51.100.66", alert.Peers);
+    }
 }

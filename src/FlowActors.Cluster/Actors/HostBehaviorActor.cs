@@ -39,14 +39,14 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         _host = FlowAddress.Parse(entityId);
         _options = options;
         _forwarder = forwarder;
-        _behavior = new HostBehavior(_host, options.Detection);
+        _behavior = new HostBehavior(_host, options.Detection, options.ThreatIntel);
         PersistenceId = "host-" + entityId;
 
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is HostSnapshot snap)
             {
-                _behavior = HostBehavior.Restore(snap.Behavior, _host, _options.Detection);
+                _behavior = HostBehavior.Restore(snap.Behavior, _host, _options.Detection, _options.ThreatIntel);
                 _flowsObserved = snap.FlowsObserved;
                 foreach (var a in snap.Unacknowledged) Track(a);
                 _snapshotBytes = snap.Behavior.Length;
