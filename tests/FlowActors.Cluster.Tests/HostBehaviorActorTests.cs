@@ -133,4 +133,18 @@ public sealed class HostBehaviorActorTests(ITestOutputHelper output) : Persisten
         var alert = forwarder.FishForMessage<ForwardAlert>(m => m.Alert.Detector == "threat-intel", TimeSpan.FromSeconds(5)).Alert;
         Assert.Contains("198.51.100.66", alert.Peers);
     }
+
+    [Fact]
+    public void Idle_host_closes_its_last_window_on_the_wall_clock_tick_so_a_replayed_scan_alerts()
+    {
+        var forwarder = CreateTestProbe();
+        var options = Options();
+        options.IdleAdvanceInterval = TimeSpan.FromMilliseconds(200);
+        var host = StartHost(forwarder.Ref, options);
+        // Last month's scan and nothing after it: only the idle tick can close the window.
+        host.Tell(new ObserveBatch(Host, TestData.SynProbes("10.0.0.5", "10.0.0.9", 15, TestData.T0.AddDays(-30))));
+        var alert = forwarder.ExpectMsg<ForwardAlert>(TimeSpan.FromSeconds(5)).Alert;
+        Assert.Equal("port-scan", alert.Detector);
+        Assert.Equal(TestData.T0.AddDays(-30), alert.WindowStart); // the scan's own 5-minute window, in event time
+    }
 }
