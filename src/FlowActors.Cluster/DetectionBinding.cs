@@ -1,0 +1,6 @@
+// The detection types the cluster wraps (FlowActors.Detection).
+global using Alert = FlowActors.Detection.Alert;
+global using DetectionSettings = FlowActors.Detection.DetectionSettings;
+global using FlowObservation = FlowActors.Detection.FlowObservation;
+global using HostBehavior = FlowActors.Detection.HostBehavior;
+global using NetworkClassifier = FlowActors.Detection.NetworkClassifier;

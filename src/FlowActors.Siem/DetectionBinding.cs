@@ -1,0 +1,2 @@
+// The alert model the SIEM layer formats.
+global using Alert = FlowActors.Detection.Alert;
