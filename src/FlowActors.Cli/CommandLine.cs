@@ -13,6 +13,7 @@ public static class CommandLine
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             stdout.WriteLine(Usage);
+            stdout.WriteLine(Operator.OperatorCommand.Usage);
             return args.Length == 0 ? 2 : 0;
         }
 
@@ -22,6 +23,8 @@ public static class CommandLine
             case "--version":
                 stdout.WriteLine(typeof(CommandLine).Assembly.GetName().Version?.ToString(3));
                 return 0;
+            case var _ when Operator.OperatorCommand.Accepts(args):
+                return Operator.OperatorCommand.Run(args, stdout, stderr);
             default:
                 stderr.WriteLine($"flowctl: unknown command '{args[0]}'. Run 'flowctl help'.");
                 return 2;

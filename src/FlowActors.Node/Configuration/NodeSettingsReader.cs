@@ -263,8 +263,9 @@ public static class NodeSettingsReader
 
         private NetworkSettings ReadNetworks(IConfigurationSection s)
         {
+            int errorsBefore = Errors.Count;
             var monitored = ReadPrefixes(s, "Monitored", DefaultMonitoredNetworks);
-            if (monitored.Count == 0 && HasValue(s, "Monitored"))
+            if (monitored.Count == 0 && Errors.Count == errorsBefore)
             {
                 Fail(s, "Monitored", "", "must name at least one prefix", "to your networks in CIDR form, e.g. 10.0.0.0/8,2001:db8::/32");
             }
@@ -277,7 +278,10 @@ public static class NodeSettingsReader
             var result = new List<IPNetwork>();
             foreach (var entry in ReadList(s, key, defaults))
             {
-                if (IPNetwork.TryParse(entry.Trim(), out var network))
+                string text = entry.Trim();
+                int slash = text.IndexOf('/');
+                // IPNetwork.TryParse masks host bits away silently; "10.0.0.1/8" is more likely a typo than a network.
+                if (slash > 0 && IPNetwork.TryParse(text, out var network) && IPAddress.TryParse(text[..slash], out var given) && network.BaseAddress.Equals(given))
                 {
                     result.Add(network);
                 }
@@ -467,8 +471,6 @@ public static class NodeSettingsReader
                 }
             }
         }
-
-        private static bool HasValue(IConfigurationSection s, string key) => s.GetSection(key).Exists();
 
         private string ReadString(IConfigurationSection s, string key, string defaultValue)
         {

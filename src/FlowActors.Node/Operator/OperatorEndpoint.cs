@@ -30,6 +30,8 @@ public static class OperatorEndpoint
     {
         byte[] token = Encoding.UTF8.GetBytes(settings.Token);
         var metrics = app.Services.GetRequiredService<NodeMetrics>();
+        // Created now, not on the first scrape: counters only see measurements made after their listener starts.
+        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
         app.Use(async (context, next) =>
         {
             string path = context.Request.Path.Value ?? "";
@@ -57,7 +59,7 @@ public static class OperatorEndpoint
             bool ready = checks.All(c => c.Ok);
             return Results.Json(new { status = ready ? "ready" : "not-ready", checks }, Json, statusCode: ready ? 200 : 503);
         });
-        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Scrape(), PrometheusExporter.ContentType));
+        app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), PrometheusExporter.ContentType));
 
         ClusterRoutes.Map(app);
         ShardingRoutes.Map(app);
