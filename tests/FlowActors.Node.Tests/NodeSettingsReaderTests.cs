@@ -96,6 +96,15 @@ public sealed class NodeSettingsReaderTests
     }
 
     [Fact]
+    public void Binding_remoting_to_every_address_needs_a_public_hostname()
+    {
+        var error = SingleError(("FlowActors:Cluster:Hostname", "0.0.0.0"));
+
+        Assert.Equal("FlowActors:Cluster:PublicHostname", error.Key);
+        Assert.Contains("is required when FlowActors:Cluster:Hostname is 0.0.0.0", error.Message);
+    }
+
+    [Fact]
     public void Postgresql_without_a_connection_string_is_refused()
     {
         var error = SingleError(("FlowActors:Persistence:Provider", "postgresql"));

@@ -149,7 +149,13 @@ public static class NodeSettingsReader
             }
 
             string publicHostname = ReadString(s, "PublicHostname", "");
-            if (publicHostname.Length == 0)
+            if (publicHostname.Length == 0 && IPAddress.TryParse(hostname, out var bindAll) && (bindAll.Equals(IPAddress.Any) || bindAll.Equals(IPAddress.IPv6Any)))
+            {
+                // Other nodes cannot dial 0.0.0.0: the address the node advertises must be a real one.
+                Fail(s, "PublicHostname", "", $"is required when {Key(s, "Hostname")} is {hostname}", "to the name or address other nodes reach this one by, e.g. $(POD_NAME).flowactors");
+                publicHostname = hostname;
+            }
+            else if (publicHostname.Length == 0)
             {
                 publicHostname = hostname;
             }
