@@ -3,6 +3,7 @@ using FlowActors.Node.Tests.Harness;
 
 namespace FlowActors.Node.Tests;
 
+[Collection(NodeCollection.Name)]
 public sealed class FlowctlOperatorTests
 {
     private static (int Code, string Out, string Err) Flowctl(params string[] args)

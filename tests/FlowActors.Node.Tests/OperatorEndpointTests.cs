@@ -5,6 +5,7 @@ using FlowActors.Node.Tests.Harness;
 
 namespace FlowActors.Node.Tests;
 
+[Collection(NodeCollection.Name)]
 public sealed class OperatorEndpointTests
 {
     private static async Task<JsonElement> GetJsonAsync(HttpClient client, string path, HttpStatusCode expected = HttpStatusCode.OK)
