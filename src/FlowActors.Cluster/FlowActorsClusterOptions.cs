@@ -1,0 +1,225 @@
+using FlowActors.Protocols;
+using FlowActors.Siem.Sinks;
+
+namespace FlowActors.Cluster;
+
+/// <summary>Which database Akka.Persistence.Sql writes host snapshots and the forwarder journal to.</summary>
+public enum PersistenceProvider
+{
+    /// <summary>An embedded SQLite file (default: <c>data/flowactors.db</c>).</summary>
+    Sqlite = 0,
+    /// <summary>A PostgreSQL server (Npgsql connection string).</summary>
+    PostgreSql = 1,
+}
+
+/// <summary>One UDP listening port served by one <c>FlowReceiverActor</c>.</summary>
+public sealed class ReceiverPortOptions
+{
+    /// <summary>UDP port (2055 NetFlow, 4739 IPFIX, 6343 sFlow; every port accepts every supported format). 0 picks a free port (tests).</summary>
+    public int Port { get; set; }
+    /// <summary>Address to bind (default any IPv4; <c>::</c> for dual stack).</summary>
+    public string BindAddress { get; set; } = "0.0.0.0";
+    /// <summary>Sockets bound to the port with SO_REUSEPORT, each read by its own thread (default 2).</summary>
+    public int Sockets { get; set; } = 2;
+    /// <summary>Requested SO_RCVBUF in bytes (default 32 MiB); a warning is logged when the kernel grants less.</summary>
+    public int ReceiveBufferBytes { get; set; } = 32 * 1024 * 1024;
+}
+
+/// <summary>
+/// Everything the cluster layer needs to run: roles, sharding, receivers, batching, persistence, sinks and
+/// detection. Bind it from configuration in the node, then call <see cref="Validate"/> before starting.
+/// </summary>
+public sealed class FlowActorsClusterOptions
+{
+    /// <summary>Role that runs UDP receivers.</summary>
+    public const string EdgeRole = "edge";
+    /// <summary>Role that hosts the per-host shards.</summary>
+    public const string AnalyticsRole = "analytics";
+    /// <summary>Role that may host the SIEM forwarder singleton.</summary>
+    public const string ForwarderRole = "forwarder";
+
+    /// <summary>This node's roles (default all three).</summary>
+    public IList<string> Roles { get; set; } = [EdgeRole, AnalyticsRole, ForwarderRole];
+
+    /// <summary>Number of shards of the <c>host</c> entity type; about 10× the largest node count, fixed for the cluster's life (default 100).</summary>
+    public int ShardCount { get; set; } = 100;
+
+    /// <summary>UDP receiver ports (default 2055, 4739, 6343).</summary>
+    public IList<ReceiverPortOptions> Receivers { get; set; } =
+        [new() { Port = 2055 }, new() { Port = 4739 }, new() { Port = 6343 }];
+
+    /// <summary>Exporter addresses or CIDRs allowed to send flows; empty allows every exporter.</summary>
+    public IList<string> ExporterAllowlist { get; set; } = [];
+
+    /// <summary>Observations per host after which the host's pending batch is sent at once (default 256).</summary>
+    public int BatchSize { get; set; } = 256;
+
+    /// <summary>How often pending batches are flushed regardless of size (default 200 ms).</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Upper bound on hosts with a pending batch per receiver; observations for further hosts are dropped and counted (default 50,000).</summary>
+    public int MaxPendingHosts { get; set; } = 50_000;
+
+    /// <summary>Host actors idle this long are passivated (after a snapshot) (default 10 minutes).</summary>
+    public TimeSpan PassivationIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often a host actor with new observations saves a snapshot (default 1 minute).</summary>
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Wall-clock tick on which host actors advance event time while idle so windows close (default 30 s).</summary>
+    public TimeSpan IdleAdvanceInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a host actor resends alerts the forwarder has not acknowledged (default 2 s).</summary>
+    public TimeSpan AlertRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Unacknowledged alerts a host actor keeps; older ones are dropped and counted (default 1,000).</summary>
+    public int MaxUnacknowledgedAlertsPerHost { get; set; } = 1000;
+
+    /// <summary>Alerts the forwarder keeps undelivered; beyond it new alerts are refused (not acknowledged) so hosts retry (default 100,000).</summary>
+    public int ForwarderMaxOutbox { get; set; } = 100_000;
+
+    /// <summary>Journal events after which the forwarder snapshots and deletes what every sink has (default 500).</summary>
+    public int ForwarderSnapshotEvery { get; set; } = 500;
+
+    /// <summary>Delay before retrying a failed sink delivery (default 1 s, doubling up to 30 s).</summary>
+    public TimeSpan SinkRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Database for snapshots and the forwarder journal (default SQLite).</summary>
+    public PersistenceProvider PersistenceProvider { get; set; } = PersistenceProvider.Sqlite;
+
+    /// <summary>Connection string; for SQLite, when empty, <c>Data Source={DataDirectory}/flowactors.db</c>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Directory for the SQLite database and default alert file (default <c>data</c>).</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    /// <summary>JSON-lines alert file; when null, <c>{DataDirectory}/alerts.jsonl</c>; empty string disables it.</summary>
+    public string? AlertsJsonLinesPath { get; set; }
+
+    /// <summary>Also print alerts on standard output (default on).</summary>
+    public bool ConsoleSink { get; set; } = true;
+
+    /// <summary>Further sinks (syslog, HTTP, ...) created on the forwarder node; each must have a distinct <see cref="IAlertSink.Name"/>.</summary>
+    public IList<Func<IAlertSink>> AdditionalSinks { get; set; } = [];
+
+    /// <summary>Decoder limits and sampling overrides for the receivers.</summary>
+    public FlowDecoderOptions Decoder { get; set; } = new();
+
+    /// <summary>Detection parameters, including the monitored networks.</summary>
+    public DetectionSettings Detection { get; set; } = new();
+
+    /// <summary>True when this node has <paramref name="role"/>.</summary>
+    public bool HasRole(string role) => Roles.Contains(role, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The connection string in effect (SQLite default filled in).</summary>
+    public string EffectiveConnectionString =>
+        !string.IsNullOrWhiteSpace(ConnectionString)
+            ? ConnectionString
+            : $"Data Source={Path.Combine(DataDirectory, "flowactors.db")}";
+
+    /// <summary>The JSON-lines path in effect, or null when disabled.</summary>
+    public string? EffectiveAlertsJsonLinesPath =>
+        AlertsJsonLinesPath is null ? Path.Combine(DataDirectory, "alerts.jsonl")
+        : AlertsJsonLinesPath.Length == 0 ? null : AlertsJsonLinesPath;
+
+    /// <summary>
+    /// Checks every setting; throws <see cref="ArgumentException"/> whose message names the setting and the fix.
+    /// </summary>
+    public void Validate()
+    {
+        if (Roles.Count == 0) Fail("Roles", "is empty; give at least one of edge, analytics, forwarder");
+        foreach (var r in Roles)
+        {
+            if (!string.Equals(r, EdgeRole, StringComparison.OrdinalIgnoreCase) && !string.Equals(r, AnalyticsRole, StringComparison.OrdinalIgnoreCase) && !string.Equals(r, ForwarderRole, StringComparison.OrdinalIgnoreCase))
+                Fail("Roles", $"contains '{r}'; use edge, analytics or forwarder");
+        }
+        if (ShardCount is < 1 or > 10_000) Fail("ShardCount", $"is {ShardCount}; use 1..10000 (about 10x the largest node count)");
+        var seen = new HashSet<int>();
+        for (int i = 0; i < Receivers.Count; i++)
+        {
+            var r = Receivers[i];
+            if (r.Port is < 0 or > 65535) Fail($"Receivers:{i}:Port", $"is {r.Port}; use 1..65535");
+            if (r.Port != 0 && !seen.Add(r.Port)) Fail($"Receivers:{i}:Port", $"{r.Port} is listed twice");
+            if (r.Sockets is < 1 or > 64) Fail($"Receivers:{i}:Sockets", $"is {r.Sockets}; use 1..64");
+            if (r.ReceiveBufferBytes is < 65_536) Fail($"Receivers:{i}:ReceiveBufferBytes", $"is {r.ReceiveBufferBytes}; use at least 65536");
+            if (!System.Net.IPAddress.TryParse(r.BindAddress, out _)) Fail($"Receivers:{i}:BindAddress", $"'{r.BindAddress}' is not an IP address");
+        }
+        try
+        {
+            _ = new ExporterAllowlist(ExporterAllowlist);
+        }
+        catch (FormatException e)
+        {
+            Fail("ExporterAllowlist", e.Message);
+        }
+        if (BatchSize is < 1 or > 65_536) Fail("BatchSize", $"is {BatchSize}; use 1..65536");
+        if (FlushInterval < TimeSpan.FromMilliseconds(1) || FlushInterval > TimeSpan.FromMinutes(1)) Fail("FlushInterval", $"is {FlushInterval}; use 1 ms..1 min");
+        if (MaxPendingHosts < 1) Fail("MaxPendingHosts", "must be at least 1");
+        if (PassivationIdleTimeout < TimeSpan.FromSeconds(1)) Fail("PassivationIdleTimeout", "must be at least 1 s");
+        if (SnapshotInterval < TimeSpan.FromMilliseconds(100)) Fail("SnapshotInterval", "must be at least 100 ms");
+        if (IdleAdvanceInterval < TimeSpan.FromMilliseconds(100)) Fail("IdleAdvanceInterval", "must be at least 100 ms");
+        if (AlertRetryInterval < TimeSpan.FromMilliseconds(10)) Fail("AlertRetryInterval", "must be at least 10 ms");
+        if (MaxUnacknowledgedAlertsPerHost < 1) Fail("MaxUnacknowledgedAlertsPerHost", "must be at least 1");
+        if (ForwarderMaxOutbox < 1) Fail("ForwarderMaxOutbox", "must be at least 1");
+        if (ForwarderSnapshotEvery < 1) Fail("ForwarderSnapshotEvery", "must be at least 1");
+        if (SinkRetryInterval < TimeSpan.FromMilliseconds(10)) Fail("SinkRetryInterval", "must be at least 10 ms");
+        if (!Enum.IsDefined(PersistenceProvider)) Fail("Persistence:Provider", "use sqlite or postgresql");
+        if (PersistenceProvider == PersistenceProvider.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString))
+            Fail("Persistence:ConnectionString", "is required for postgresql (e.g. Host=127.0.0.1;Port=5432;Username=flowactors;Password=...;Database=flowactors)");
+        if (string.IsNullOrWhiteSpace(DataDirectory)) Fail("DataDirectory", "is empty; give a writable directory such as data");
+        try
+        {
+            Decoder.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            Fail("Decoder", e.Message);
+        }
+        Detection.Validate();
+    }
+
+    private static void Fail(string setting, string problem) =>
+        throw new ArgumentException($"FlowActors:{setting} {problem}.");
+}
+
+/// <summary>The exporters allowed to send flows: exact addresses and CIDR prefixes. Empty allows all.</summary>
+public sealed class ExporterAllowlist
+{
+    private readonly (ulong Hi, ulong Lo, ulong MaskHi, ulong MaskLo, bool V4)[] _entries;
+
+    /// <summary>Parses entries such as <c>192.0.2.1</c> or <c>198.51.100.0/24</c>; throws <see cref="FormatException"/> on a bad one.</summary>
+    public ExporterAllowlist(IEnumerable<string> entries)
+    {
+        var list = new List<(ulong, ulong, ulong, ulong, bool)>();
+        foreach (var raw in entries)
+        {
+            var text = raw.Trim();
+            int slash = text.IndexOf('/');
+            var addrText = slash < 0 ? text.AsSpan() : text.AsSpan(0, slash);
+            if (!FlowAddress.TryParse(addrText, out var a)) throw new FormatException($"'{raw}' is not an address or CIDR");
+            int max = a.IsV4 ? 32 : 128;
+            int bits = max;
+            if (slash >= 0 && (!int.TryParse(text.AsSpan(slash + 1), out bits) || bits < 0 || bits > max))
+                throw new FormatException($"'{raw}' has a bad prefix length (0..{max})");
+            int total = a.IsV4 ? 96 + bits : bits;
+            ulong mHi = total >= 64 ? ulong.MaxValue : total == 0 ? 0 : ulong.MaxValue << (64 - total);
+            ulong mLo = total <= 64 ? 0 : total >= 128 ? ulong.MaxValue : ulong.MaxValue << (128 - total);
+            list.Add((a.Hi & mHi, a.Lo & mLo, mHi, mLo, a.IsV4));
+        }
+        _entries = [.. list];
+    }
+
+    /// <summary>True when every exporter is allowed.</summary>
+    public bool AllowsAll => _entries.Length == 0;
+
+    /// <summary>True when <paramref name="exporter"/> may send flows.</summary>
+    public bool IsAllowed(FlowAddress exporter)
+    {
+        if (_entries.Length == 0) return true;
+        foreach (var e in _entries)
+        {
+            if (e.V4 == exporter.IsV4 && (exporter.Hi & e.MaskHi) == e.Hi && (exporter.Lo & e.MaskLo) == e.Lo) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,169 @@
+using Akka;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using FlowActors.Cluster.Actors;
+using FlowActors.Cluster.Messages;
+using FlowActors.Cluster.Receiving;
+using FlowActors.Cluster.Serialization;
+using FlowActors.Cluster.Sharding;
+
+namespace FlowActors.Cluster.Hosting;
+
+/// <summary>
+/// Akka.Hosting wiring for FlowActors, so the node's start-up reads as a list of capabilities:
+/// <code>
+/// services.AddAkka("flowactors", b => b
+///     .WithRemoting("0.0.0.0", 4053, publicHostname)
+///     .WithFlowActorsClustering(options, seedNodes)
+///     .AddFlowActors(options));
+/// </code>
+/// </summary>
+public static class FlowActorsHostingExtensions
+{
+    /// <summary>Name of the sharded entity type for monitored hosts.</summary>
+    public const string HostTypeName = "host";
+
+    /// <summary>Name of the SIEM forwarder singleton (and its manager actor).</summary>
+    public const string ForwarderSingletonName = "siem-forwarder";
+
+    /// <summary>Binds <see cref="FlowActorsSerializer"/> to every <see cref="IFlowActorsMessage"/>.</summary>
+    public static AkkaConfigurationBuilder WithFlowActorsSerialization(this AkkaConfigurationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.WithCustomSerializer("flowactors", [typeof(IFlowActorsMessage)], system => new FlowActorsSerializer(system));
+    }
+
+    /// <summary>
+    /// Clustering with this node's roles, static seed nodes and the keep-majority split brain resolver.
+    /// Remoting (<c>WithRemoting</c>) is configured by the caller.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithFlowActorsClustering(this AkkaConfigurationBuilder builder, FlowActorsClusterOptions options, IEnumerable<string> seedNodes)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        return builder.WithClustering(new ClusterOptions
+        {
+            Roles = [.. options.Roles],
+            SeedNodes = [.. seedNodes],
+            SplitBrainResolver = new KeepMajorityOption(),
+        });
+    }
+
+    /// <summary>
+    /// Akka.Persistence.Sql as the default journal and snapshot store: SQLite (a file under the data directory,
+    /// created if missing) or PostgreSQL. Tables are created on first use.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithFlowActorsPersistence(this AkkaConfigurationBuilder builder, FlowActorsClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        string provider;
+        if (options.PersistenceProvider == PersistenceProvider.Sqlite)
+        {
+            provider = LinqToDB.ProviderName.SQLiteMS;
+            if (string.IsNullOrWhiteSpace(options.ConnectionString)) Directory.CreateDirectory(options.DataDirectory);
+        }
+        else
+        {
+            provider = LinqToDB.ProviderName.PostgreSQL15;
+        }
+        // No WithConnectivityCheck: it fails against the linq2db served here (DESIGN.md, Persistence).
+        return builder.WithSqlPersistence(options.EffectiveConnectionString, provider, autoInitialize: true);
+    }
+
+    /// <summary>
+    /// The SIEM forwarder: on nodes with the forwarder role a cluster singleton manager plus proxy, elsewhere
+    /// only the proxy; registered as <see cref="ForwarderProxyMarker"/>.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithFlowActorsForwarder(this AkkaConfigurationBuilder builder, FlowActorsClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        var singletonOptions = new ClusterSingletonOptions { Role = FlowActorsClusterOptions.ForwarderRole, BufferSize = 10_000 };
+        if (options.HasRole(FlowActorsClusterOptions.ForwarderRole))
+        {
+            return builder.WithSingleton<ForwarderProxyMarker>(
+                ForwarderSingletonName,
+                (_, _, _) => SiemForwarderActor.GetProps(options, () => SiemForwarderActor.CreateSinks(options)),
+                singletonOptions,
+                createProxyToo: true);
+        }
+        return builder.WithSingletonProxy<ForwarderProxyMarker>(ForwarderSingletonName, singletonOptions);
+    }
+
+    /// <summary>
+    /// The <c>host</c> shard region (state-store-mode ddata, no remember-entities, idle passivation with a
+    /// snapshot on the way out), or a proxy to it on nodes without the analytics role; registered as
+    /// <see cref="HostRegionMarker"/>.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithFlowActorsSharding(this AkkaConfigurationBuilder builder, FlowActorsClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        var extractor = new HostMessageExtractor(options.ShardCount);
+        if (!options.HasRole(FlowActorsClusterOptions.AnalyticsRole))
+        {
+            return builder.WithShardRegionProxy<HostRegionMarker>(HostTypeName, FlowActorsClusterOptions.AnalyticsRole, extractor);
+        }
+        return builder.WithShardRegion<HostRegionMarker>(
+            HostTypeName,
+            (_, registry, _) =>
+            {
+                // Resolved per entity, so the forwarder may be registered after the region.
+                IActorRef Forwarder() => registry.Get<ForwarderProxyMarker>();
+                return entityId => HostBehaviorActor.GetProps(entityId, options, Forwarder);
+            },
+            extractor,
+            new ShardOptions
+            {
+                Role = FlowActorsClusterOptions.AnalyticsRole,
+                StateStoreMode = StateStoreMode.DData,
+                RememberEntities = false,
+                ShouldPassivateIdleEntities = true,
+                PassivateIdleEntityAfter = options.PassivationIdleTimeout,
+                HandOffStopMessage = StopHost.Instance,
+            });
+    }
+
+    /// <summary>
+    /// This node's UDP receivers (one <c>FlowReceiverActor</c> per configured port, under a supervisor registered
+    /// as <see cref="ReceiverMarker"/>) and the template replicator. Ports open once the host shard region is
+    /// ready; coordinated shutdown closes them (flushing pending batches) before the shard region hands off.
+    /// Call after <see cref="WithFlowActorsSharding"/>.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithFlowActorsReceivers(this AkkaConfigurationBuilder builder, FlowActorsClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        return builder.WithActors((system, registry) =>
+        {
+            var region = registry.Get<HostRegionMarker>();
+            var supervisor = system.ActorOf(ReceiverSupervisorActor.GetProps(options, region), "flow-receivers");
+            registry.Register<ReceiverMarker>(supervisor);
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "flowactors-stop-receivers",
+                () => supervisor.Ask<Done>(ReceiverSupervisorActor.StopReceivers.Instance, TimeSpan.FromSeconds(15)));
+        });
+    }
+
+    /// <summary>
+    /// Everything this node's roles call for, in dependency order: serialization, persistence, the forwarder
+    /// singleton (or proxy), the host shard region (or proxy) and, on edge nodes, the UDP receivers.
+    /// Validates <paramref name="options"/> first.
+    /// </summary>
+    public static AkkaConfigurationBuilder AddFlowActors(this AkkaConfigurationBuilder builder, FlowActorsClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        builder.WithFlowActorsSerialization()
+            .WithFlowActorsPersistence(options)
+            .WithFlowActorsForwarder(options)
+            .WithFlowActorsSharding(options);
+        if (options.HasRole(FlowActorsClusterOptions.EdgeRole)) builder.WithFlowActorsReceivers(options);
+        return builder;
+    }
+}

@@ -1,0 +1,285 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+using FlowActors.Cluster.Messages;
+using FlowActors.Protocols;
+using FlowActors.Protocols.Templates;
+
+namespace FlowActors.Cluster.Receiving;
+
+/// <summary>
+/// One UDP socket read by one dedicated thread: receive into a pooled buffer, check the exporter allowlist,
+/// decode, classify both ends, append observations to the host batcher, flush on the tick. Nothing is allocated
+/// per record; the only queue between the socket and the shard region is the kernel's receive buffer.
+/// </summary>
+internal sealed class ReceiveLoop : IDisposable
+{
+    private const int MaxDatagram = 65_535;
+    private static readonly long ExpireEveryMs = 10_000;
+    private static readonly long PublishStatsEveryMs = 1_000;
+
+    private readonly Socket _socket;
+    private readonly FlowActorsClusterOptions _options;
+    private readonly NetworkClassifier _classifier;
+    private readonly ExporterAllowlist _allowlist;
+    private readonly FlowDecoder _decoder;
+    private readonly FlowRecordBuffer _records;
+    private readonly HostBatcher _batcher;
+    private readonly IActorRef _replicator;
+    private readonly TemplateExchange _exchange;
+    private readonly ConcurrentQueue<TemplateBlob> _imports;
+    private readonly ILoggingAdapter _log;
+    private readonly Thread _thread;
+    private readonly long _flushEveryMs;
+    private volatile bool _stopping;
+
+    // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
+    private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _importedTemplates;
+    private ExporterReport[] _exporterReports = [];
+    private TemplateReport[] _templateReports = [];
+
+    public ReceiveLoop(Socket socket, FlowActorsClusterOptions options, NetworkClassifier classifier, ExporterAllowlist allowlist,
+        IActorRef region, IActorRef replicator, TemplateExchange exchange, ILoggingAdapter log, string name)
+    {
+        _socket = socket;
+        _options = options;
+        _classifier = classifier;
+        _allowlist = allowlist;
+        _decoder = new FlowDecoder(options.Decoder);
+        _records = new FlowRecordBuffer(1024, 8192);
+        _batcher = new HostBatcher(region, options.BatchSize, options.MaxPendingHosts);
+        _replicator = replicator;
+        _exchange = exchange;
+        _imports = exchange.Register();
+        _log = log;
+        _flushEveryMs = Math.Max(1, (long)options.FlushInterval.TotalMilliseconds);
+        // The receive timeout wakes an idle loop so pending batches still go out on the tick.
+        _socket.ReceiveTimeout = (int)Math.Max(1, _flushEveryMs);
+        _thread = new Thread(Run) { IsBackground = true, Name = name };
+    }
+
+    public long Datagrams => Volatile.Read(ref _datagrams);
+    public long Bytes => Volatile.Read(ref _bytes);
+    public long Records => Volatile.Read(ref _recordCount);
+    public long Observations => Volatile.Read(ref _observations);
+    public long DecodeErrors => Volatile.Read(ref _decodeErrors);
+    public long DroppedNotAllowed => Volatile.Read(ref _notAllowed);
+    public long DroppedOutputFull => Volatile.Read(ref _outputFull);
+    public long DroppedHostLimit => _batcher.DroppedHostLimit;
+    public long BatchesSent => _batcher.BatchesSent;
+    public long ImportedTemplates => Volatile.Read(ref _importedTemplates);
+    public IReadOnlyList<ExporterReport> ExporterReports => Volatile.Read(ref _exporterReports);
+    public IReadOnlyList<TemplateReport> TemplateReports => Volatile.Read(ref _templateReports);
+
+    public void Start() => _thread.Start();
+
+    private void Run()
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
+        var from = new SocketAddress(_socket.AddressFamily);
+        long lastFlush = Environment.TickCount64, lastExpire = lastFlush, lastStats = 0;
+        try
+        {
+            while (!_stopping)
+            {
+                int n = -1;
+                try
+                {
+                    n = _socket.ReceiveFrom(buffer, SocketFlags.None, from);
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.Interrupted)
+                {
+                }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+                {
+                    _decodeErrors++;
+                }
+                catch (ObjectDisposedException)
+                {
+                    break;
+                }
+                catch (SocketException) when (_stopping)
+                {
+                    break;
+                }
+
+                long now = Environment.TickCount64;
+                if (n >= 0) Handle(buffer.AsSpan(0, n), from);
+                DrainImports();
+                if (now - lastFlush >= _flushEveryMs)
+                {
+                    _batcher.Flush();
+                    lastFlush = now;
+                }
+                if (now - lastExpire >= ExpireEveryMs)
+                {
+                    _decoder.ExpireTemplates(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                    lastExpire = now;
+                }
+                if (now - lastStats >= PublishStatsEveryMs)
+                {
+                    PublishReports();
+                    lastStats = now;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // A bug here must not take the node down silently; the actor restarts the port.
+            _log.Error(e, "Receive loop {0} failed", _thread.Name);
+        }
+        finally
+        {
+            _batcher.Flush();
+            PublishReports();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void Handle(ReadOnlySpan<byte> datagram, SocketAddress from)
+    {
+        _datagrams++;
+        _bytes += datagram.Length;
+        var exporter = ExporterOf(from);
+        if (!_allowlist.AllowsAll && !_allowlist.IsAllowed(exporter))
+        {
+            _notAllowed++;
+            return;
+        }
+        _records.Clear();
+        long dropped = _records.Dropped;
+        var result = _decoder.Decode(datagram, exporter, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _records);
+        if (!result.IsOk) _decodeErrors++;
+        _outputFull += _records.Dropped - dropped;
+        if (result.TemplatesLearned > 0) OfferTemplates(exporter);
+        var records = _records.Records;
+        _recordCount += records.Length;
+        for (int i = 0; i < records.Length; i++)
+        {
+            ref readonly var r = ref records[i];
+            bool srcIn = _classifier.IsMonitored(r.SrcAddr);
+            bool dstIn = _classifier.IsMonitored(r.DstAddr);
+            if (srcIn)
+            {
+                _batcher.Add(FlowObservation.FromOutbound(in r, dstIn));
+                _observations++;
+            }
+            if (dstIn)
+            {
+                _batcher.Add(FlowObservation.FromInbound(in r, srcIn));
+                _observations++;
+            }
+        }
+    }
+
+    /// <summary>The datagram's source address without allocating (IPv4-mapped IPv6 becomes IPv4).</summary>
+    internal static FlowAddress ExporterOf(SocketAddress from)
+    {
+        var b = from.Buffer.Span;
+        if (from.Family == AddressFamily.InterNetwork) return FlowAddress.FromV4(b.Slice(4, 4));
+        var v6 = b.Slice(8, 16);
+        bool mapped = v6[..10].IndexOfAnyExcept((byte)0) < 0 && v6[10] == 0xFF && v6[11] == 0xFF;
+        return mapped ? FlowAddress.FromV4(v6.Slice(12, 4)) : FlowAddress.FromV6(v6);
+    }
+
+    /// <summary>Sends this exporter's templates to the replicator (rare: only when the decoder learnt or replaced one).</summary>
+    private void OfferTemplates(FlowAddress exporter)
+    {
+        var list = new List<TemplateBlob>();
+        foreach (var t in _decoder.Templates.Snapshot())
+        {
+            if (!t.Key.Exporter.Equals(exporter)) continue;
+            list.Add(new TemplateBlob(t.Key.Exporter, t.Key.Version, t.Key.Domain, t.Key.TemplateId, t.IsOptions, t.FieldCount, t.ScopeFieldCount, t.Definition.ToArray()));
+        }
+        if (list.Count > 0) _replicator.Tell(new TemplateReplicatorActor.LocalTemplates(list), ActorRefs.NoSender);
+    }
+
+    private void DrainImports()
+    {
+        if (_imports.IsEmpty) return;
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        while (_imports.TryDequeue(out var t))
+        {
+            var key = new TemplateKey(t.Exporter, t.Version, t.Domain, t.TemplateId);
+            if (_decoder.Templates.Import(in key, t.IsOptions, t.FieldCount, t.ScopeFieldCount, t.Definition, now) == DecodeError.None)
+                _importedTemplates++;
+        }
+    }
+
+    private void PublishReports()
+    {
+        var exporters = _decoder.Exporters.Snapshot();
+        var reports = new ExporterReport[exporters.Count];
+        for (int i = 0; i < reports.Length; i++)
+        {
+            var e = exporters[i];
+            reports[i] = new ExporterReport(e.Exporter.ToString(), e.Datagrams, e.Records, e.ErrorDatagrams, e.TemplatesLearned, e.Undecodable, e.LastSeenMs);
+        }
+        Volatile.Write(ref _exporterReports, reports);
+        var templates = _decoder.Templates.Snapshot();
+        var treports = new TemplateReport[templates.Count];
+        for (int i = 0; i < treports.Length; i++)
+        {
+            var t = templates[i];
+            treports[i] = new TemplateReport(t.Key.Exporter.ToString(), t.Key.Version, t.Key.Domain, t.Key.TemplateId, t.IsOptions, false);
+        }
+        Volatile.Write(ref _templateReports, treports);
+    }
+
+    /// <summary>Stops receiving, waits for the thread (which flushes pending batches on its way out) and closes the socket.</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        _socket.Dispose();
+        _thread.Join(TimeSpan.FromSeconds(5));
+        _exchange.Unregister(_imports);
+        _records.Dispose();
+    }
+
+    /// <summary>Opens the configured number of sockets on one port (SO_REUSEPORT on Linux so the kernel spreads exporters over them).</summary>
+    internal static List<Socket> OpenSockets(ReceiverPortOptions port, ILoggingAdapter log, out int grantedReceiveBuffer)
+    {
+        var address = IPAddress.Parse(port.BindAddress);
+        int count = OperatingSystem.IsLinux() ? port.Sockets : 1;
+        if (count != port.Sockets) log.Warning("SO_REUSEPORT is only used on Linux; port {0} gets one socket instead of {1}", port.Port, port.Sockets);
+        var sockets = new List<Socket>(count);
+        int boundPort = port.Port;
+        grantedReceiveBuffer = 0;
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var s = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                sockets.Add(s);
+                if (address.AddressFamily == AddressFamily.InterNetworkV6) s.DualMode = address.Equals(IPAddress.IPv6Any);
+                if (OperatingSystem.IsLinux() && count > 1)
+                {
+                    // SOL_SOCKET = 1, SO_REUSEPORT = 15 (Linux asm-generic/socket.h); .NET has no named option for it.
+                    s.SetRawSocketOption(1, 15, BitConverter.GetBytes(1));
+                }
+                s.ReceiveBufferSize = port.ReceiveBufferBytes;
+                s.Bind(new IPEndPoint(address, boundPort));
+                boundPort = ((IPEndPoint)s.LocalEndPoint!).Port;
+                // Linux reports twice the usable size it granted; it caps the request at net.core.rmem_max.
+                int granted = s.ReceiveBufferSize;
+                if (OperatingSystem.IsLinux()) granted /= 2;
+                grantedReceiveBuffer = granted;
+                if (i == 0 && granted < port.ReceiveBufferBytes)
+                {
+                    log.Warning("UDP port {0}: asked for a {1}-byte receive buffer, the kernel granted {2}; raise net.core.rmem_max (sysctl -w net.core.rmem_max={1}) to avoid drops under bursts",
+                        boundPort, port.ReceiveBufferBytes, granted);
+                }
+            }
+        }
+        catch
+        {
+            foreach (var s in sockets) s.Dispose();
+            throw;
+        }
+        return sockets;
+    }
+}

@@ -1,0 +1,274 @@
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+using FlowActors.Cluster.Messages;
+
+namespace FlowActors.Cluster.Serialization;
+
+/// <summary>
+/// Compact binary serializer for every <see cref="IFlowActorsMessage"/> (messages, persisted events and
+/// snapshots): little-endian fields written with BinaryPrimitives, two-letter manifests. Observations travel
+/// as packed fixed-size records. An unknown manifest throws <see cref="SerializationException"/>.
+/// </summary>
+/// <remarks>Manifests and layouts are a persisted format: never reuse or change one; add a new manifest instead.</remarks>
+public sealed class FlowActorsSerializer : SerializerWithStringManifest
+{
+    /// <summary>Serializer identifier (above 100, as user serializers must be).</summary>
+    public const int SerializerId = 4711;
+
+    internal const string ObserveBatchManifest = "ob";
+    internal const string StopHostManifest = "sh";
+    internal const string GetHostStateManifest = "gh";
+    internal const string HostStateReportManifest = "hr";
+    internal const string HostSnapshotManifest = "hs";
+    internal const string ForwardAlertManifest = "fa";
+    internal const string AlertAcceptedManifest = "aa";
+    internal const string GetForwarderStatusManifest = "gf";
+    internal const string ForwarderStatusManifest = "fs";
+    internal const string AlertJournaledManifest = "aj";
+    internal const string SinkProgressManifest = "sp";
+    internal const string ForwarderSnapshotManifest = "fx";
+    internal const string GetReceiverStatsManifest = "gr";
+    internal const string ReceiverStatsManifest = "rs";
+    internal const string TemplateBlobManifest = "tb";
+
+    /// <summary>Smallest packed observation: peer (1, 5 or 17 bytes) then fixed fields; the host is written once per batch.</summary>
+    internal const int MinObservationBytes = 1 + 8 + 8 + 8 + 8 + 2 + 2 + 2 + 1 + 1;
+
+
+    /// <summary>Creates the serializer (called by Akka with the actor system).</summary>
+    public FlowActorsSerializer(ExtendedActorSystem system) : base(system) { }
+
+    /// <inheritdoc />
+    public override int Identifier => SerializerId;
+
+    /// <inheritdoc />
+    public override string Manifest(object o) => o switch
+    {
+        ObserveBatch => ObserveBatchManifest,
+        StopHost => StopHostManifest,
+        GetHostState => GetHostStateManifest,
+        HostStateReport => HostStateReportManifest,
+        HostSnapshot => HostSnapshotManifest,
+        ForwardAlert => ForwardAlertManifest,
+        AlertAccepted => AlertAcceptedManifest,
+        GetForwarderStatus => GetForwarderStatusManifest,
+        ForwarderStatus => ForwarderStatusManifest,
+        AlertJournaled => AlertJournaledManifest,
+        SinkProgress => SinkProgressManifest,
+        ForwarderSnapshot => ForwarderSnapshotManifest,
+        GetReceiverStats => GetReceiverStatsManifest,
+        ReceiverStats => ReceiverStatsManifest,
+        TemplateBlob => TemplateBlobManifest,
+        _ => throw new SerializationException($"FlowActorsSerializer cannot serialize {o.GetType().FullName}."),
+    };
+
+    /// <inheritdoc />
+    public override byte[] ToBinary(object obj)
+    {
+        var w = new WireWriter(obj is ObserveBatch b ? 32 + b.Observations.Length * 60 : 256);
+        switch (obj)
+        {
+            case ObserveBatch m:
+                w.Address(m.Host);
+                w.I32(m.Observations.Length);
+                foreach (ref readonly var o in m.Observations.AsSpan()) WriteObservation(w, in o);
+                break;
+            case StopHost:
+            case GetForwarderStatus:
+            case GetReceiverStats:
+                break;
+            case GetHostState m:
+                w.Address(m.Host);
+                break;
+            case HostStateReport m:
+                w.Address(m.Host); w.String(m.NodeAddress); w.I64(m.FlowsObserved); w.I64(m.WindowsClosed); w.I64(m.EventTimeMs);
+                w.I64(m.BatchesApplied); w.I64(m.AlertsRaised); w.I32(m.UnacknowledgedAlerts); w.I64(m.AlertsDropped);
+                w.Bool(m.RestoredFromSnapshot); w.I32(m.SnapshotBytes);
+                break;
+            case HostSnapshot m:
+                w.Address(m.Host); w.Bytes(m.Behavior);
+                w.I32(m.Unacknowledged.Length);
+                foreach (var a in m.Unacknowledged) WriteAlert(w, a);
+                break;
+            case ForwardAlert m:
+                WriteAlert(w, m.Alert);
+                break;
+            case AlertAccepted m:
+                w.String(m.AlertId);
+                break;
+            case ForwarderStatus m:
+                w.String(m.NodeAddress); w.I64(m.LastSequenceNr); w.I32(m.Outbox); w.I64(m.Accepted); w.I64(m.Duplicates); w.I64(m.Refused); w.Bool(m.Recovered);
+                w.I32(m.Sinks.Count);
+                foreach (var s in m.Sinks)
+                {
+                    w.String(s.Name); w.I64(s.DeliveredThrough); w.I32(s.Pending); w.I64(s.Delivered); w.I64(s.Failures); w.String(s.LastError);
+                }
+                break;
+            case AlertJournaled m:
+                WriteAlert(w, m.Alert);
+                break;
+            case SinkProgress m:
+                w.String(m.Sink); w.I64(m.DeliveredThrough);
+                break;
+            case ForwarderSnapshot m:
+                w.I32(m.Outbox.Count);
+                foreach (var e in m.Outbox) { w.I64(e.SequenceNr); WriteAlert(w, e.Alert); }
+                w.I32(m.Progress.Count);
+                foreach (var p in m.Progress) { w.String(p.Sink); w.I64(p.DeliveredThrough); }
+                w.I32(m.RecentIds.Count);
+                foreach (var id in m.RecentIds) w.String(id);
+                break;
+            case ReceiverStats m:
+                w.I32(m.Ports.Count);
+                foreach (var p in m.Ports)
+                {
+                    w.I32(p.Port); w.I32(p.Sockets); w.I32(p.ReceiveBufferBytes); w.I64(p.Datagrams); w.I64(p.Bytes); w.I64(p.Records); w.I64(p.Observations);
+                    w.I64(p.DecodeErrors); w.I64(p.DroppedNotAllowed); w.I64(p.DroppedOutputFull); w.I64(p.DroppedHostLimit); w.I64(p.BatchesSent);
+                }
+                w.I32(m.Exporters.Count);
+                foreach (var e in m.Exporters)
+                {
+                    w.String(e.Exporter); w.I64(e.Datagrams); w.I64(e.Records); w.I64(e.DecodeErrors); w.I64(e.TemplatesLearned); w.I64(e.RecordsUndecodable); w.I64(e.LastSeenUnixMs);
+                }
+                w.I32(m.Templates.Count);
+                foreach (var t in m.Templates)
+                {
+                    w.String(t.Exporter); w.U16(t.Version); w.U32(t.Domain); w.U16(t.TemplateId); w.Bool(t.IsOptions); w.Bool(t.Replicated);
+                }
+                break;
+            case TemplateBlob m:
+                w.Address(m.Exporter); w.U16(m.Version); w.U32(m.Domain); w.U16(m.TemplateId); w.Bool(m.IsOptions); w.I32(m.FieldCount); w.I32(m.ScopeFieldCount); w.Bytes(m.Definition);
+                break;
+            default:
+                throw new SerializationException($"FlowActorsSerializer cannot serialize {obj.GetType().FullName}.");
+        }
+        return w.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        var r = new WireReader(bytes);
+        switch (manifest)
+        {
+            case ObserveBatchManifest:
+            {
+                var host = r.Address();
+                var obs = new FlowObservation[r.Count(MinObservationBytes)];
+                for (int i = 0; i < obs.Length; i++) obs[i] = ReadObservation(ref r, host);
+                return new ObserveBatch(host, obs);
+            }
+            case StopHostManifest: return StopHost.Instance;
+            case GetForwarderStatusManifest: return GetForwarderStatus.Instance;
+            case GetReceiverStatsManifest: return GetReceiverStats.Instance;
+            case GetHostStateManifest: return new GetHostState(r.Address());
+            case HostStateReportManifest:
+                return new HostStateReport(r.Address(), r.RequiredString(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I32(), r.I64(), r.Bool(), r.I32());
+            case HostSnapshotManifest:
+            {
+                var host = r.Address();
+                var behavior = r.Bytes();
+                var alerts = new Alert[r.Count(4)];
+                for (int i = 0; i < alerts.Length; i++) alerts[i] = ReadAlert(ref r);
+                return new HostSnapshot(host, behavior, alerts);
+            }
+            case ForwardAlertManifest: return new ForwardAlert(ReadAlert(ref r));
+            case AlertAcceptedManifest: return new AlertAccepted(r.RequiredString());
+            case ForwarderStatusManifest:
+            {
+                string node = r.RequiredString();
+                long last = r.I64(); int outbox = r.I32(); long acc = r.I64(); long dup = r.I64(); long refused = r.I64(); bool recovered = r.Bool();
+                var sinks = new SinkStatus[r.Count(4)];
+                for (int i = 0; i < sinks.Length; i++) sinks[i] = new SinkStatus(r.RequiredString(), r.I64(), r.I32(), r.I64(), r.I64(), r.String());
+                return new ForwarderStatus(node, last, outbox, acc, dup, refused, recovered, sinks);
+            }
+            case AlertJournaledManifest: return new AlertJournaled(ReadAlert(ref r));
+            case SinkProgressManifest: return new SinkProgress(r.RequiredString(), r.I64());
+            case ForwarderSnapshotManifest:
+            {
+                var outbox = new OutboxEntry[r.Count(8)];
+                for (int i = 0; i < outbox.Length; i++) outbox[i] = new OutboxEntry(r.I64(), ReadAlert(ref r));
+                var progress = new SinkProgress[r.Count(12)];
+                for (int i = 0; i < progress.Length; i++) progress[i] = new SinkProgress(r.RequiredString(), r.I64());
+                var ids = new string[r.Count(4)];
+                for (int i = 0; i < ids.Length; i++) ids[i] = r.RequiredString();
+                return new ForwarderSnapshot(outbox, progress, ids);
+            }
+            case ReceiverStatsManifest:
+            {
+                var ports = new PortStats[r.Count(4)];
+                for (int i = 0; i < ports.Length; i++)
+                    ports[i] = new PortStats(r.I32(), r.I32(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
+                var exporters = new ExporterReport[r.Count(4)];
+                for (int i = 0; i < exporters.Length; i++)
+                    exporters[i] = new ExporterReport(r.RequiredString(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
+                var templates = new TemplateReport[r.Count(4)];
+                for (int i = 0; i < templates.Length; i++)
+                    templates[i] = new TemplateReport(r.RequiredString(), r.U16(), r.U32(), r.U16(), r.Bool(), r.Bool());
+                return new ReceiverStats(ports, exporters, templates);
+            }
+            case TemplateBlobManifest:
+                return new TemplateBlob(r.Address(), r.U16(), r.U32(), r.U16(), r.Bool(), r.I32(), r.I32(), r.Bytes());
+            default:
+                throw new SerializationException($"FlowActorsSerializer does not know manifest '{manifest}'.");
+        }
+    }
+
+    private static void WriteObservation(WireWriter w, in FlowObservation o)
+    {
+        w.Address(o.Peer); w.I64(o.StartMs); w.I64(o.EndMs); w.U64(o.Packets); w.U64(o.Bytes);
+        w.U16(o.LocalPort); w.U16(o.PeerPort); w.U16(o.TcpFlags); w.U8(o.Protocol);
+        w.U8((byte)((o.Outbound ? 1 : 0) | (o.PeerIsInternal ? 2 : 0)));
+    }
+
+    private static FlowObservation ReadObservation(ref WireReader r, Protocols.FlowAddress host)
+    {
+        var peer = r.Address();
+        long start = r.I64(), end = r.I64();
+        ulong packets = r.U64(), bytes = r.U64();
+        ushort localPort = r.U16(), peerPort = r.U16(), flags = r.U16();
+        byte protocol = r.U8(), bits = r.U8();
+        return new FlowObservation(host, peer, localPort, peerPort, protocol, flags, (bits & 1) != 0, (bits & 2) != 0, packets, bytes, start, end);
+    }
+
+    private static void WriteAlert(WireWriter w, Alert a)
+    {
+        w.String(a.Id); w.I64(a.Time.Ticks); w.String(a.Host); w.String(a.Role);
+        w.I32(a.Peers.Count);
+        foreach (var p in a.Peers) w.String(p);
+        w.I32(a.Ports.Count);
+        foreach (var p in a.Ports) w.I32(p);
+        w.String(a.Detector); w.String(a.Tactic); w.String(a.TacticName); w.String(a.Technique); w.String(a.TechniqueName);
+        w.I32(a.Severity); w.String(a.Summary);
+        w.I32(a.Evidence.Count);
+        foreach (var (name, value) in a.Evidence) { w.String(name); w.F64(value); }
+        w.I64(a.WindowStart.Ticks); w.I64(a.WindowEnd.Ticks); w.I32(a.Count);
+    }
+
+    private static DateTime Utc(long ticks) =>
+        ticks is < 0 or > 3155378975999999999 ? throw new SerializationException($"FlowActors message has an impossible time ({ticks} ticks).") : new DateTime(ticks, DateTimeKind.Utc);
+
+    private static Alert ReadAlert(ref WireReader r)
+    {
+        string id = r.RequiredString();
+        var time = Utc(r.I64());
+        string host = r.RequiredString();
+        string role = r.RequiredString();
+        var peers = new string[r.Count(4)];
+        for (int i = 0; i < peers.Length; i++) peers[i] = r.RequiredString();
+        var ports = new int[r.Count(4)];
+        for (int i = 0; i < ports.Length; i++) ports[i] = r.I32();
+        string detector = r.RequiredString(), tactic = r.RequiredString(), tacticName = r.RequiredString();
+        string technique = r.RequiredString(), techniqueName = r.RequiredString();
+        int severity = r.I32();
+        string summary = r.RequiredString();
+        int evidenceCount = r.Count(12);
+        var evidence = new Dictionary<string, double>(evidenceCount, StringComparer.Ordinal);
+        for (int i = 0; i < evidenceCount; i++) evidence[r.RequiredString()] = r.F64();
+        var windowStart = Utc(r.I64());
+        var windowEnd = Utc(r.I64());
+        return new Alert(id, time, host, role, peers, ports, detector, tactic, tacticName, technique, techniqueName,
+            severity, summary, evidence, windowStart, windowEnd, r.I32());
+    }
+}

@@ -1,0 +1,224 @@
+using System.Buffers.Binary;
+using FlowActors.Protocols.Templates;
+
+namespace FlowActors.Protocols.Ipfix;
+
+/// <summary>
+/// IPFIX (RFC 7011): template, options template and data sets; variable-length fields; enterprise-specific IEs;
+/// template withdrawal (one template, all templates, all options templates).
+/// </summary>
+/// <remarks>
+/// Sequence numbers count data records (RFC 7011 §3.1). softflowd instead counts flow records up to and including the
+/// current message and leaves options records out; the decoder recognises either numbering from two consecutive
+/// messages and accounts accordingly, so neither shows up as loss.
+/// </remarks>
+internal sealed class IpfixDecoder(DecoderState state)
+{
+    public const int HeaderLength = 16;
+    private const ushort Version = 10;
+    private const ushort TemplateSetId = 2;
+    private const ushort OptionsTemplateSetId = 3;
+
+    public DecodeResult Decode(ReadOnlySpan<byte> datagram, FlowAddress exporter, long receivedAtUnixMs, FlowRecordBuffer output)
+    {
+        if (datagram.Length < HeaderLength) return new DecodeResult(DecodeError.TooShort, Version, 0);
+
+        int messageLength = BinaryPrimitives.ReadUInt16BigEndian(datagram.Slice(2));
+        if (messageLength < HeaderLength) return new DecodeResult(DecodeError.BadLength, Version, 0);
+        if (messageLength > datagram.Length) return new DecodeResult(DecodeError.Truncated, Version, 0);
+        datagram = datagram.Slice(0, messageLength);
+
+        uint exportTime = BinaryPrimitives.ReadUInt32BigEndian(datagram.Slice(4));
+        uint sequence = BinaryPrimitives.ReadUInt32BigEndian(datagram.Slice(8));
+        uint domainId = BinaryPrimitives.ReadUInt32BigEndian(datagram.Slice(12));
+
+        var tally = default(DecodeTally);
+        var domain = state.Domains.GetOrAdd(new DomainKey(exporter, Version, domainId), receivedAtUnixMs);
+        var ctx = new RecordContext
+        {
+            Exporter = exporter,
+            Domain = domainId,
+            Version = Version,
+            ExportTimeMs = exportTime * 1000L,
+            UptimeFromHeader = false,
+            State = domain,
+            Sampling = state.Options.Sampling,
+        };
+
+        int pos = HeaderLength;
+        while (datagram.Length - pos >= 4)
+        {
+            ushort setId = BinaryPrimitives.ReadUInt16BigEndian(datagram.Slice(pos));
+            int length = BinaryPrimitives.ReadUInt16BigEndian(datagram.Slice(pos + 2));
+            if (length < 4)
+            {
+                tally.Fail(DecodeError.BadLength);
+                break;
+            }
+
+            if (length > datagram.Length - pos)
+            {
+                tally.Fail(DecodeError.Truncated);
+                break;
+            }
+
+            var body = datagram.Slice(pos + 4, length - 4);
+            pos += length;
+            switch (setId)
+            {
+                case TemplateSetId: ReadTemplates(body, false, in ctx, receivedAtUnixMs, output, ref tally); break;
+                case OptionsTemplateSetId: ReadTemplates(body, true, in ctx, receivedAtUnixMs, output, ref tally); break;
+                case < 256: tally.Fail(DecodeError.BadSetId); break;
+                default: ReadData(setId, body, in ctx, receivedAtUnixMs, output, ref tally); break;
+            }
+        }
+
+        if (pos < datagram.Length) tally.Fail(DecodeError.BadLength); // RFC 7011 §3.3.1: sets fill the message exactly
+
+        ObserveSequence(exporter, domainId, sequence, domain, in tally, receivedAtUnixMs);
+        return tally.ToResult(Version);
+    }
+
+    private void ObserveSequence(FlowAddress exporter, uint domainId, uint sequence, DomainState domain, in DecodeTally tally, long now)
+    {
+        var key = new SequenceStreamKey(exporter, Version, domainId);
+        uint all = (uint)(tally.FlowRecordsInMessage + tally.OptionRecordsInMessage);
+        uint flows = (uint)tally.FlowRecordsInMessage;
+        if (domain.HasPrevious && domain.SequenceMode == IpfixSequenceMode.Unknown && all != 0)
+        {
+            bool rfc = sequence == unchecked(domain.PreviousSequence + domain.PreviousAllRecords);
+            bool current = sequence == unchecked(domain.PreviousSequence + flows);
+            if (rfc && !current)
+            {
+                domain.SequenceMode = IpfixSequenceMode.Rfc;
+            }
+            else if (current && !rfc)
+            {
+                domain.SequenceMode = IpfixSequenceMode.CountsCurrentMessage;
+                // The stream was started under the RFC reading; restate what it expects under softflowd's.
+                if (state.Sequences.Streams.TryGetValue(key, out var stream)) stream.Expected = unchecked(sequence - flows);
+            }
+        }
+
+        domain.HasPrevious = true;
+        domain.PreviousSequence = sequence;
+        domain.PreviousAllRecords = all;
+        if (domain.SequenceMode == IpfixSequenceMode.CountsCurrentMessage)
+        {
+            state.Sequences.Observe(key, unchecked(sequence - flows), flows, now);
+        }
+        else
+        {
+            state.Sequences.Observe(key, sequence, all, now);
+        }
+    }
+
+    private void ReadTemplates(ReadOnlySpan<byte> body, bool options, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
+    {
+        int p = 0;
+        while (body.Length - p >= 4)
+        {
+            ushort templateId = BinaryPrimitives.ReadUInt16BigEndian(body.Slice(p));
+            int fieldCount = BinaryPrimitives.ReadUInt16BigEndian(body.Slice(p + 2));
+            if (templateId == 0 && fieldCount == 0) break; // padding
+            p += 4;
+            if (fieldCount == 0)
+            {
+                // RFC 7011 §8.1: a withdrawal. Template id 2 (in a template set) or 3 (in an options template set)
+                // withdraws every template of that kind in the domain.
+                if (templateId == (options ? OptionsTemplateSetId : TemplateSetId))
+                {
+                    state.Templates.WithdrawAll(ctx.Exporter, Version, ctx.Domain, options);
+                }
+                else if (templateId >= 256)
+                {
+                    state.Templates.Withdraw(new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId));
+                }
+                else
+                {
+                    tally.Fail(DecodeError.BadTemplate);
+                    break;
+                }
+
+                continue;
+            }
+
+            int scopeCount = 0;
+            if (options)
+            {
+                if (body.Length - p < 2)
+                {
+                    tally.Fail(DecodeError.Truncated);
+                    break;
+                }
+
+                scopeCount = BinaryPrimitives.ReadUInt16BigEndian(body.Slice(p));
+                p += 2;
+            }
+
+            int specLength = FieldPlan.MeasureSpecifiers(Version, body.Slice(p), fieldCount);
+            if (specLength < 0)
+            {
+                tally.Fail(DecodeError.Truncated);
+                break;
+            }
+
+            var specs = body.Slice(p, specLength);
+            p += specLength;
+
+            // RFC 7011 §3.4.2.2: an options template has at least one scope field.
+            if (templateId < 256 || (options && (scopeCount == 0 || scopeCount > fieldCount)))
+            {
+                tally.Fail(DecodeError.BadTemplate);
+                continue;
+            }
+
+            Learn(new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId), options, scopeCount, fieldCount, specs, in ctx, now, output, ref tally);
+        }
+    }
+
+    private void Learn(in TemplateKey key, bool isOptions, int scopeCount, int fieldCount, ReadOnlySpan<byte> specs, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
+    {
+        var error = state.Templates.Learn(key, isOptions, scopeCount, fieldCount, specs, now, out var plan, out bool changed);
+        if (error != DecodeError.None)
+        {
+            tally.Fail(error);
+            return;
+        }
+
+        if (!changed) return;
+        tally.TemplatesLearned++;
+
+        while (state.Held.TryTake(key, out var held))
+        {
+            var heldCtx = ctx;
+            heldCtx.ExportTimeMs = held.ExportTimeMs;
+            int before = tally.Records;
+            DataSetDecoder.Decode(plan!, held.Body, in heldCtx, output, ref tally, state.Options.MaxSamplersPerDomain);
+            tally.Released += tally.Records - before;
+            HeldDataQueue.Return(held);
+        }
+    }
+
+    private void ReadData(ushort templateId, ReadOnlySpan<byte> body, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
+    {
+        var key = new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId);
+        if (state.Templates.TryGet(key, out var plan))
+        {
+            int n = DataSetDecoder.Decode(plan, body, in ctx, output, ref tally, state.Options.MaxSamplersPerDomain);
+            if (plan.IsOptions) tally.OptionRecordsInMessage += n;
+            else tally.FlowRecordsInMessage += n;
+            return;
+        }
+
+        if (state.Held.TryHold(key, body, ctx.ExportTimeMs, 0, now))
+        {
+            tally.Held++;
+        }
+        else
+        {
+            tally.Undecodable++;
+            tally.Fail(DecodeError.MissingTemplate);
+        }
+    }
+}

@@ -1,0 +1,528 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace FlowActors.Protocols.Templates;
+
+/// <summary>One step of a <see cref="FieldPlan"/>: where a field lies in the record, how long it is and what it fills.</summary>
+internal readonly struct FieldStep(FieldOp op, ushort offset, ushort length)
+{
+    public readonly FieldOp Op = op;
+    public readonly ushort Offset = offset;
+    public readonly ushort Length = length;
+}
+
+/// <summary>What a data record is decoded against: the export header's clocks and the domain's announced state.</summary>
+internal struct RecordContext
+{
+    public FlowAddress Exporter;
+    public uint Domain;
+    public ushort Version;
+    /// <summary>Export time from the message header, Unix ms (v9 unix_secs, IPFIX exportTime).</summary>
+    public long ExportTimeMs;
+    /// <summary>NetFlow v9 header sysUpTime (ms); relative times 21/22 count from it.</summary>
+    public uint SysUpTimeMs;
+    /// <summary>True for NetFlow v9: relative times are against <see cref="SysUpTimeMs"/>; else against the domain's system init time.</summary>
+    public bool UptimeFromHeader;
+    public DomainState State;
+    public SamplingPolicy Sampling;
+}
+
+/// <summary>
+/// A template compiled once into a flat array of steps, so that data records are decoded by walking the array into a
+/// <c>ref FlowRecord</c>: no allocation and no lookup per record.
+/// </summary>
+/// <remarks>
+/// Fixed-length templates keep only the steps that fill something, each with its offset; templates with IPFIX
+/// variable-length fields (RFC 7011 §7) keep every field and are walked in order.
+/// </remarks>
+internal sealed class FieldPlan
+{
+    /// <summary>Largest record accepted: a set can hold no more in a 65,535-byte message.</summary>
+    public const int MaxRecordLength = 65_535 - 20;
+
+    private const long NtpToUnixSeconds = 2_208_988_800L;
+
+    private readonly FieldStep[] _steps;
+
+    private FieldPlan(TemplateKey key, bool isOptions, int scopeFieldCount, int fieldCount, byte[] definition, FieldStep[] steps, int recordLength, bool variable)
+    {
+        Key = key;
+        IsOptions = isOptions;
+        ScopeFieldCount = scopeFieldCount;
+        FieldCount = fieldCount;
+        Definition = definition;
+        _steps = steps;
+        RecordLength = recordLength;
+        HasVariableLength = variable;
+    }
+
+    public TemplateKey Key { get; }
+    public bool IsOptions { get; }
+    public int ScopeFieldCount { get; }
+    public int FieldCount { get; }
+
+    /// <summary>The field specifiers as they came on the wire (v9: type/length pairs; IPFIX: with enterprise numbers).</summary>
+    public byte[] Definition { get; }
+
+    /// <summary>Record length, or the smallest possible one when <see cref="HasVariableLength"/>.</summary>
+    public int RecordLength { get; }
+
+    public bool HasVariableLength { get; }
+
+    /// <summary>Last time the exporter (re)sent this template, caller's clock.</summary>
+    public long LastSeenMs { get; set; }
+
+    /// <summary>Number of steps walked per record.</summary>
+    public int StepCount => _steps.Length;
+
+    /// <summary>Bytes this plan keeps alive (for accounting).</summary>
+    public int FootprintBytes => 64 + Definition.Length + _steps.Length * 4;
+
+    /// <summary>
+    /// Measures <paramref name="fieldCount"/> field specifiers at the start of <paramref name="specs"/>:
+    /// 4 bytes each, plus a 4-byte enterprise number after IPFIX specifiers with the enterprise bit.
+    /// </summary>
+    /// <returns>Their length in bytes, or -1 when they do not fit.</returns>
+    public static int MeasureSpecifiers(ushort version, ReadOnlySpan<byte> specs, int fieldCount)
+    {
+        int pos = 0;
+        for (int i = 0; i < fieldCount; i++)
+        {
+            if (specs.Length - pos < 4) return -1;
+            bool enterprise = version == 10 && (specs[pos] & 0x80) != 0;
+            pos += enterprise ? 8 : 4;
+            if (pos > specs.Length) return -1;
+        }
+
+        return pos;
+    }
+
+    /// <summary>Compiles a template. <paramref name="specs"/> must be exactly the specifiers measured by <see cref="MeasureSpecifiers"/>.</summary>
+    public static DecodeError TryBuild(in TemplateKey key, bool isOptions, int scopeFieldCount, int fieldCount, ReadOnlySpan<byte> specs, out FieldPlan? plan)
+    {
+        plan = null;
+        if (fieldCount <= 0 || scopeFieldCount < 0 || scopeFieldCount > fieldCount) return DecodeError.BadTemplate;
+
+        ushort version = key.Version;
+        bool variable = false;
+        int minLength = 0;
+        int kept = 0;
+        int pos = 0;
+        for (int i = 0; i < fieldCount; i++)
+        {
+            ushort id = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos));
+            ushort length = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos + 2));
+            pos += 4;
+            if (version == 10 && (id & 0x8000) != 0) pos += 4;
+            if (length == FieldMap.VariableLength)
+            {
+                if (version != 10) return DecodeError.BadTemplate; // NetFlow v9 has no variable-length fields
+                variable = true;
+                minLength += 1;
+            }
+            else
+            {
+                minLength += length;
+            }
+
+            if (minLength > MaxRecordLength) return DecodeError.BadTemplate;
+        }
+
+        // A record of zero bytes would let a data set "contain" records forever.
+        if (minLength == 0) return DecodeError.BadTemplate;
+
+        pos = 0;
+        int offset = 0;
+        var steps = new FieldStep[variable ? fieldCount : CountUseful(version, specs, fieldCount, scopeFieldCount)];
+        for (int i = 0; i < fieldCount; i++)
+        {
+            ushort raw = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos));
+            ushort length = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos + 2));
+            uint pen = 0;
+            ushort id = raw;
+            if (version == 10 && (raw & 0x8000) != 0)
+            {
+                id = (ushort)(raw & 0x7FFF);
+                pen = BinaryPrimitives.ReadUInt32BigEndian(specs.Slice(pos + 4));
+                pos += 4;
+            }
+
+            pos += 4;
+            var op = FieldMap.Map(version, pen, id, length, i < scopeFieldCount);
+            if (variable)
+            {
+                steps[kept++] = new FieldStep(op, 0, length);
+            }
+            else
+            {
+                if (op != FieldOp.Skip) steps[kept++] = new FieldStep(op, (ushort)offset, length);
+                offset += length;
+            }
+        }
+
+        plan = new FieldPlan(key, isOptions, scopeFieldCount, fieldCount, specs.ToArray(), steps, minLength, variable);
+        return DecodeError.None;
+    }
+
+    private static int CountUseful(ushort version, ReadOnlySpan<byte> specs, int fieldCount, int scopeFieldCount)
+    {
+        int n = 0, pos = 0;
+        for (int i = 0; i < fieldCount; i++)
+        {
+            ushort raw = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos));
+            ushort length = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos + 2));
+            uint pen = 0;
+            ushort id = raw;
+            if (version == 10 && (raw & 0x8000) != 0)
+            {
+                id = (ushort)(raw & 0x7FFF);
+                pen = BinaryPrimitives.ReadUInt32BigEndian(specs.Slice(pos + 4));
+                pos += 4;
+            }
+
+            pos += 4;
+            if (FieldMap.Map(version, pen, id, length, i < scopeFieldCount) != FieldOp.Skip) n++;
+        }
+
+        return n;
+    }
+
+    /// <summary>True when <paramref name="specs"/> defines this very template again (a periodic refresh).</summary>
+    public bool SameDefinition(bool isOptions, int scopeFieldCount, ReadOnlySpan<byte> specs) =>
+        isOptions == IsOptions && scopeFieldCount == ScopeFieldCount && specs.SequenceEqual(Definition);
+
+    /// <summary>Where the next field's bytes lie; handles IPFIX variable-length encoding (1 byte, or 255 then 2 bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Locate(in FieldStep step, ReadOnlySpan<byte> record, ref int pos, out int at, out int length)
+    {
+        if (!HasVariableLength)
+        {
+            at = step.Offset;
+            length = step.Length;
+            return true;
+        }
+
+        length = step.Length;
+        if (length == FieldMap.VariableLength)
+        {
+            if (pos >= record.Length) { at = 0; return false; }
+            length = record[pos++];
+            if (length == 255)
+            {
+                if (record.Length - pos < 2) { at = 0; return false; }
+                length = BinaryPrimitives.ReadUInt16BigEndian(record.Slice(pos));
+                pos += 2;
+            }
+        }
+
+        at = pos;
+        if (record.Length - pos < length) return false;
+        pos += length;
+        return true;
+    }
+
+    /// <summary>
+    /// Decodes one data record at the start of <paramref name="record"/> into <paramref name="r"/>.
+    /// </summary>
+    /// <returns>Bytes the record took, or -1 when it runs past the end of <paramref name="record"/>.</returns>
+    public int DecodeData(ReadOnlySpan<byte> record, ref FlowRecord r, in RecordContext ctx)
+    {
+        if (record.Length < RecordLength) return -1;
+
+        var s = new Scratch();
+        int pos = 0;
+        var steps = _steps;
+        for (int i = 0; i < steps.Length; i++)
+        {
+            ref readonly FieldStep step = ref steps[i];
+            if (!Locate(step, record, ref pos, out int at, out int length)) return -1;
+            if (step.Op == FieldOp.Skip || length == 0) continue;
+            ReadOnlySpan<byte> v = record.Slice(at, length);
+            Apply(step.Op, v, ref r, ref s);
+        }
+
+        Finish(ref r, ref s, in ctx);
+        return HasVariableLength ? pos : RecordLength;
+    }
+
+    /// <summary>
+    /// Decodes one options data record and applies what it announces (sampling rates, IPFIX system init time) to
+    /// <paramref name="state"/>.
+    /// </summary>
+    /// <returns>Bytes the record took, or -1 when it runs past the end of <paramref name="record"/>.</returns>
+    public int DecodeOptions(ReadOnlySpan<byte> record, DomainState state, int maxSamplers)
+    {
+        if (record.Length < RecordLength) return -1;
+
+        bool hasSampler = false, hasSpace = false, hasInit = false;
+        uint samplerId = 0;
+        ulong interval = 0, space = 0, size = 0, population = 0, init = 0;
+        int pos = 0;
+        var steps = _steps;
+        for (int i = 0; i < steps.Length; i++)
+        {
+            ref readonly FieldStep step = ref steps[i];
+            if (!Locate(step, record, ref pos, out int at, out int length)) return -1;
+            if (length == 0 || length > 8) continue;
+            ReadOnlySpan<byte> v = record.Slice(at, length);
+            switch (step.Op)
+            {
+                case FieldOp.SamplerId: samplerId = (uint)ReadUnsigned(v); hasSampler = true; break;
+                case FieldOp.SamplingInterval: interval = ReadUnsigned(v); break;
+                case FieldOp.SamplingSpace: space = ReadUnsigned(v); hasSpace = true; break;
+                case FieldOp.SamplingSize: size = ReadUnsigned(v); break;
+                case FieldOp.SamplingPopulation: population = ReadUnsigned(v); break;
+                case FieldOp.SystemInitTimeMilliseconds: init = ReadUnsigned(v); hasInit = true; break;
+            }
+        }
+
+        ulong rate = 0;
+        if (size != 0 && population != 0) rate = population / size; // RFC 5476 random n-out-of-N
+        else if (interval != 0 && hasSpace) rate = (interval + space) / interval; // RFC 5476 systematic count-based
+        else rate = interval; // v9 34/50 and vendors that send IPFIX 305 alone: 1 in N
+        if (rate > uint.MaxValue) rate = uint.MaxValue;
+        if (rate != 0)
+        {
+            if (hasSampler) state.SetSamplerRate(samplerId, (uint)rate, maxSamplers);
+            else state.DefaultRate = (uint)rate;
+        }
+
+        if (hasInit && init <= long.MaxValue) state.SystemInitMs = (long)init;
+        return HasVariableLength ? pos : RecordLength;
+    }
+
+    /// <summary>Per-record values that are only resolved once the whole record is read.</summary>
+    private struct Scratch
+    {
+        public sbyte BytesRank, PacketsRank, VlanRank, NextHopRank;
+        public bool HasStartRel, HasEndRel, HasStartAbs, HasEndAbs, HasStartDelta, HasEndDelta, HasObservation;
+        public bool HasSampler, HasIcmp;
+        public uint StartRel, EndRel, SamplerId;
+        public long StartAbs, EndAbs, Observation;
+        public ulong StartDeltaUs, EndDeltaUs, Interval, Space;
+        public bool HasSpace;
+    }
+
+    private static void Apply(FieldOp op, ReadOnlySpan<byte> v, ref FlowRecord r, ref Scratch s)
+    {
+        switch (op)
+        {
+            case FieldOp.SrcV4: r.SrcAddr = FlowAddress.FromV4(v); break;
+            case FieldOp.DstV4: r.DstAddr = FlowAddress.FromV4(v); break;
+            case FieldOp.SrcV6: r.SrcAddr = FlowAddress.FromV6(v); break;
+            case FieldOp.DstV6: r.DstAddr = FlowAddress.FromV6(v); break;
+            case FieldOp.NextHopV4: SetNextHop(ref r, ref s, FlowAddress.FromV4(v), 2); break;
+            case FieldOp.NextHopV6: SetNextHop(ref r, ref s, FlowAddress.FromV6(v), 2); break;
+            case FieldOp.BgpNextHopV4: SetNextHop(ref r, ref s, FlowAddress.FromV4(v), 1); break;
+            case FieldOp.BgpNextHopV6: SetNextHop(ref r, ref s, FlowAddress.FromV6(v), 1); break;
+            case FieldOp.SrcPort: r.SrcPort = (ushort)ReadUnsigned(v); r.Present |= FlowFields.Ports; break;
+            case FieldOp.DstPort: r.DstPort = (ushort)ReadUnsigned(v); r.Present |= FlowFields.Ports; break;
+            case FieldOp.Protocol: r.Protocol = (byte)ReadUnsigned(v); break;
+            case FieldOp.TcpFlags: r.TcpFlags = (ushort)ReadUnsigned(v); r.Present |= FlowFields.TcpFlags; break;
+            case FieldOp.Tos: r.Tos = (byte)ReadUnsigned(v); r.Present |= FlowFields.Tos; break;
+            case FieldOp.Bytes: SetBytes(ref r, ref s, ReadUnsigned(v), 4); break;
+            case FieldOp.BytesTotal: SetBytes(ref r, ref s, ReadUnsigned(v), 3); break;
+            case FieldOp.BytesInitiator: SetBytes(ref r, ref s, ReadUnsigned(v), 2); break;
+            case FieldOp.BytesOut: SetBytes(ref r, ref s, ReadUnsigned(v), 1); break;
+            case FieldOp.Packets: SetPackets(ref r, ref s, ReadUnsigned(v), 4); break;
+            case FieldOp.PacketsTotal: SetPackets(ref r, ref s, ReadUnsigned(v), 3); break;
+            case FieldOp.PacketsInitiator: SetPackets(ref r, ref s, ReadUnsigned(v), 2); break;
+            case FieldOp.PacketsOut: SetPackets(ref r, ref s, ReadUnsigned(v), 1); break;
+            case FieldOp.InputInterface: r.InputInterface = (uint)ReadUnsigned(v); r.Present |= FlowFields.InputInterface; break;
+            case FieldOp.OutputInterface: r.OutputInterface = (uint)ReadUnsigned(v); r.Present |= FlowFields.OutputInterface; break;
+            case FieldOp.SrcAs: r.SrcAs = (uint)ReadUnsigned(v); r.Present |= FlowFields.AsNumbers; break;
+            case FieldOp.DstAs: r.DstAs = (uint)ReadUnsigned(v); r.Present |= FlowFields.AsNumbers; break;
+            case FieldOp.SrcMask: r.SrcMask = (byte)ReadUnsigned(v); r.Present |= FlowFields.Masks; break;
+            case FieldOp.DstMask: r.DstMask = (byte)ReadUnsigned(v); r.Present |= FlowFields.Masks; break;
+            case FieldOp.SrcVlan: SetVlan(ref r, ref s, ReadUnsigned(v), 3); break;
+            case FieldOp.Dot1qVlan: SetVlan(ref r, ref s, ReadUnsigned(v), 2); break;
+            case FieldOp.DstVlan: SetVlan(ref r, ref s, ReadUnsigned(v), 1); break;
+            case FieldOp.IcmpTypeCode:
+            case FieldOp.IcmpTypeCodeV6:
+            {
+                ulong tc = ReadUnsigned(v);
+                r.IcmpType = (byte)(tc >> 8);
+                r.IcmpCode = (byte)tc;
+                s.HasIcmp = true;
+                break;
+            }
+            case FieldOp.IcmpType:
+            case FieldOp.IcmpTypeV6: r.IcmpType = (byte)ReadUnsigned(v); s.HasIcmp = true; break;
+            case FieldOp.IcmpCode:
+            case FieldOp.IcmpCodeV6: r.IcmpCode = (byte)ReadUnsigned(v); s.HasIcmp = true; break;
+            case FieldOp.Direction: r.Direction = ReadUnsigned(v) == 0 ? FlowDirection.Ingress : FlowDirection.Egress; r.Present |= FlowFields.Direction; break;
+            case FieldOp.FlowEndReason: r.FlowEndReason = (byte)ReadUnsigned(v); r.Present |= FlowFields.FlowEndReason; break;
+            case FieldOp.FirewallEvent: r.FirewallEvent = (byte)ReadUnsigned(v); r.Present |= FlowFields.FirewallEvent; break;
+            case FieldOp.FirewallEventLegacy:
+                if ((r.Present & FlowFields.FirewallEvent) == 0)
+                {
+                    r.FirewallEvent = (byte)ReadUnsigned(v);
+                    r.Present |= FlowFields.FirewallEvent;
+                }
+
+                break;
+            case FieldOp.StartUptime: s.StartRel = (uint)ReadUnsigned(v); s.HasStartRel = true; break;
+            case FieldOp.EndUptime: s.EndRel = (uint)ReadUnsigned(v); s.HasEndRel = true; break;
+            case FieldOp.StartSeconds: s.StartAbs = Sat(ReadUnsigned(v), 1000); s.HasStartAbs = true; break;
+            case FieldOp.EndSeconds: s.EndAbs = Sat(ReadUnsigned(v), 1000); s.HasEndAbs = true; break;
+            case FieldOp.StartMilliseconds: s.StartAbs = Sat(ReadUnsigned(v), 1); s.HasStartAbs = true; break;
+            case FieldOp.EndMilliseconds: s.EndAbs = Sat(ReadUnsigned(v), 1); s.HasEndAbs = true; break;
+            case FieldOp.StartMicroseconds:
+            case FieldOp.StartNanoseconds: s.StartAbs = NtpToUnixMs(v); s.HasStartAbs = true; break;
+            case FieldOp.EndMicroseconds:
+            case FieldOp.EndNanoseconds: s.EndAbs = NtpToUnixMs(v); s.HasEndAbs = true; break;
+            case FieldOp.StartDeltaMicroseconds: s.StartDeltaUs = ReadUnsigned(v); s.HasStartDelta = true; break;
+            case FieldOp.EndDeltaMicroseconds: s.EndDeltaUs = ReadUnsigned(v); s.HasEndDelta = true; break;
+            case FieldOp.ObservationTimeMilliseconds: s.Observation = Sat(ReadUnsigned(v), 1); s.HasObservation = true; break;
+            case FieldOp.SamplerId: s.SamplerId = (uint)ReadUnsigned(v); s.HasSampler = true; break;
+            case FieldOp.SamplingInterval: s.Interval = ReadUnsigned(v); break;
+            case FieldOp.SamplingSpace: s.Space = ReadUnsigned(v); s.HasSpace = true; break;
+        }
+    }
+
+    private void Finish(ref FlowRecord r, ref Scratch s, in RecordContext ctx)
+    {
+        r.Exporter = ctx.Exporter;
+        r.Version = ctx.Version;
+        r.ObservationDomain = ctx.Domain;
+
+        // ICMP type/code only mean something for ICMP; some exporters send field 32 as zero on every flow.
+        if (s.HasIcmp)
+        {
+            if (r.Protocol is 1 or 58) r.Present |= FlowFields.Icmp;
+            else { r.IcmpType = 0; r.IcmpCode = 0; }
+        }
+
+        bool hasStart = ResolveTime(s.HasStartAbs, s.StartAbs, s.HasStartRel, s.StartRel, s.HasStartDelta, s.StartDeltaUs, in ctx, out long start);
+        bool hasEnd = ResolveTime(s.HasEndAbs, s.EndAbs, s.HasEndRel, s.EndRel, s.HasEndDelta, s.EndDeltaUs, in ctx, out long end);
+        if (!hasStart && !hasEnd && s.HasObservation)
+        {
+            // NSEL event records carry only the event time (IE 323).
+            start = end = s.Observation;
+            hasStart = hasEnd = true;
+        }
+
+        if (hasStart || hasEnd)
+        {
+            r.StartMs = hasStart ? start : end;
+            r.EndMs = hasEnd ? end : start;
+            r.Present |= FlowFields.Times;
+        }
+
+        uint announced = 0;
+        if (s.Interval != 0)
+        {
+            ulong rate = s.HasSpace ? (s.Interval + s.Space) / s.Interval : s.Interval;
+            announced = rate > uint.MaxValue ? uint.MaxValue : (uint)rate;
+        }
+
+        if (s.HasSampler)
+        {
+            r.SamplerId = s.SamplerId;
+            r.Present |= FlowFields.SamplerId;
+            if (announced == 0) announced = ctx.State.RateFor(s.SamplerId);
+        }
+
+        if (announced == 0) announced = ctx.State.DefaultRate;
+        r.SamplingRate = ctx.Sampling.Resolve(ctx.Exporter, announced);
+    }
+
+    private static bool ResolveTime(bool hasAbs, long abs, bool hasRel, uint rel, bool hasDelta, ulong deltaUs, in RecordContext ctx, out long ms)
+    {
+        if (hasAbs)
+        {
+            ms = abs;
+            return true;
+        }
+
+        if (hasRel)
+        {
+            if (ctx.UptimeFromHeader)
+            {
+                // RFC 3954 §5.2: first/last switched are sysUpTime ms. The signed 32-bit difference keeps flows that
+                // started before sysUpTime wrapped at 2^32 ms (49.7 days) in the past.
+                ms = ctx.ExportTimeMs - unchecked((int)(ctx.SysUpTimeMs - rel));
+                return true;
+            }
+
+            long init = ctx.State.SystemInitMs;
+            if (init >= 0)
+            {
+                ms = init + rel;
+                return true;
+            }
+        }
+
+        if (hasDelta && deltaUs <= long.MaxValue / 2)
+        {
+            ms = ctx.ExportTimeMs - (long)(deltaUs / 1000);
+            return true;
+        }
+
+        ms = 0;
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetBytes(ref FlowRecord r, ref Scratch s, ulong value, sbyte rank)
+    {
+        if (rank < s.BytesRank) return;
+        s.BytesRank = rank;
+        r.Bytes = value;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetPackets(ref FlowRecord r, ref Scratch s, ulong value, sbyte rank)
+    {
+        if (rank < s.PacketsRank) return;
+        s.PacketsRank = rank;
+        r.Packets = value;
+    }
+
+    private static void SetVlan(ref FlowRecord r, ref Scratch s, ulong value, sbyte rank)
+    {
+        if (rank < s.VlanRank) return;
+        s.VlanRank = rank;
+        r.Vlan = (ushort)value;
+        r.Present |= FlowFields.Vlan;
+    }
+
+    private static void SetNextHop(ref FlowRecord r, ref Scratch s, FlowAddress value, sbyte rank)
+    {
+        if (rank < s.NextHopRank) return;
+        s.NextHopRank = rank;
+        r.NextHop = value;
+        r.Present |= FlowFields.NextHop;
+    }
+
+    private static long Sat(ulong value, long multiplier) =>
+        value > (ulong)(long.MaxValue / multiplier) ? long.MaxValue : (long)value * multiplier;
+
+    /// <summary>RFC 7011 §6.1.9/10: NTP seconds since 1900 and a binary fraction, to Unix milliseconds.</summary>
+    private static long NtpToUnixMs(ReadOnlySpan<byte> v)
+    {
+        long seconds = BinaryPrimitives.ReadUInt32BigEndian(v);
+        ulong fraction = BinaryPrimitives.ReadUInt32BigEndian(v.Slice(4));
+        return (seconds - NtpToUnixSeconds) * 1000 + (long)((fraction * 1000) >> 32);
+    }
+
+    /// <summary>Reads a big-endian unsigned integer of 1–8 bytes (reduced-size encoding, RFC 7011 §6.2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ulong ReadUnsigned(ReadOnlySpan<byte> v)
+    {
+        switch (v.Length)
+        {
+            case 1: return v[0];
+            case 2: return BinaryPrimitives.ReadUInt16BigEndian(v);
+            case 4: return BinaryPrimitives.ReadUInt32BigEndian(v);
+            case 8: return BinaryPrimitives.ReadUInt64BigEndian(v);
+            default:
+            {
+                ulong x = 0;
+                int start = v.Length > 8 ? v.Length - 8 : 0;
+                for (int i = start; i < v.Length; i++) x = (x << 8) | v[i];
+                return x;
+            }
+        }
+    }
+}
