@@ -33,7 +33,7 @@ public sealed class NodeSettingsReaderTests
         Assert.Equal(PersistenceProvider.Sqlite, s.Persistence.Provider);
         Assert.Equal("Data Source=" + Path.Combine("data", "flowactors.db"), s.Persistence.ConnectionString);
         Assert.Equal(
-            [new SinkSettings("alerts-file", SinkKind.File, Path.Combine("data", "alerts.jsonl")), new SinkSettings("console", SinkKind.Console, null)],
+            [new SinkSettings("jsonl", SinkKind.File, Path.Combine("data", "alerts.jsonl")), new SinkSettings("console", SinkKind.Console, null)],
             s.Forwarder.Sinks);
         Assert.Equal("127.0.0.1", s.Operator.BindAddress.ToString());
         Assert.Equal(9110, s.Operator.Port);
@@ -75,9 +75,9 @@ public sealed class NodeSettingsReaderTests
     [InlineData("FlowActors:Receivers:ExporterAllowlist", "192.0.2.1,router-1", "must list IP addresses or CIDR prefixes", "router-1")]
     [InlineData("FlowActors:Receivers:BatchSize", "many", "must be 1-65536", "many")]
     [InlineData("FlowActors:Networks:Monitored", "10.0.0.0/33", "must list CIDR prefixes", "10.0.0.0/33")]
-    [InlineData("FlowActors:Networks:Excluded", "10.0.0.1/8", "must list CIDR prefixes with no host bits set", "10.0.0.1/8")]
+    [InlineData("FlowActors:Networks:Monitored", "10.0.0.1/8", "must list CIDR prefixes with no host bits set", "10.0.0.1/8")]
     [InlineData("FlowActors:Detection:WindowSeconds", "5", "must be 10-86400", "5")]
-    [InlineData("FlowActors:Detection:AllowedLatenessSeconds", "600", "must not exceed FlowActors:Detection:WindowSeconds (300)", "600")]
+    [InlineData("FlowActors:Detection:PassivateAfterSeconds", "1", "must be 10-604800", "1")]
     [InlineData("FlowActors:Persistence:Provider", "mysql", "must be sqlite or postgresql", "mysql")]
     [InlineData("FlowActors:Persistence:ConnectionString", "Data Source=x;Frobnicate=1", "is not a valid sqlite connection string", "data source=x;frobnicate=1")]
     [InlineData("FlowActors:Operator:Port", "4053", "must differ from FlowActors:Cluster:Port", "4053")]

@@ -113,9 +113,6 @@ public sealed record NetworkSettings
 {
     /// <summary>Monitored prefixes.</summary>
     public required IReadOnlyList<IPNetwork> Monitored { get; init; }
-
-    /// <summary>Prefixes carved out of <see cref="Monitored"/>.</summary>
-    public required IReadOnlyList<IPNetwork> Excluded { get; init; }
 }
 
 /// <summary>Detection tuning.</summary>
@@ -123,9 +120,6 @@ public sealed record DetectionSettings
 {
     /// <summary>Baseline window length in seconds.</summary>
     public required int WindowSeconds { get; init; }
-
-    /// <summary>How late (event time) a flow may arrive and still count in its window, in seconds.</summary>
-    public required int AllowedLatenessSeconds { get; init; }
 
     /// <summary>Idle time after which a host actor snapshots and stops, in seconds.</summary>
     public required int PassivateAfterSeconds { get; init; }

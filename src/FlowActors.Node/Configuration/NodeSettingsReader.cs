@@ -52,8 +52,8 @@ public static class NodeSettingsReader
         [""] = ["DataDirectory", "Demo", "Cluster", "Receivers", "Networks", "Detection", "Persistence", "Forwarder", "Operator"],
         ["Cluster"] = ["SystemName", "Hostname", "PublicHostname", "Port", "Seeds", "Roles", "ShardCount"],
         ["Receivers"] = ["BindAddress", "NetFlowPort", "IpfixPort", "SflowPort", "SocketsPerPort", "ReceiveBufferBytes", "ExporterAllowlist", "BatchSize", "FlushIntervalMs"],
-        ["Networks"] = ["Monitored", "Excluded"],
-        ["Detection"] = ["WindowSeconds", "AllowedLatenessSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds"],
+        ["Networks"] = ["Monitored"],
+        ["Detection"] = ["WindowSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds"],
         ["Persistence"] = ["Provider", "ConnectionString"],
         ["Forwarder"] = ["Sinks"],
         ["Operator"] = ["Enabled", "BindAddress", "Port", "Token", "ProtectProbesAndMetrics"],
@@ -276,7 +276,7 @@ public static class NodeSettingsReader
                 Fail(s, "Monitored", "", "must name at least one prefix", "to your networks in CIDR form, e.g. 10.0.0.0/8,2001:db8::/32");
             }
 
-            return new NetworkSettings { Monitored = monitored, Excluded = ReadPrefixes(s, "Excluded", []) };
+            return new NetworkSettings { Monitored = monitored };
         }
 
         private List<IPNetwork> ReadPrefixes(IConfigurationSection s, string key, IReadOnlyList<string> defaults)
@@ -303,18 +303,11 @@ public static class NodeSettingsReader
         private DetectionSettings ReadDetection(IConfigurationSection s)
         {
             int window = ReadInt(s, "WindowSeconds", 300, 10, 86_400, "to 10-86400 seconds, e.g. 300");
-            int lateness = ReadInt(s, "AllowedLatenessSeconds", 30, 0, 86_400, "to 0-86400 seconds, e.g. 30");
-            if (lateness > window)
-            {
-                Fail(s, "AllowedLatenessSeconds", lateness.ToString(CultureInfo.InvariantCulture), $"must not exceed {Key(s, "WindowSeconds")} ({window})", "to a fraction of the window, e.g. 30");
-            }
-
             int passivate = ReadInt(s, "PassivateAfterSeconds", 600, 10, 604_800, "to 10-604800 seconds, e.g. 600");
             int snapshot = ReadInt(s, "SnapshotIntervalSeconds", 60, 1, 86_400, "to 1-86400 seconds, e.g. 60");
             return new DetectionSettings
             {
                 WindowSeconds = window,
-                AllowedLatenessSeconds = lateness,
                 PassivateAfterSeconds = passivate,
                 SnapshotIntervalSeconds = snapshot,
             };
@@ -378,7 +371,7 @@ public static class NodeSettingsReader
                 {
                     Sinks =
                     [
-                        new SinkSettings("alerts-file", SinkKind.File, Path.Combine(dataDirectory, "alerts.jsonl")),
+                        new SinkSettings("jsonl", SinkKind.File, Path.Combine(dataDirectory, "alerts.jsonl")),
                         new SinkSettings("console", SinkKind.Console, null),
                     ],
                 };
@@ -427,6 +420,12 @@ public static class NodeSettingsReader
                     {
                         Fail(child, "Path", path, "must be a file path for a file sink", "to e.g. data/alerts.jsonl");
                     }
+                }
+
+                if (kind == SinkKind.Console && sinks.Any(k => k.Kind == SinkKind.Console))
+                {
+                    Fail(child, "Kind", kindText, "may name one console sink only (there is one standard output)", "to file, or remove this sink");
+                    continue;
                 }
 
                 sinks.Add(new SinkSettings(name, kind, path));

@@ -1,7 +1,7 @@
-using Akka.Cluster.Hosting;
-using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using FlowActors.Cluster;
+using FlowActors.Cluster.Hosting;
 using FlowActors.Node.Configuration;
 using FlowActors.Node.Demo;
 using FlowActors.Node.Operator;
@@ -85,12 +85,8 @@ public static class NodeHost
             PublicHostName = cluster.PublicHostname,
             Port = cluster.Port,
         });
-        akka.WithClustering(new ClusterOptions
-        {
-            Roles = cluster.Roles.ToArray(),
-            SeedNodes = cluster.Seeds.ToArray(),
-            SplitBrainResolver = new KeepMajorityOption(),
-        });
+        var options = settings.ToClusterOptions();
+        akka.WithFlowActorsClustering(options, cluster.Seeds);
 
         if (cluster.Seeds.Count == 0)
         {
@@ -103,6 +99,23 @@ public static class NodeHost
             });
         }
 
+        // Serialization, persistence, the forwarder singleton (or proxy), the host shard region (or proxy)
+        // and, on edge nodes, the UDP receivers.
+        akka.AddFlowActors(options);
         akka.AddStartup((system, _) => provider.GetRequiredService<NodeMetrics>().Attach(system));
+
+        var readiness = provider.GetRequiredService<NodeReadiness>();
+        readiness.Add(system => Registered<HostRegionMarker>(system, "host-shard-region"));
+        readiness.Add(system => Registered<ForwarderProxyMarker>(system, "forwarder-proxy"));
+        if (options.HasRole(FlowActorsClusterOptions.EdgeRole))
+        {
+            readiness.Add(system => Registered<ReceiverMarker>(system, "flow-receivers"));
+        }
+    }
+
+    private static ReadinessCheck Registered<TMarker>(Akka.Actor.ActorSystem system, string name)
+    {
+        bool present = ActorRegistry.For(system).TryGet<TMarker>(out var actor);
+        return new ReadinessCheck(name, present, present ? actor.Path.ToStringWithoutAddress() : "not started");
     }
 }

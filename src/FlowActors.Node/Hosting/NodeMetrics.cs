@@ -36,7 +36,7 @@ public sealed class NodeMetrics : IDisposable
         var system = _system;
         if (system is null) yield break;
         var counts = new Dictionary<MemberStatus, int>();
-        foreach (var member in Cluster.Get(system).State.Members)
+        foreach (var member in Akka.Cluster.Cluster.Get(system).State.Members)
         {
             counts[member.Status] = counts.GetValueOrDefault(member.Status) + 1;
         }
@@ -50,13 +50,13 @@ public sealed class NodeMetrics : IDisposable
     private int ObserveUnreachable()
     {
         var system = _system;
-        return system is null ? 0 : Cluster.Get(system).State.Unreachable.Count;
+        return system is null ? 0 : Akka.Cluster.Cluster.Get(system).State.Unreachable.Count;
     }
 
     private int ObserveSelfUp()
     {
         var system = _system;
-        return system is not null && Cluster.Get(system).SelfMember.Status == MemberStatus.Up ? 1 : 0;
+        return system is not null && Akka.Cluster.Cluster.Get(system).SelfMember.Status == MemberStatus.Up ? 1 : 0;
     }
 
     /// <inheritdoc />

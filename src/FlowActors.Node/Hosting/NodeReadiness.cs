@@ -29,7 +29,7 @@ public sealed class NodeReadiness(IServiceProvider services)
             return [new ReadinessCheck("actor-system", false, system is null ? "not started" : "terminated")];
         }
 
-        var self = Cluster.Get(system).SelfMember;
+        var self = Akka.Cluster.Cluster.Get(system).SelfMember;
         var results = new List<ReadinessCheck>
         {
             new("cluster-member-up", self.Status == MemberStatus.Up, $"{self.Address} is {self.Status}"),

@@ -12,7 +12,7 @@ internal static class ClusterRoutes
     {
         app.MapGet("/api/cluster/show", (ActorSystem system) =>
         {
-            var cluster = Cluster.Get(system);
+            var cluster = Akka.Cluster.Cluster.Get(system);
             var state = cluster.State;
             var unreachable = state.Unreachable.Select(m => m.Address).ToHashSet();
             var members = state.Members
@@ -23,7 +23,7 @@ internal static class ClusterRoutes
 
         app.MapGet("/api/cluster/status", (ActorSystem system) =>
         {
-            var cluster = Cluster.Get(system);
+            var cluster = Akka.Cluster.Cluster.Get(system);
             var state = cluster.State;
             var self = cluster.SelfMember;
             return Results.Json(new
@@ -41,7 +41,7 @@ internal static class ClusterRoutes
 
         app.MapGet("/api/cluster/leader", (ActorSystem system) =>
         {
-            var state = Cluster.Get(system).State;
+            var state = Akka.Cluster.Cluster.Get(system).State;
             var roleLeaders = state.AllRoles
                 .Where(r => !r.StartsWith("dc-", StringComparison.Ordinal))
                 .OrderBy(r => r, StringComparer.Ordinal)
@@ -51,7 +51,7 @@ internal static class ClusterRoutes
 
         app.MapPost("/api/cluster/leave", (ActorSystem system, string? address) =>
         {
-            var cluster = Cluster.Get(system);
+            var cluster = Akka.Cluster.Cluster.Get(system);
             Address target = cluster.SelfAddress;
             if (!string.IsNullOrEmpty(address))
             {
@@ -67,7 +67,7 @@ internal static class ClusterRoutes
 
         app.MapPost("/api/cluster/down-unreachable", (ActorSystem system) =>
         {
-            var cluster = Cluster.Get(system);
+            var cluster = Akka.Cluster.Cluster.Get(system);
             var downed = new List<string>();
             foreach (var member in cluster.State.Unreachable)
             {

@@ -25,7 +25,7 @@ internal static class NodeRoutes
             process_id = Environment.ProcessId,
             started_at = info.StartedAt,
             uptime_seconds = Math.Round(info.Uptime.TotalSeconds, 1),
-            address = Cluster.Get(system).SelfAddress.ToString(),
+            address = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(),
         }, OperatorEndpoint.Json));
     }
 
@@ -59,12 +59,10 @@ internal static class NodeRoutes
         networks = new
         {
             monitored = s.Networks.Monitored.Select(n => n.ToString()).ToArray(),
-            excluded = s.Networks.Excluded.Select(n => n.ToString()).ToArray(),
         },
         detection = new
         {
             window_seconds = s.Detection.WindowSeconds,
-            allowed_lateness_seconds = s.Detection.AllowedLatenessSeconds,
             passivate_after_seconds = s.Detection.PassivateAfterSeconds,
             snapshot_interval_seconds = s.Detection.SnapshotIntervalSeconds,
         },
