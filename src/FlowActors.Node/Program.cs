@@ -53,7 +53,17 @@ public static class Program
         }
 
         using var host = NodeHost.Build(settings, configuration);
-        await host.RunAsync();
+        try
+        {
+            await host.RunAsync();
+        }
+        catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            await Console.Error.WriteLineAsync(
+                $"flowactors: cannot start. FlowActors:Operator:Port {settings.Operator.Port} on {settings.Operator.BindAddress} is already in use. Set FLOWACTORS__OPERATOR__PORT to a free TCP port.");
+            return ConfigurationError;
+        }
+
         return 0;
     }
 

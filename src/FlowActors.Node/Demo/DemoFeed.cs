@@ -26,7 +26,7 @@ public sealed class DemoFeed(NodeSettings settings, NodeReadiness readiness, ILo
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var deadline = DateTime.UtcNow + ReadyDeadline;
-        while (!readiness.Evaluate().All(c => c.Ok))
+        while (!await readiness.IsReadyAsync())
         {
             if (DateTime.UtcNow > deadline)
             {

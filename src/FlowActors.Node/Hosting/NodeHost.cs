@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using FlowActors.Cluster;
@@ -109,7 +110,25 @@ public static class NodeHost
         readiness.Add(system => Registered<ForwarderProxyMarker>(system, "forwarder-proxy"));
         if (options.HasRole(FlowActorsClusterOptions.EdgeRole))
         {
-            readiness.Add(system => Registered<ReceiverMarker>(system, "flow-receivers"));
+            int expectedPorts = options.Receivers.Count;
+            readiness.Add(system => ReceiversBoundAsync(system, expectedPorts));
+        }
+    }
+
+    /// <summary>Ready only once every UDP port is bound: the receivers open after the shard region is up, and a datagram sent before that is lost.</summary>
+    private static async Task<ReadinessCheck> ReceiversBoundAsync(Akka.Actor.ActorSystem system, int expectedPorts)
+    {
+        const string name = "flow-receivers";
+        if (!ActorRegistry.For(system).TryGet<ReceiverMarker>(out var receivers)) return new ReadinessCheck(name, false, "not started");
+        try
+        {
+            var stats = await receivers.Ask<FlowActors.Cluster.Messages.ReceiverStats>(FlowActors.Cluster.Messages.GetReceiverStats.Instance, TimeSpan.FromSeconds(2));
+            bool ok = stats.Ports.Count == expectedPorts;
+            return new ReadinessCheck(name, ok, $"{stats.Ports.Count} of {expectedPorts} UDP ports open");
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return new ReadinessCheck(name, false, "receivers did not answer within 2 s");
         }
     }
 

@@ -53,9 +53,9 @@ public static class OperatorEndpoint
         });
 
         app.MapGet("/healthz/live", () => Results.Json(new { status = "live" }, Json));
-        app.MapGet("/healthz/ready", (NodeReadiness readiness) =>
+        app.MapGet("/healthz/ready", async (NodeReadiness readiness) =>
         {
-            var checks = readiness.Evaluate();
+            var checks = await readiness.EvaluateAsync();
             bool ready = checks.All(c => c.Ok);
             return Results.Json(new { status = ready ? "ready" : "not-ready", checks }, Json, statusCode: ready ? 200 : 503);
         });
@@ -64,6 +64,7 @@ public static class OperatorEndpoint
         ClusterRoutes.Map(app);
         ShardingRoutes.Map(app);
         AlertRoutes.Map(app);
+        FlowRoutes.Map(app);
         NodeRoutes.Map(app);
 
         app.MapFallback((HttpContext context) =>
