@@ -47,7 +47,31 @@ public sealed class EndToEndTests
     public async Task Port_scan_over_udp_raises_T1046_in_alerts_jsonl_and_the_baseline_survives_a_SIGTERM_restart()
     {
         using var data = new TempDirectory();
+        await ScanThenRestartAsync(data, NodeProcess.FreshEnvironment(data.Path, FreePorts.Udp()));
+    }
+
+    [Fact]
+    public async Task On_postgresql_the_alert_and_the_baseline_survive_a_SIGTERM_restart()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        string connectionString = await postgres.CreateDatabaseAsync("flowactors");
+        using var data = new TempDirectory();
         var environment = NodeProcess.FreshEnvironment(data.Path, FreePorts.Udp());
+        environment["FLOWACTORS__PERSISTENCE__PROVIDER"] = "postgresql";
+        environment["FLOWACTORS__PERSISTENCE__CONNECTIONSTRING"] = connectionString;
+
+        await ScanThenRestartAsync(data, environment);
+
+        // The state went to PostgreSQL, not to a SQLite file in the data directory.
+        Assert.False(File.Exists(Path.Combine(data.Path, "flowactors.db")));
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM snapshot", connection);
+        Assert.True((long)(await count.ExecuteScalarAsync())! >= 1);
+    }
+
+    private static async Task ScanThenRestartAsync(TempDirectory data, Dictionary<string, string> environment)
+    {
         int netflowPort = int.Parse(environment["FLOWACTORS__RECEIVERS__NETFLOWPORT"]);
 
         string alertId;
