@@ -94,6 +94,11 @@ public sealed class EndToEndTests
             var before = await GetAsync(node, $"api/hosts/show?ip={Scanner}");
             Assert.False(before.GetProperty("restored_from_snapshot").GetBoolean());
 
+            string metrics = await node.Client.GetStringAsync("metrics");
+            Assert.Contains($"flowactors_receiver_datagrams_total{{port=\"{netflowPort}\"}} {PortScanDatagrams}\n", metrics);
+            Assert.Contains("flowactors_forwarder_sink_delivered_total{sink=\"jsonl\"} 1\n", metrics);
+            Assert.Contains("flowactors_forwarder_outbox 0\n", metrics);
+
             Assert.Equal(0, await node.TerminateAsync());
         }
 

@@ -59,7 +59,11 @@ public static class OperatorEndpoint
             bool ready = checks.All(c => c.Ok);
             return Results.Json(new { status = ready ? "ready" : "not-ready", checks }, Json, statusCode: ready ? 200 : 503);
         });
-        app.MapGet("/metrics", () => Results.Text(exporter.Scrape(), PrometheusExporter.ContentType));
+        app.MapGet("/metrics", async () =>
+        {
+            await metrics.RefreshAsync();
+            return Results.Text(exporter.Scrape(), PrometheusExporter.ContentType);
+        });
 
         ClusterRoutes.Map(app);
         ShardingRoutes.Map(app);
