@@ -27,6 +27,22 @@ public sealed class NodeProcessTests
     }
 
     [Fact]
+    public async Task Demo_switch_shows_a_newcomer_alerts_within_a_minute()
+    {
+        using var data = new TempDirectory();
+        await using var node = NodeProcess.Start(NodeProcess.FreshEnvironment(data.Path, FreePorts.Udp()), "--demo");
+        string alerts = Path.Combine(data.Path, "alerts.jsonl");
+
+        await Poll.UntilAsync(() => File.Exists(alerts) && File.ReadAllText(alerts).Contains("\"detector\":\"port-scan\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60), "a port-scan alert from the demo capture");
+
+        Assert.Contains("demo: replayed 128 NetFlow v9 datagrams from portscan-v9.pcap", node.Output);
+        // The console sink shows the same alert to whoever started the node.
+        await Poll.UntilAsync(() => node.Output.Contains("port-scan T1046", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the alert on the console");
+        Assert.Equal(0, await node.TerminateAsync());
+    }
+
+    [Fact]
     public async Task Node_process_with_a_bad_setting_exits_with_2_naming_it()
     {
         using var data = new TempDirectory();
