@@ -15,6 +15,7 @@ public static class CommandLine
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             stdout.WriteLine(Usage);
+            stdout.WriteLine(Operator.OperatorCommand.Usage);
             return args.Length == 0 ? 2 : 0;
         }
 
@@ -32,6 +33,8 @@ public static class CommandLine
                 return 0;
             case "analyze":
                 return AnalyzeCommand.Run(args.AsSpan(1), stdout, stderr);
+            case var _ when Operator.OperatorCommand.Accepts(args):
+                return Operator.OperatorCommand.Run(args, stdout, stderr);
             default:
                 stderr.WriteLine($"flowctl: unknown command '{args[0]}'. Run 'flowctl help'.");
                 return 2;

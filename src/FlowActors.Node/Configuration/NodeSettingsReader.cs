@@ -1,0 +1,597 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Net;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace FlowActors.Node.Configuration;
+
+/// <summary>One configuration value that stops the node from starting.</summary>
+/// <param name="Key">Full configuration key, e.g. <c>FlowActors:Cluster:Port</c>.</param>
+/// <param name="Message">What is wrong and how to fix it, naming the key and its environment variable.</param>
+public sealed record SettingError(string Key, string Message)
+{
+    /// <inheritdoc />
+    public override string ToString() => Message;
+}
+
+/// <summary>Thrown when the configuration holds values the node cannot start with.</summary>
+public sealed class InvalidSettingsException : Exception
+{
+    /// <summary>Creates the exception from the errors found.</summary>
+    public InvalidSettingsException(IReadOnlyList<SettingError> errors)
+        : base("Invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  " + e.Message)))
+    {
+        Errors = errors;
+    }
+
+    /// <summary>Every bad setting, in configuration order.</summary>
+    public IReadOnlyList<SettingError> Errors { get; }
+}
+
+/// <summary>
+/// Reads and validates <see cref="NodeSettings"/> from the <c>FlowActors</c> configuration section. Every
+/// problem is collected (not just the first), each message naming the key, the value seen, the environment
+/// variable that sets it and what to set it to. Unknown keys are errors too: a misspelt setting would
+/// otherwise be ignored silently.
+/// </summary>
+public static class NodeSettingsReader
+{
+    /// <summary>Name of the configuration section.</summary>
+    public const string SectionName = "FlowActors";
+
+    /// <summary>The three roles a node can carry.</summary>
+    public static readonly IReadOnlyList<string> AllRoles = ["edge", "analytics", "forwarder"];
+
+    /// <summary>Networks monitored when none are configured: RFC 1918 and IPv6 unique-local addresses.</summary>
+    public static readonly IReadOnlyList<string> DefaultMonitoredNetworks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
+
+    private static readonly Dictionary<string, string[]> KnownKeys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        [""] = ["DataDirectory", "Demo", "Cluster", "Receivers", "Networks", "Detection", "Persistence", "Forwarder", "Operator"],
+        ["Cluster"] = ["SystemName", "Hostname", "PublicHostname", "Port", "Seeds", "Roles", "ShardCount"],
+        ["Receivers"] = ["BindAddress", "NetFlowPort", "IpfixPort", "SflowPort", "SocketsPerPort", "ReceiveBufferBytes", "ExporterAllowlist", "BatchSize", "FlushIntervalMs"],
+        ["Networks"] = ["Monitored"],
+        ["Detection"] = ["WindowSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds"],
+        ["Persistence"] = ["Provider", "ConnectionString"],
+        ["Forwarder"] = ["Sinks"],
+        ["Operator"] = ["Enabled", "BindAddress", "Port", "Token", "ProtectProbesAndMetrics"],
+    };
+
+    private static readonly string[] SinkKeys = ["Name", "Kind", "Path"];
+
+    /// <summary>Reads the settings, throwing <see cref="InvalidSettingsException"/> listing every bad value.</summary>
+    public static NodeSettings Read(IConfiguration configuration)
+    {
+        var settings = TryRead(configuration, out var errors);
+        if (errors.Count > 0) throw new InvalidSettingsException(errors);
+        return settings!;
+    }
+
+    /// <summary>Reads the settings; returns null and the errors when any value is bad.</summary>
+    public static NodeSettings? TryRead(IConfiguration configuration, out IReadOnlyList<SettingError> errors)
+    {
+        var r = new Reader(configuration.GetSection(SectionName));
+        var settings = r.ReadAll();
+        errors = r.Errors;
+        return r.Errors.Count == 0 ? settings : null;
+    }
+
+    /// <summary>The environment variable that sets <paramref name="key"/> (<c>FlowActors:Cluster:Port</c> → <c>FLOWACTORS__CLUSTER__PORT</c>).</summary>
+    public static string EnvironmentVariableFor(string key) => key.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant();
+
+    private sealed class Reader(IConfigurationSection root)
+    {
+        public List<SettingError> Errors { get; } = new();
+
+        public NodeSettings ReadAll()
+        {
+            CheckUnknownKeys();
+
+            string dataDirectory = ReadString(root, "DataDirectory", "data");
+            if (dataDirectory.Length == 0 || dataDirectory.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+            {
+                Fail(root, "DataDirectory", dataDirectory, "must be a directory path", "to a writable directory, e.g. /var/lib/flowactors");
+            }
+
+            var cluster = ReadCluster(root.GetSection("Cluster"));
+            var receivers = ReadReceivers(root.GetSection("Receivers"));
+            var networks = ReadNetworks(root.GetSection("Networks"));
+            var detection = ReadDetection(root.GetSection("Detection"));
+            var persistence = ReadPersistence(root.GetSection("Persistence"), dataDirectory);
+            var forwarder = ReadForwarder(root.GetSection("Forwarder"), dataDirectory);
+            var op = ReadOperator(root.GetSection("Operator"));
+            bool demo = ReadBool(root, "Demo", false);
+
+            if (op.Enabled && op.Port != 0 && op.Port == cluster.Port)
+            {
+                Fail(root.GetSection("Operator"), "Port", op.Port.ToString(CultureInfo.InvariantCulture),
+                    $"must differ from {Key(root.GetSection("Cluster"), "Port")} (both are TCP ports)", "to another free TCP port, e.g. 9110");
+            }
+
+            if (demo && receivers.NetFlowPort == 0)
+            {
+                Fail(root.GetSection("Receivers"), "NetFlowPort", "0", "must be enabled for the demo, which replays NetFlow v9 into it", "to a free UDP port, e.g. 2055, or turn the demo off");
+            }
+
+            if (demo && !cluster.Roles.Contains("edge"))
+            {
+                Fail(root.GetSection("Cluster"), "Roles", string.Join(",", cluster.Roles), "must include edge for the demo, which needs this node's receiver", "to edge,analytics,forwarder, or turn the demo off");
+            }
+
+            return new NodeSettings
+            {
+                DataDirectory = dataDirectory,
+                Demo = demo,
+                Cluster = cluster,
+                Receivers = receivers,
+                Networks = networks,
+                Detection = detection,
+                Persistence = persistence,
+                Forwarder = forwarder,
+                Operator = op,
+            };
+        }
+
+        private ClusterSettings ReadCluster(IConfigurationSection s)
+        {
+            string systemName = ReadString(s, "SystemName", "flowactors");
+            if (systemName.Length == 0 || !systemName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || !char.IsAsciiLetterOrDigit(systemName[0]))
+            {
+                Fail(s, "SystemName", systemName, "must be letters, digits, '-' or '_', starting with a letter or digit", "to the same name on every node, e.g. flowactors");
+            }
+
+            string hostname = ReadString(s, "Hostname", "127.0.0.1");
+            if (!IsHostName(hostname))
+            {
+                Fail(s, "Hostname", hostname, "must be an IP address or DNS name to bind remoting to", "to e.g. 0.0.0.0 or 127.0.0.1");
+            }
+
+            string publicHostname = ReadString(s, "PublicHostname", "");
+            if (publicHostname.Length == 0 && IPAddress.TryParse(hostname, out var bindAll) && (bindAll.Equals(IPAddress.Any) || bindAll.Equals(IPAddress.IPv6Any)))
+            {
+                // Other nodes cannot dial 0.0.0.0: the address the node advertises must be a real one.
+                Fail(s, "PublicHostname", "", $"is required when {Key(s, "Hostname")} is {hostname}", "to the name or address other nodes reach this one by, e.g. $(POD_NAME).flowactors");
+                publicHostname = hostname;
+            }
+            else if (publicHostname.Length == 0)
+            {
+                publicHostname = hostname;
+            }
+            else if (!IsHostName(publicHostname))
+            {
+                Fail(s, "PublicHostname", publicHostname, "must be an IP address or DNS name other nodes can reach", "to e.g. flowactors-0.flowactors");
+            }
+
+            int port = ReadInt(s, "Port", 4053, 0, 65535, "to a free TCP port, e.g. 4053");
+            var roles = ReadList(s, "Roles", AllRoles);
+            var normalizedRoles = new List<string>();
+            foreach (var role in roles)
+            {
+                string r = role.Trim().ToLowerInvariant();
+                if (!AllRoles.Contains(r))
+                {
+                    Fail(s, "Roles", role, "must list only edge, analytics and forwarder", "to a comma-separated subset of edge,analytics,forwarder");
+                }
+                else if (!normalizedRoles.Contains(r))
+                {
+                    normalizedRoles.Add(r);
+                }
+            }
+
+            if (roles.Count == 0)
+            {
+                Fail(s, "Roles", "", "must name at least one role", "to a comma-separated subset of edge,analytics,forwarder");
+            }
+
+            var seeds = new List<string>();
+            foreach (var seed in ReadList(s, "Seeds", []))
+            {
+                string? normalized = NormalizeSeed(seed.Trim(), systemName);
+                if (normalized is null)
+                {
+                    Fail(s, "Seeds", seed, $"must be akka.tcp://{systemName}@HOST:PORT or HOST:PORT", $"to e.g. flowactors-0.flowactors:4053 (comma-separated)");
+                }
+                else
+                {
+                    seeds.Add(normalized);
+                }
+            }
+
+            int shardCount = ReadInt(s, "ShardCount", 100, 1, 10_000, "to about 10 times the largest node count, e.g. 100 (never change it on a running cluster)");
+
+            return new ClusterSettings
+            {
+                SystemName = systemName,
+                Hostname = hostname,
+                PublicHostname = publicHostname,
+                Port = port,
+                Seeds = seeds,
+                Roles = normalizedRoles,
+                ShardCount = shardCount,
+            };
+        }
+
+        private ReceiverSettings ReadReceivers(IConfigurationSection s)
+        {
+            string bind = ReadString(s, "BindAddress", "0.0.0.0");
+            if (!IPAddress.TryParse(bind, out _))
+            {
+                Fail(s, "BindAddress", bind, "must be an IP address", "to 0.0.0.0 (all IPv4), :: (all) or one local address");
+            }
+
+            int netflow = ReadInt(s, "NetFlowPort", 2055, 0, 65535, "to a free UDP port (2055 by convention), or 0 to disable");
+            int ipfix = ReadInt(s, "IpfixPort", 4739, 0, 65535, "to a free UDP port (4739 by convention), or 0 to disable");
+            int sflow = ReadInt(s, "SflowPort", 6343, 0, 65535, "to a free UDP port (6343 by convention), or 0 to disable");
+            if (ipfix != 0 && ipfix == netflow)
+            {
+                Fail(s, "IpfixPort", ipfix.ToString(CultureInfo.InvariantCulture), $"must differ from {Key(s, "NetFlowPort")} (every receiver accepts every version already)", "to another port, or 0 to disable");
+            }
+
+            if (sflow != 0 && (sflow == netflow || sflow == ipfix))
+            {
+                Fail(s, "SflowPort", sflow.ToString(CultureInfo.InvariantCulture), "must differ from the NetFlow and IPFIX ports (every receiver accepts every version already)", "to another port, or 0 to disable");
+            }
+
+            int sockets = ReadInt(s, "SocketsPerPort", 2, 1, 64, "to 1-64 (about one per core that should receive)");
+            int rcvbuf = ReadInt(s, "ReceiveBufferBytes", 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024, "to a size in bytes, e.g. 8388608 (8 MiB)");
+            var allow = new List<string>();
+            foreach (var entry in ReadList(s, "ExporterAllowlist", []))
+            {
+                string e = entry.Trim();
+                if (IPAddress.TryParse(e, out _) || IPNetwork.TryParse(e, out _))
+                {
+                    allow.Add(e);
+                }
+                else
+                {
+                    Fail(s, "ExporterAllowlist", entry, "must list IP addresses or CIDR prefixes", "to e.g. 192.0.2.1,198.51.100.0/24, or leave it empty to accept every exporter");
+                }
+            }
+
+            int batch = ReadInt(s, "BatchSize", 256, 1, 65_536, "to 1-65536 observations, e.g. 256");
+            int flush = ReadInt(s, "FlushIntervalMs", 100, 1, 60_000, "to 1-60000 milliseconds, e.g. 100");
+
+            return new ReceiverSettings
+            {
+                BindAddress = bind,
+                NetFlowPort = netflow,
+                IpfixPort = ipfix,
+                SflowPort = sflow,
+                SocketsPerPort = sockets,
+                ReceiveBufferBytes = rcvbuf,
+                ExporterAllowlist = allow,
+                BatchSize = batch,
+                FlushIntervalMs = flush,
+            };
+        }
+
+        private NetworkSettings ReadNetworks(IConfigurationSection s)
+        {
+            int errorsBefore = Errors.Count;
+            var monitored = ReadPrefixes(s, "Monitored", DefaultMonitoredNetworks);
+            if (monitored.Count == 0 && Errors.Count == errorsBefore)
+            {
+                Fail(s, "Monitored", "", "must name at least one prefix", "to your networks in CIDR form, e.g. 10.0.0.0/8,2001:db8::/32");
+            }
+
+            return new NetworkSettings { Monitored = monitored };
+        }
+
+        private List<IPNetwork> ReadPrefixes(IConfigurationSection s, string key, IReadOnlyList<string> defaults)
+        {
+            var result = new List<IPNetwork>();
+            foreach (var entry in ReadList(s, key, defaults))
+            {
+                string text = entry.Trim();
+                int slash = text.IndexOf('/');
+                // IPNetwork.TryParse masks host bits away silently; "10.0.0.1/8" is more likely a typo than a network.
+                if (slash > 0 && IPNetwork.TryParse(text, out var network) && IPAddress.TryParse(text[..slash], out var given) && network.BaseAddress.Equals(given))
+                {
+                    result.Add(network);
+                }
+                else
+                {
+                    Fail(s, key, entry, "must list CIDR prefixes with no host bits set", "to e.g. 10.0.0.0/8,2001:db8::/32 (comma-separated)");
+                }
+            }
+
+            return result;
+        }
+
+        private DetectionSettings ReadDetection(IConfigurationSection s)
+        {
+            int window = ReadInt(s, "WindowSeconds", 300, 10, 86_400, "to 10-86400 seconds, e.g. 300");
+            int passivate = ReadInt(s, "PassivateAfterSeconds", 600, 10, 604_800, "to 10-604800 seconds, e.g. 600");
+            int snapshot = ReadInt(s, "SnapshotIntervalSeconds", 60, 1, 86_400, "to 1-86400 seconds, e.g. 60");
+            return new DetectionSettings
+            {
+                WindowSeconds = window,
+                PassivateAfterSeconds = passivate,
+                SnapshotIntervalSeconds = snapshot,
+            };
+        }
+
+        private PersistenceSettings ReadPersistence(IConfigurationSection s, string dataDirectory)
+        {
+            string providerText = ReadString(s, "Provider", "sqlite");
+            PersistenceProvider provider;
+            switch (providerText.Trim().ToLowerInvariant())
+            {
+                case "sqlite":
+                    provider = PersistenceProvider.Sqlite;
+                    break;
+                case "postgresql":
+                case "postgres":
+                    provider = PersistenceProvider.PostgreSql;
+                    break;
+                default:
+                    Fail(s, "Provider", providerText, "must be sqlite or postgresql", "to sqlite (embedded file under the data directory) or postgresql");
+                    provider = PersistenceProvider.Sqlite;
+                    break;
+            }
+
+            string connection = ReadString(s, "ConnectionString", "");
+            if (connection.Length == 0)
+            {
+                if (provider == PersistenceProvider.PostgreSql)
+                {
+                    Fail(s, "ConnectionString", "", "is required when the provider is postgresql", "to e.g. Host=db;Port=5432;Database=flowactors;Username=flowactors;Password=...");
+                }
+
+                connection = "Data Source=" + Path.Combine(dataDirectory, "flowactors.db");
+            }
+            else
+            {
+                try
+                {
+                    DbConnectionStringBuilder builder = provider == PersistenceProvider.PostgreSql
+                        ? new NpgsqlConnectionStringBuilder(connection)
+                        : new SqliteConnectionStringBuilder(connection);
+                    _ = builder.ConnectionString;
+                }
+                catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+                {
+                    Fail(s, "ConnectionString", Redact(connection), $"is not a valid {providerText} connection string ({ex.Message.TrimEnd('.')})",
+                        provider == PersistenceProvider.PostgreSql ? "to e.g. Host=db;Port=5432;Database=flowactors;Username=flowactors;Password=..." : "to e.g. Data Source=data/flowactors.db");
+                }
+            }
+
+            return new PersistenceSettings { Provider = provider, ConnectionString = connection };
+        }
+
+        private ForwarderSettings ReadForwarder(IConfigurationSection s, string dataDirectory)
+        {
+            var sinksSection = s.GetSection("Sinks");
+            var children = sinksSection.GetChildren().ToList();
+            if (children.Count == 0)
+            {
+                return new ForwarderSettings
+                {
+                    Sinks =
+                    [
+                        new SinkSettings("jsonl", SinkKind.File, Path.Combine(dataDirectory, "alerts.jsonl")),
+                        new SinkSettings("console", SinkKind.Console, null),
+                    ],
+                };
+            }
+
+            var sinks = new List<SinkSettings>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var child in children)
+            {
+                foreach (var key in child.GetChildren())
+                {
+                    if (!SinkKeys.Contains(key.Key, StringComparer.OrdinalIgnoreCase))
+                    {
+                        Errors.Add(new SettingError(key.Path, $"{key.Path} is not a setting (a sink has Name, Kind and Path). Remove {EnvironmentVariableFor(key.Path)} or fix its spelling."));
+                    }
+                }
+
+                string kindText = ReadString(child, "Kind", "");
+                SinkKind kind;
+                switch (kindText.Trim().ToLowerInvariant())
+                {
+                    case "file":
+                    case "jsonl":
+                        kind = SinkKind.File;
+                        break;
+                    case "console":
+                        kind = SinkKind.Console;
+                        break;
+                    default:
+                        Fail(child, "Kind", kindText, "must be file or console", "to file (JSON lines, needs Path) or console");
+                        continue;
+                }
+
+                bool numbered = int.TryParse(child.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+                string name = ReadString(child, "Name", numbered ? kind.ToString().ToLowerInvariant() + "-" + child.Key : child.Key);
+                if (!names.Add(name))
+                {
+                    Fail(child, "Name", name, "must be unique among the sinks (delivery is recorded per sink name)", "to a name no other sink uses");
+                }
+
+                string? path = null;
+                if (kind == SinkKind.File)
+                {
+                    path = ReadString(child, "Path", "");
+                    if (path.Length == 0 || path.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+                    {
+                        Fail(child, "Path", path, "must be a file path for a file sink", "to e.g. data/alerts.jsonl");
+                    }
+                }
+
+                if (kind == SinkKind.Console && sinks.Any(k => k.Kind == SinkKind.Console))
+                {
+                    Fail(child, "Kind", kindText, "may name one console sink only (there is one standard output)", "to file, or remove this sink");
+                    continue;
+                }
+
+                sinks.Add(new SinkSettings(name, kind, path));
+            }
+
+            return new ForwarderSettings { Sinks = sinks };
+        }
+
+        private OperatorSettings ReadOperator(IConfigurationSection s)
+        {
+            bool enabled = ReadBool(s, "Enabled", true);
+            string bindText = ReadString(s, "BindAddress", "127.0.0.1");
+            if (!IPAddress.TryParse(bindText, out var bind))
+            {
+                Fail(s, "BindAddress", bindText, "must be an IP address", "to 127.0.0.1 (local only) or 0.0.0.0 (with a Token)");
+                bind = IPAddress.Loopback;
+            }
+
+            int port = ReadInt(s, "Port", 9110, 0, 65535, "to a free TCP port, e.g. 9110");
+            string token = ReadString(s, "Token", "");
+            if (enabled && token.Length == 0 && !IPAddress.IsLoopback(bind))
+            {
+                Fail(s, "Token", "", $"is required when {Key(s, "BindAddress")} is not loopback (got {bindText}): the API can take nodes out of the cluster",
+                    "to a long random secret (e.g. from a Kubernetes secret), or bind to 127.0.0.1");
+            }
+
+            bool protect = ReadBool(s, "ProtectProbesAndMetrics", false);
+            return new OperatorSettings { Enabled = enabled, BindAddress = bind, Port = port, Token = token, ProtectProbesAndMetrics = protect };
+        }
+
+        private void CheckUnknownKeys()
+        {
+            foreach (var child in root.GetChildren())
+            {
+                if (!KnownKeys[""].Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                {
+                    Errors.Add(new SettingError(child.Path, $"{child.Path} is not a setting. Known: {string.Join(", ", KnownKeys[""])}. Remove {EnvironmentVariableFor(child.Path)} or fix its spelling."));
+                    continue;
+                }
+
+                if (!KnownKeys.TryGetValue(child.Key, out var known)) continue;
+                foreach (var grandChild in child.GetChildren())
+                {
+                    if (!known.Contains(grandChild.Key, StringComparer.OrdinalIgnoreCase))
+                    {
+                        Errors.Add(new SettingError(grandChild.Path, $"{grandChild.Path} is not a setting. Known under {child.Path}: {string.Join(", ", known)}. Remove {EnvironmentVariableFor(grandChild.Path)} or fix its spelling."));
+                    }
+                }
+            }
+        }
+
+        private string ReadString(IConfigurationSection s, string key, string defaultValue)
+        {
+            var child = s.GetSection(key);
+            if (child.Value is null && child.GetChildren().Any())
+            {
+                Fail(s, key, "(a section)", "must be a single value", "to a plain value");
+                return defaultValue;
+            }
+
+            return child.Value ?? defaultValue;
+        }
+
+        private int ReadInt(IConfigurationSection s, string key, int defaultValue, int min, int max, string fix)
+        {
+            string? text = s.GetSection(key).Value;
+            if (text is null) return defaultValue;
+            if (!long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) || value < min || value > max)
+            {
+                Fail(s, key, text, $"must be {min.ToString(CultureInfo.InvariantCulture)}-{max.ToString(CultureInfo.InvariantCulture)}", fix);
+                return defaultValue;
+            }
+
+            return (int)value;
+        }
+
+        private bool ReadBool(IConfigurationSection s, string key, bool defaultValue)
+        {
+            string? text = s.GetSection(key).Value;
+            if (text is null) return defaultValue;
+            if (!bool.TryParse(text.Trim(), out bool value))
+            {
+                Fail(s, key, text, "must be true or false", "to true or false");
+                return defaultValue;
+            }
+
+            return value;
+        }
+
+        /// <summary>A list either as configuration children (JSON array, <c>KEY__0</c>) or as one comma-separated value (handy in environment variables).</summary>
+        private List<string> ReadList(IConfigurationSection s, string key, IReadOnlyList<string> defaults)
+        {
+            var section = s.GetSection(key);
+            if (section.Value is { } single)
+            {
+                return single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+            }
+
+            var children = section.GetChildren().ToList();
+            if (children.Count == 0) return defaults.ToList();
+            var result = new List<string>(children.Count);
+            foreach (var child in children)
+            {
+                if (child.Value is null)
+                {
+                    Fail(s, key, "(a nested section)", "must be a list of plain values", "to a comma-separated list");
+                    continue;
+                }
+
+                if (child.Value.Trim().Length > 0) result.Add(child.Value.Trim());
+            }
+
+            return result;
+        }
+
+        private void Fail(IConfigurationSection s, string key, string got, string must, string fix)
+        {
+            string fullKey = Key(s, key);
+            Errors.Add(new SettingError(fullKey, $"{fullKey} {must} (got '{got}'). Set {EnvironmentVariableFor(fullKey)} {fix}."));
+        }
+
+        private static string Key(IConfigurationSection s, string key) => s.Path + ":" + key;
+
+        private static bool IsHostName(string text) =>
+            IPAddress.TryParse(text, out _) || Uri.CheckHostName(text) == UriHostNameType.Dns;
+
+        private static string? NormalizeSeed(string seed, string systemName)
+        {
+            if (seed.StartsWith("akka.tcp://", StringComparison.Ordinal) || seed.StartsWith("akka://", StringComparison.Ordinal))
+            {
+                if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Port <= 0 || uri.UserInfo != systemName || uri.AbsolutePath is not ("" or "/"))
+                {
+                    return null;
+                }
+
+                return $"akka.tcp://{systemName}@{uri.Host}:{uri.Port.ToString(CultureInfo.InvariantCulture)}";
+            }
+
+            int colon = seed.LastIndexOf(':');
+            if (colon <= 0) return null;
+            string host = seed[..colon];
+            if (!IsHostName(host) || !int.TryParse(seed[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535)
+            {
+                return null;
+            }
+
+            return $"akka.tcp://{systemName}@{host}:{port.ToString(CultureInfo.InvariantCulture)}";
+        }
+    }
+
+    /// <summary>A connection string with its password replaced, for messages and <c>flowctl node config</c>.</summary>
+    public static string Redact(string connectionString)
+    {
+        try
+        {
+            var builder = new DbConnectionStringBuilder { ConnectionString = connectionString };
+            foreach (var key in new[] { "password", "pwd" })
+            {
+                if (builder.ContainsKey(key)) builder[key] = "***";
+            }
+
+            return builder.ConnectionString;
+        }
+        catch (ArgumentException)
+        {
+            return "(unparseable)";
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using FlowActors.Node.Configuration;
+using FlowActors.Node.Hosting;
+using FlowActors.Protocols.Capture;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FlowActors.Node.Demo;
+
+/// <summary>
+/// <c>--demo</c>: once the node is ready, replays the bundled captures (an nmap SYN scan and an hping3 SYN
+/// flood, exported by softflowd as NetFlow v9) into the node's own NetFlow receiver over loopback, so a
+/// newcomer sees alerts within a minute. Detection runs on the flows' own timestamps, so the captures'
+/// age does not matter, and alert ids are deterministic, so a replay after a restart adds no duplicates downstream.
+/// </summary>
+public sealed class DemoFeed(NodeSettings settings, NodeReadiness readiness, ILogger<DemoFeed> logger) : BackgroundService
+{
+    /// <summary>The captures played, in order, from the <c>demo</c> folder next to the binary.</summary>
+    public static readonly IReadOnlyList<string> Captures = ["portscan-v9.pcap", "synflood-v9.pcap"];
+
+    /// <summary>How long the feed waits for the node to become ready.</summary>
+    private static readonly TimeSpan ReadyDeadline = TimeSpan.FromMinutes(2);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var deadline = DateTime.UtcNow + ReadyDeadline;
+        while (!await readiness.IsReadyAsync())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                logger.LogError("demo: the node did not become ready within {Deadline}; not replaying (see /healthz/ready)", ReadyDeadline);
+                return;
+            }
+
+            await Task.Delay(250, stoppingToken);
+        }
+
+        var target = new IPEndPoint(TargetAddress(settings.Receivers.BindAddress), settings.Receivers.NetFlowPort);
+        using var socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        foreach (var name in Captures)
+        {
+            string path = Path.Combine(AppContext.BaseDirectory, "demo", name);
+            if (!File.Exists(path))
+            {
+                logger.LogError("demo: capture {Path} is missing from the installation", path);
+                continue;
+            }
+
+            int sent = 0;
+            using (var reader = PcapReader.Open(path))
+            {
+                while (reader.TryReadNext(out var datagram))
+                {
+                    await socket.SendToAsync(datagram.Payload, SocketFlags.None, target, stoppingToken);
+                    // Paced so the demo never overruns a default-sized socket buffer on a small machine.
+                    if (++sent % 16 == 0) await Task.Delay(2, stoppingToken);
+                }
+            }
+
+            logger.LogInformation("demo: replayed {Count} NetFlow v9 datagrams from {Capture} to {Target}", sent, name, target);
+        }
+
+        var fileSink = settings.Forwarder.Sinks.FirstOrDefault(s => s.Kind == SinkKind.File);
+        logger.LogInformation("demo: done; alerts appear in {File} and on the console, or run: flowctl alerts recent",
+            fileSink?.Path ?? "the configured sinks");
+    }
+
+    /// <summary>Where to send: loopback when the receiver listens on every address, else the address it listens on.</summary>
+    internal static IPAddress TargetAddress(string bindAddress)
+    {
+        var address = IPAddress.Parse(bindAddress);
+        if (address.Equals(IPAddress.Any)) return IPAddress.Loopback;
+        if (address.Equals(IPAddress.IPv6Any)) return IPAddress.IPv6Loopback;
+        return address;
+    }
+}

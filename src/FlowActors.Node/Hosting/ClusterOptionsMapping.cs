@@ -1,0 +1,61 @@
+using FlowActors.Cluster;
+using FlowActors.Node.Configuration;
+using FlowActors.Siem.Sinks;
+
+namespace FlowActors.Node.Hosting;
+
+/// <summary>Turns the node's validated settings into the cluster layer's options.</summary>
+public static class ClusterOptionsMapping
+{
+    /// <summary>Maps <paramref name="settings"/> onto <see cref="FlowActorsClusterOptions"/>.</summary>
+    public static FlowActorsClusterOptions ToClusterOptions(this NodeSettings settings)
+    {
+        var receivers = new List<ReceiverPortOptions>();
+        foreach (int port in settings.Receivers.EnabledPorts)
+        {
+            receivers.Add(new ReceiverPortOptions
+            {
+                Port = port,
+                BindAddress = settings.Receivers.BindAddress,
+                Sockets = settings.Receivers.SocketsPerPort,
+                ReceiveBufferBytes = settings.Receivers.ReceiveBufferBytes,
+            });
+        }
+
+        var fileSinks = new List<Func<IAlertSink>>();
+        foreach (var sink in settings.Forwarder.Sinks)
+        {
+            if (sink.Kind == SinkKind.File)
+            {
+                // Every file sink is created with its configured name: delivery is recorded per sink name.
+                var (path, name) = (sink.Path!, sink.Name);
+                fileSinks.Add(() => new JsonLinesFileSink(path, name));
+            }
+        }
+
+        return new FlowActorsClusterOptions
+        {
+            Roles = settings.Cluster.Roles.ToList(),
+            ShardCount = settings.Cluster.ShardCount,
+            Receivers = receivers,
+            ExporterAllowlist = settings.Receivers.ExporterAllowlist.ToList(),
+            BatchSize = settings.Receivers.BatchSize,
+            FlushInterval = TimeSpan.FromMilliseconds(settings.Receivers.FlushIntervalMs),
+            PassivationIdleTimeout = TimeSpan.FromSeconds(settings.Detection.PassivateAfterSeconds),
+            SnapshotInterval = TimeSpan.FromSeconds(settings.Detection.SnapshotIntervalSeconds),
+            PersistenceProvider = settings.Persistence.Provider == Configuration.PersistenceProvider.PostgreSql
+                ? Cluster.PersistenceProvider.PostgreSql
+                : Cluster.PersistenceProvider.Sqlite,
+            ConnectionString = settings.Persistence.ConnectionString,
+            DataDirectory = settings.DataDirectory,
+            AlertsJsonLinesPath = "",
+            ConsoleSink = settings.Forwarder.Sinks.Any(s => s.Kind == SinkKind.Console),
+            AdditionalSinks = fileSinks,
+            Detection = new Siem.Interim.DetectionSettings
+            {
+                Networks = settings.Networks.Monitored.Select(n => n.ToString()).ToList(),
+                Window = TimeSpan.FromSeconds(settings.Detection.WindowSeconds),
+            },
+        };
+    }
+}

@@ -1,0 +1,140 @@
+using Akka.Actor;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using FlowActors.Cluster;
+using FlowActors.Cluster.Hosting;
+using FlowActors.Node.Configuration;
+using FlowActors.Node.Demo;
+using FlowActors.Node.Operator;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FlowActors.Node.Hosting;
+
+/// <summary>Builds the node's host: Akka (remoting, cluster, FlowActors capabilities), the operator endpoint and the demo feed.</summary>
+public static class NodeHost
+{
+    /// <summary>How long SIGTERM may take: leave the cluster, hand over shards and singleton, flush.</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Builds the host for validated <paramref name="settings"/>; <paramref name="configuration"/> supplies logging settings.</summary>
+    public static IHost Build(NodeSettings settings, IConfiguration configuration)
+    {
+        if (settings.Operator.Enabled)
+        {
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+            builder.Configuration.Sources.Clear();
+            builder.Configuration.AddConfiguration(configuration);
+            ConfigureServices(builder.Services, builder.Logging, settings, configuration);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                kestrel.Listen(settings.Operator.BindAddress, settings.Operator.Port);
+            });
+            var app = builder.Build();
+            OperatorEndpoint.Map(app, settings.Operator);
+            return app;
+        }
+
+        var hostBuilder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        hostBuilder.Configuration.AddConfiguration(configuration);
+        ConfigureServices(hostBuilder.Services, hostBuilder.Logging, settings, configuration);
+        return hostBuilder.Build();
+    }
+
+    private static void ConfigureServices(IServiceCollection services, ILoggingBuilder logging, NodeSettings settings, IConfiguration configuration)
+    {
+        logging.ClearProviders();
+        logging.AddConfiguration(configuration.GetSection("Logging"));
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        services.AddSingleton(settings);
+        services.AddSingleton<NodeInfo>();
+        services.AddSingleton<NodeMetrics>();
+        services.AddSingleton(_ => new PrometheusExporter(PrometheusExporter.DefaultMeterPrefixes));
+        services.AddSingleton<NodeReadiness>();
+        if (settings.Demo)
+        {
+            services.AddHostedService<DemoFeed>();
+        }
+
+        services.AddAkka(settings.Cluster.SystemName, (akka, provider) => ConfigureAkka(akka, settings, provider));
+    }
+
+    /// <summary>Remoting, clustering (keep-majority split brain resolver, static seeds or a cluster of one), logging.</summary>
+    internal static void ConfigureAkka(AkkaConfigurationBuilder akka, NodeSettings settings, IServiceProvider provider)
+    {
+        var cluster = settings.Cluster;
+        akka.ConfigureLoggers(loggers =>
+        {
+            loggers.ClearLoggers();
+            loggers.AddLoggerFactory();
+        });
+        akka.WithRemoting(new RemoteOptions
+        {
+            HostName = cluster.Hostname,
+            PublicHostName = cluster.PublicHostname,
+            Port = cluster.Port,
+        });
+        var options = settings.ToClusterOptions();
+        akka.WithFlowActorsClustering(options, cluster.Seeds);
+
+        if (cluster.Seeds.Count == 0)
+        {
+            // No seeds: this node forms a cluster of its own (the embedded default). With port 0 the address
+            // is known only once remoting has bound, so join here rather than through seed-nodes.
+            akka.AddStartup((system, _) =>
+            {
+                var c = Akka.Cluster.Cluster.Get(system);
+                c.Join(c.SelfAddress);
+            });
+        }
+
+        // Serialization, persistence, the forwarder singleton (or proxy), the host shard region (or proxy)
+        // and, on edge nodes, the UDP receivers.
+        akka.AddFlowActors(options);
+        akka.AddStartup((system, _) => provider.GetRequiredService<NodeMetrics>().Attach(system));
+
+        var readiness = provider.GetRequiredService<NodeReadiness>();
+        readiness.Add(system => Registered<HostRegionMarker>(system, "host-shard-region"));
+        readiness.Add(system => Registered<ForwarderProxyMarker>(system, "forwarder-proxy"));
+        if (options.HasRole(FlowActorsClusterOptions.EdgeRole))
+        {
+            int expectedPorts = options.Receivers.Count;
+            readiness.Add(system => ReceiversBoundAsync(system, expectedPorts));
+        }
+    }
+
+    /// <summary>Ready only once every UDP port is bound: the receivers open after the shard region is up, and a datagram sent before that is lost.</summary>
+    private static async Task<ReadinessCheck> ReceiversBoundAsync(Akka.Actor.ActorSystem system, int expectedPorts)
+    {
+        const string name = "flow-receivers";
+        if (!ActorRegistry.For(system).TryGet<ReceiverMarker>(out var receivers)) return new ReadinessCheck(name, false, "not started");
+        try
+        {
+            var stats = await receivers.Ask<FlowActors.Cluster.Messages.ReceiverStats>(FlowActors.Cluster.Messages.GetReceiverStats.Instance, TimeSpan.FromSeconds(2));
+            bool ok = stats.Ports.Count == expectedPorts;
+            return new ReadinessCheck(name, ok, $"{stats.Ports.Count} of {expectedPorts} UDP ports open");
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return new ReadinessCheck(name, false, "receivers did not answer within 2 s");
+        }
+    }
+
+    private static ReadinessCheck Registered<TMarker>(Akka.Actor.ActorSystem system, string name)
+    {
+        bool present = ActorRegistry.For(system).TryGet<TMarker>(out var actor);
+        return new ReadinessCheck(name, present, present ? actor.Path.ToStringWithoutAddress() : "not started");
+    }
+}

@@ -1,0 +1,94 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FlowActors.Node.Configuration;
+using FlowActors.Node.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace FlowActors.Node.Operator;
+
+/// <summary>
+/// The operator endpoint: probes (<c>/healthz/live</c>, <c>/healthz/ready</c>), Prometheus <c>/metrics</c> and the
+/// JSON <c>/api/{palette}/{command}</c> routes that <c>flowctl</c> calls. With a token configured every
+/// <c>/api</c> call must carry <c>Authorization: Bearer TOKEN</c>; probes and metrics too when
+/// <see cref="OperatorSettings.ProtectProbesAndMetrics"/> is set.
+/// </summary>
+public static class OperatorEndpoint
+{
+    /// <summary>JSON as the endpoint writes it (snake_case, like the alert record).</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+        WriteIndented = false,
+    };
+
+    /// <summary>Maps every route onto <paramref name="app"/>.</summary>
+    public static void Map(WebApplication app, OperatorSettings settings)
+    {
+        byte[] token = Encoding.UTF8.GetBytes(settings.Token);
+        var metrics = app.Services.GetRequiredService<NodeMetrics>();
+        // Created now, not on the first scrape: counters only see measurements made after their listener starts.
+        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+        app.Use(async (context, next) =>
+        {
+            string path = context.Request.Path.Value ?? "";
+            string group = path.StartsWith("/api/", StringComparison.Ordinal) ? "api"
+                : path.StartsWith("/healthz", StringComparison.Ordinal) ? "probe"
+                : path == "/metrics" ? "metrics" : "other";
+            bool needsToken = token.Length > 0 && (group is "api" or "other" || settings.ProtectProbesAndMetrics);
+            if (needsToken && !HasToken(context.Request, token))
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await context.Response.WriteAsJsonAsync(new ErrorResponse("a bearer token is required: pass --token or set FLOWCTL_TOKEN"), Json);
+                metrics.CountRequest(group, context.Response.StatusCode);
+                return;
+            }
+
+            await next(context);
+            metrics.CountRequest(group, context.Response.StatusCode);
+        });
+
+        app.MapGet("/healthz/live", () => Results.Json(new { status = "live" }, Json));
+        app.MapGet("/healthz/ready", async (NodeReadiness readiness) =>
+        {
+            var checks = await readiness.EvaluateAsync();
+            bool ready = checks.All(c => c.Ok);
+            return Results.Json(new { status = ready ? "ready" : "not-ready", checks }, Json, statusCode: ready ? 200 : 503);
+        });
+        app.MapGet("/metrics", async () =>
+        {
+            await metrics.RefreshAsync();
+            return Results.Text(exporter.Scrape(), PrometheusExporter.ContentType);
+        });
+
+        ClusterRoutes.Map(app);
+        ShardingRoutes.Map(app);
+        AlertRoutes.Map(app);
+        FlowRoutes.Map(app);
+        NodeRoutes.Map(app);
+
+        app.MapFallback((HttpContext context) =>
+            Results.Json(new ErrorResponse($"no such operator route: {context.Request.Method} {context.Request.Path}"), Json, statusCode: 404));
+    }
+
+    private static bool HasToken(HttpRequest request, byte[] expected)
+    {
+        string? header = request.Headers.Authorization;
+        const string prefix = "Bearer ";
+        if (header is null || !header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return false;
+        byte[] given = Encoding.UTF8.GetBytes(header[prefix.Length..].Trim());
+        // Constant-time: the comparison must not tell an attacker how many leading bytes were right.
+        return CryptographicOperations.FixedTimeEquals(given, expected);
+    }
+
+    /// <summary>Body of every error response.</summary>
+    /// <param name="Error">What went wrong.</param>
+    public sealed record ErrorResponse(string Error);
+
+    /// <summary>A JSON error with the given status.</summary>
+    internal static IResult Error(string message, int status) => Results.Json(new ErrorResponse(message), Json, statusCode: status);
+}

@@ -1,0 +1,82 @@
+using FlowActors.Node.Configuration;
+using FlowActors.Node.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace FlowActors.Node;
+
+/// <summary>Entry point of the FlowActors node.</summary>
+public static class Program
+{
+    /// <summary>Exit code when the configuration is wrong.</summary>
+    public const int ConfigurationError = 2;
+
+    /// <summary>
+    /// Reads and validates the configuration (stopping with a message that names each bad setting), then runs
+    /// the node until SIGTERM/Ctrl-C, which runs Akka's coordinated shutdown: leave the cluster, hand over
+    /// shards and the forwarder singleton, flush.
+    /// </summary>
+    public static async Task<int> Main(string[] args)
+    {
+        if (args is ["--help"] or ["-h"])
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+
+        if (NodeConfiguration.FindUnknownArgument(args) is { } unknown)
+        {
+            await Console.Error.WriteLineAsync($"flowactors: unknown argument '{unknown}'.{Environment.NewLine}{Usage}");
+            return ConfigurationError;
+        }
+
+        var configuration = NodeConfiguration.Build(args);
+        NodeSettings settings;
+        try
+        {
+            settings = NodeSettingsReader.Read(configuration);
+        }
+        catch (InvalidSettingsException ex)
+        {
+            await Console.Error.WriteLineAsync("flowactors: cannot start. " + ex.Message);
+            return ConfigurationError;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(settings.DataDirectory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync(
+                $"flowactors: cannot start. FlowActors:DataDirectory '{settings.DataDirectory}' cannot be created ({ex.Message}). Set FLOWACTORS__DATADIRECTORY to a writable directory.");
+            return ConfigurationError;
+        }
+
+        using var host = NodeHost.Build(settings, configuration);
+        try
+        {
+            await host.RunAsync();
+        }
+        catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            await Console.Error.WriteLineAsync(
+                $"flowactors: cannot start. FlowActors:Operator:Port {settings.Operator.Port} on {settings.Operator.BindAddress} is already in use. Set FLOWACTORS__OPERATOR__PORT to a free TCP port.");
+            return ConfigurationError;
+        }
+
+        return 0;
+    }
+
+    /// <summary>Help text.</summary>
+    public const string Usage = """
+        FlowActors node — flow receivers, per-host behaviour and the SIEM forwarder in one cluster member.
+
+        Usage: FlowActors.Node [--demo] [--FlowActors:Section:Key=value ...]
+
+          --demo    also replay bundled attack captures into this node's NetFlow port (alerts within a minute)
+
+        Configuration: appsettings.json next to the binary, then environment variables
+        (FLOWACTORS__CLUSTER__PORT=4053 sets FlowActors:Cluster:Port), then the command line.
+        Operator endpoint: http://127.0.0.1:9110 (flowctl, /healthz/live, /healthz/ready, /metrics).
+        """;
+}

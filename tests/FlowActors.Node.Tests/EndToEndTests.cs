@@ -1,0 +1,162 @@
+using System.Text.Json;
+using FlowActors.Node.Tests.Harness;
+
+namespace FlowActors.Node.Tests;
+
+/// <summary>
+/// The node as a process: real NetFlow v9 over loopback UDP in, alerts.jsonl out, SIGTERM and restart.
+/// The capture is softflowd's export of `nmap -sS -p 1-2000 10.99.0.10` from 10.99.1.30
+/// (tests/testdata/README.md): 128 datagrams, 2,000 flows each way.
+/// </summary>
+[Collection(NodeCollection.Name)]
+public sealed class EndToEndTests
+{
+    private const string Scanner = "10.99.1.30";
+    private const string Target = "10.99.0.10";
+    private const int PortScanDatagrams = 128;
+    private const int PortScanFlowsOfScanner = 4_000;
+
+    private static List<JsonElement> ReadAlerts(string dataDirectory)
+    {
+        string path = Path.Combine(dataDirectory, "alerts.jsonl");
+        if (!File.Exists(path)) return [];
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var alerts = new List<JsonElement>();
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length > 0) alerts.Add(JsonDocument.Parse(line).RootElement.Clone());
+        }
+
+        return alerts;
+    }
+
+    private static async Task<JsonElement> GetAsync(NodeProcess node, string path)
+    {
+        using var response = await node.Client.GetAsync(path);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static Task WaitForPortScanAlertAsync(string dataDirectory) =>
+        Poll.UntilAsync(() => ReadAlerts(dataDirectory).Any(a => a.GetProperty("detector").GetString() == "port-scan"),
+            TimeSpan.FromSeconds(60), "the port-scan alert in alerts.jsonl");
+
+    [Fact]
+    public async Task Port_scan_over_udp_raises_T1046_in_alerts_jsonl_and_the_baseline_survives_a_SIGTERM_restart()
+    {
+        using var data = new TempDirectory();
+        await ScanThenRestartAsync(data, NodeProcess.FreshEnvironment(data.Path, FreePorts.Udp()));
+    }
+
+    [Fact]
+    public async Task On_postgresql_the_alert_and_the_baseline_survive_a_SIGTERM_restart()
+    {
+        await using var postgres = await PostgresServer.StartAsync();
+        string connectionString = await postgres.CreateDatabaseAsync("flowactors");
+        using var data = new TempDirectory();
+        var environment = NodeProcess.FreshEnvironment(data.Path, FreePorts.Udp());
+        environment["FLOWACTORS__PERSISTENCE__PROVIDER"] = "postgresql";
+        environment["FLOWACTORS__PERSISTENCE__CONNECTIONSTRING"] = connectionString;
+
+        await ScanThenRestartAsync(data, environment);
+
+        // The state went to PostgreSQL, not to a SQLite file in the data directory.
+        Assert.False(File.Exists(Path.Combine(data.Path, "flowactors.db")));
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM snapshot", connection);
+        Assert.True((long)(await count.ExecuteScalarAsync())! >= 1);
+    }
+
+    private static async Task ScanThenRestartAsync(TempDirectory data, Dictionary<string, string> environment)
+    {
+        int netflowPort = int.Parse(environment["FLOWACTORS__RECEIVERS__NETFLOWPORT"]);
+
+        string alertId;
+        await using (var node = NodeProcess.Start(environment))
+        {
+            await node.WaitReadyAsync();
+            Assert.Equal(PortScanDatagrams, await FlowReplay.SendAsync(FlowReplay.Capture("portscan-v9.pcap"), netflowPort));
+
+            await WaitForPortScanAlertAsync(data.Path);
+            var alert = Assert.Single(ReadAlerts(data.Path));
+            Assert.Equal(Scanner, alert.GetProperty("host").GetString());
+            Assert.Equal("actor", alert.GetProperty("role").GetString());
+            Assert.Equal("T1046", alert.GetProperty("technique").GetProperty("id").GetString());
+            Assert.Equal("TA0007", alert.GetProperty("tactic").GetProperty("id").GetString());
+            Assert.Equal([Target], alert.GetProperty("peers").EnumerateArray().Select(p => p.GetString()));
+            alertId = alert.GetProperty("id").GetString()!;
+
+            await Poll.UntilAsync(async () => (await GetAsync(node, $"api/hosts/show?ip={Scanner}")).GetProperty("flows_observed").GetInt64() == PortScanFlowsOfScanner,
+                TimeSpan.FromSeconds(30), "all 4,000 flows of the scanner to be observed");
+            var before = await GetAsync(node, $"api/hosts/show?ip={Scanner}");
+            Assert.False(before.GetProperty("restored_from_snapshot").GetBoolean());
+
+            string metrics = await node.Client.GetStringAsync("metrics");
+            Assert.Contains($"flowactors_receiver_datagrams_total{{port=\"{netflowPort}\"}} {PortScanDatagrams}\n", metrics);
+            Assert.Contains("flowactors_forwarder_sink_delivered_total{sink=\"jsonl\"} 1\n", metrics);
+            Assert.Contains("flowactors_forwarder_outbox 0\n", metrics);
+
+            Assert.Equal(0, await node.TerminateAsync());
+        }
+
+        await using (var node = NodeProcess.Start(environment))
+        {
+            await node.WaitReadyAsync();
+
+            var after = await GetAsync(node, $"api/hosts/show?ip={Scanner}");
+            Assert.True(after.GetProperty("restored_from_snapshot").GetBoolean());
+            Assert.Equal(PortScanFlowsOfScanner, after.GetProperty("flows_observed").GetInt64());
+
+            var forwarder = await GetAsync(node, "api/forwarder/status");
+            Assert.True(forwarder.GetProperty("recovered").GetBoolean());
+            Assert.Equal(0, forwarder.GetProperty("outbox").GetInt32());
+
+            // Delivered once, not again after the restart.
+            Assert.Equal([alertId], ReadAlerts(data.Path).Select(a => a.GetProperty("id").GetString()));
+
+            var (code, output) = await node.FlowctlAsync("hosts", "show", Scanner);
+            Assert.True(code == 0, output);
+            Assert.Matches("restored_from_snapshot: +true\\n", output);
+
+            Assert.Equal(0, await node.TerminateAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Flows_received_just_before_SIGTERM_are_not_lost_across_the_restart()
+    {
+        using var data = new TempDirectory();
+        var environment = NodeProcess.FreshEnvironment(data.Path, FreePorts.Udp());
+        int netflowPort = int.Parse(environment["FLOWACTORS__RECEIVERS__NETFLOWPORT"]);
+
+        await using (var node = NodeProcess.Start(environment))
+        {
+            await node.WaitReadyAsync();
+            await FlowReplay.SendAsync(FlowReplay.Capture("portscan-v9.pcap"), netflowPort);
+            // Terminate as soon as the receiver has every datagram: batches, host state and the alert are still in flight.
+            await Poll.UntilAsync(async () =>
+            {
+                var exporters = await GetAsync(node, "api/exporters/list");
+                return exporters.GetProperty("ports").EnumerateArray().Sum(p => p.GetProperty("datagrams").GetInt64()) == PortScanDatagrams;
+            }, TimeSpan.FromSeconds(30), "the receiver to count all 128 datagrams");
+
+            Assert.Equal(0, await node.TerminateAsync());
+        }
+
+        await using (var node = NodeProcess.Start(environment))
+        {
+            await node.WaitReadyAsync();
+
+            await WaitForPortScanAlertAsync(data.Path);
+            var scanner = await GetAsync(node, $"api/hosts/show?ip={Scanner}");
+            Assert.Equal(PortScanFlowsOfScanner, scanner.GetProperty("flows_observed").GetInt64());
+            var ids = ReadAlerts(data.Path).Where(a => a.GetProperty("detector").GetString() == "port-scan").Select(a => a.GetProperty("id").GetString()).Distinct();
+            Assert.Single(ids);
+
+            Assert.Equal(0, await node.TerminateAsync());
+        }
+    }
+}

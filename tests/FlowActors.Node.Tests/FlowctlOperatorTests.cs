@@ -1,0 +1,122 @@
+using FlowActors.Cli;
+using FlowActors.Node.Tests.Harness;
+
+namespace FlowActors.Node.Tests;
+
+[Collection(NodeCollection.Name)]
+public sealed class FlowctlOperatorTests
+{
+    private static (int Code, string Out, string Err) Flowctl(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = CommandLine.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Cluster_show_prints_a_table_of_members()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        await node.WaitReadyAsync();
+
+        var (code, output, error) = Flowctl(node.Endpoint, "cluster", "show");
+
+        Assert.Equal("", error);
+        Assert.Equal(0, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("self:", lines[0]);
+        Assert.Contains(lines, l => l.StartsWith("ADDRESS", StringComparison.Ordinal) && l.Contains("STATUS") && l.Contains("ROLES"));
+        Assert.Contains(lines, l => l.Contains(" Up ") && l.Contains("analytics,edge,forwarder"));
+    }
+
+    [Fact]
+    public async Task Json_switch_prints_the_endpoint_json()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        await node.WaitReadyAsync();
+
+        var (code, output, _) = Flowctl(node.Endpoint, "node", "version", "--json");
+
+        Assert.Equal(0, code);
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        Assert.Equal(Environment.ProcessId, doc.RootElement.GetProperty("process_id").GetInt32());
+    }
+
+    [Fact]
+    public async Task Node_config_prints_dotted_keys()
+    {
+        await using var node = await InProcessNode.StartAsync();
+
+        var (code, output, _) = Flowctl(node.Endpoint, "node", "config");
+
+        Assert.Equal(0, code);
+        Assert.Contains($"receivers.netflow_port:", output);
+        Assert.Matches($"receivers\\.netflow_port: +{node.Settings.Receivers.NetFlowPort}\\n", output);
+        Assert.Matches("persistence\\.provider: +sqlite\\n", output);
+    }
+
+    [Fact]
+    public async Task A_token_is_sent_from_the_option_and_a_missing_one_is_explained()
+    {
+        await using var node = await InProcessNode.StartAsync(("FlowActors:Operator:Token", "flowctl-secret"));
+
+        var refused = Flowctl(node.Endpoint, "cluster", "status");
+        var accepted = Flowctl(node.Endpoint, "cluster", "status", "--token", "flowctl-secret");
+
+        Assert.Equal(1, refused.Code);
+        Assert.Contains("401", refused.Err);
+        Assert.Contains("pass --token or set FLOWCTL_TOKEN", refused.Err);
+        Assert.Equal(0, accepted.Code);
+        Assert.Matches("status: +Up\\n", accepted.Out);
+    }
+
+    [Fact]
+    public async Task Alerts_recent_prints_one_line_per_alert()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        await File.WriteAllTextAsync(Path.Combine(node.DataDirectory, "alerts.jsonl"),
+            "{\"id\":\"x1\",\"time\":\"2026-11-20T10:00:00Z\",\"host\":\"10.99.0.10\",\"role\":\"target\",\"detector\":\"syn-flood\",\"technique\":\"T1498.001\",\"severity\":8,\"summary\":\"SYN flood\"}\n");
+
+        var (code, output, _) = Flowctl(node.Endpoint, "alerts", "recent");
+
+        Assert.Equal(0, code);
+        Assert.Equal("2026-11-20T10:00:00Z  sev=8  syn-flood         10.99.0.10 (target)         T1498.001  SYN flood\n", output.Replace("\r", ""));
+    }
+
+    [Fact]
+    public void An_unreachable_node_is_reported_with_the_endpoint_and_exit_code_1()
+    {
+        int port = FreePorts.Tcp();
+
+        var (code, _, error) = Flowctl($"127.0.0.1:{port}", "cluster", "status");
+
+        Assert.Equal(1, code);
+        Assert.Contains($"cannot reach the operator endpoint at 127.0.0.1:{port}", error);
+    }
+
+    [Theory]
+    [InlineData(new[] { "cluster" }, "missing command for palette 'cluster'")]
+    [InlineData(new[] { "cluster", "explode" }, "unknown command 'explode' in palette 'cluster' (known: show, status, leader, leave, down-unreachable)")]
+    [InlineData(new[] { "hosts", "show" }, "'hosts show' takes IP")]
+    [InlineData(new[] { "node", "version", "extra" }, "'node version' takes no arguments")]
+    [InlineData(new[] { "cluster", "show", "-f" }, "-f applies to 'alerts tail' only")]
+    public void Usage_errors_exit_with_2_and_say_what_is_wrong(string[] args, string message)
+    {
+        var (code, _, error) = Flowctl(args);
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("flowctl: " + message + "\n", error.Replace("\r", ""));
+    }
+
+    [Fact]
+    public void Help_lists_every_palette()
+    {
+        var (_, output, _) = Flowctl("help");
+
+        foreach (var palette in new[] { "cluster", "sharding", "exporters", "hosts", "alerts", "forwarder", "node" })
+        {
+            Assert.Contains("flowctl " + palette + " ", output);
+        }
+    }
+}

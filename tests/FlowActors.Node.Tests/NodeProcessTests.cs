@@ -1,0 +1,70 @@
+using FlowActors.Node.Tests.Harness;
+
+namespace FlowActors.Node.Tests;
+
+/// <summary>The node as operators run it: a process, configured by environment variables, stopped by SIGTERM.</summary>
+[Collection(NodeCollection.Name)]
+public sealed class NodeProcessTests
+{
+    [Fact]
+    public async Task Node_process_becomes_ready_answers_flowctl_and_leaves_the_cluster_on_SIGTERM()
+    {
+        using var data = new TempDirectory();
+        await using var node = NodeProcess.Start(NodeProcess.FreshEnvironment(data.Path, FreePorts.Udp()));
+        await node.WaitReadyAsync();
+
+        var (code, output) = await node.FlowctlAsync("cluster", "status");
+        Assert.True(code == 0, output);
+        Assert.Matches("status: +Up\\n", output);
+        Assert.Matches("members_up: +1\\n", output);
+
+        int exit = await node.TerminateAsync();
+
+        Assert.True(exit == 0, node.Output);
+        // Coordinated shutdown ran: the member left the cluster before the process ended.
+        Assert.Contains("Exiting completed", node.Output);
+        Assert.Contains("Application is shutting down", node.Output);
+    }
+
+    [Fact]
+    public async Task Demo_switch_shows_a_newcomer_alerts_within_a_minute()
+    {
+        using var data = new TempDirectory();
+        await using var node = NodeProcess.Start(NodeProcess.FreshEnvironment(data.Path, FreePorts.Udp()), "--demo");
+        string alerts = Path.Combine(data.Path, "alerts.jsonl");
+
+        await Poll.UntilAsync(() => File.Exists(alerts) && File.ReadAllText(alerts).Contains("\"detector\":\"port-scan\"", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60), "a port-scan alert from the demo capture");
+
+        Assert.Contains("demo: replayed 128 NetFlow v9 datagrams from portscan-v9.pcap", node.Output);
+        // The console sink shows the same alert to whoever started the node.
+        await Poll.UntilAsync(() => node.Output.Contains("port-scan T1046", StringComparison.Ordinal), TimeSpan.FromSeconds(10), "the alert on the console");
+        Assert.Equal(0, await node.TerminateAsync());
+    }
+
+    [Fact]
+    public async Task Node_process_with_a_bad_setting_exits_with_2_naming_it()
+    {
+        using var data = new TempDirectory();
+        var environment = NodeProcess.FreshEnvironment(data.Path, FreePorts.Udp());
+        environment["FLOWACTORS__CLUSTER__PORT"] = "70000";
+        await using var node = NodeProcess.Start(environment);
+
+        int exit = await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("FlowActors:Cluster:Port must be 0-65535 (got '70000'). Set FLOWACTORS__CLUSTER__PORT to a free TCP port, e.g. 4053.", node.Output);
+    }
+
+    [Fact]
+    public async Task Node_process_refuses_an_unknown_argument()
+    {
+        using var data = new TempDirectory();
+        await using var node = NodeProcess.Start(NodeProcess.FreshEnvironment(data.Path, FreePorts.Udp()), "--dmeo");
+
+        int exit = await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exit);
+        Assert.Contains("unknown argument '--dmeo'", node.Output);
+    }
+}

@@ -1,0 +1,230 @@
+using FlowActors.Node.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace FlowActors.Node.Tests;
+
+public sealed class NodeSettingsReaderTests
+{
+    private static IConfiguration Config(params (string Key, string? Value)[] values) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value)))
+            .Build();
+
+    private static SettingError SingleError(params (string Key, string? Value)[] values)
+    {
+        var settings = NodeSettingsReader.TryRead(Config(values), out var errors);
+        Assert.Null(settings);
+        return Assert.Single(errors);
+    }
+
+    [Fact]
+    public void Empty_configuration_gives_the_documented_defaults()
+    {
+        var s = NodeSettingsReader.Read(Config());
+
+        Assert.Equal("data", s.DataDirectory);
+        Assert.False(s.Demo);
+        Assert.Equal("flowactors", s.Cluster.SystemName);
+        Assert.Equal(4053, s.Cluster.Port);
+        Assert.Empty(s.Cluster.Seeds);
+        Assert.Equal(["edge", "analytics", "forwarder"], s.Cluster.Roles);
+        Assert.Equal(100, s.Cluster.ShardCount);
+        Assert.Equal([2055, 4739, 6343], s.Receivers.EnabledPorts);
+        Assert.Equal(PersistenceProvider.Sqlite, s.Persistence.Provider);
+        Assert.Equal("Data Source=" + Path.Combine("data", "flowactors.db"), s.Persistence.ConnectionString);
+        Assert.Equal(
+            [new SinkSettings("jsonl", SinkKind.File, Path.Combine("data", "alerts.jsonl")), new SinkSettings("console", SinkKind.Console, null)],
+            s.Forwarder.Sinks);
+        Assert.Equal("127.0.0.1", s.Operator.BindAddress.ToString());
+        Assert.Equal(9110, s.Operator.Port);
+        Assert.Equal(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"], s.Networks.Monitored.Select(n => n.ToString()));
+    }
+
+    [Fact]
+    public void The_shipped_appsettings_json_is_valid_and_matches_the_defaults()
+    {
+        var config = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build();
+
+        var fromFile = NodeSettingsReader.Read(config);
+        var defaults = NodeSettingsReader.Read(Config());
+
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(FlowActors.Node.Operator.NodeRoutes.Describe(defaults)),
+            System.Text.Json.JsonSerializer.Serialize(FlowActors.Node.Operator.NodeRoutes.Describe(fromFile)));
+    }
+
+    [Fact]
+    public void Cluster_port_out_of_range_names_the_setting_its_variable_and_the_fix()
+    {
+        var error = SingleError(("FlowActors:Cluster:Port", "70000"));
+
+        Assert.Equal("FlowActors:Cluster:Port", error.Key);
+        Assert.Equal("FlowActors:Cluster:Port must be 0-65535 (got '70000'). Set FLOWACTORS__CLUSTER__PORT to a free TCP port, e.g. 4053.", error.Message);
+    }
+
+    [Theory]
+    [InlineData("FlowActors:Cluster:ShardCount", "0", "must be 1-10000", "0")]
+    [InlineData("FlowActors:Cluster:Hostname", "not a host!", "must be an IP address or DNS name", "not a host!")]
+    [InlineData("FlowActors:Cluster:SystemName", "flow actors", "must be letters, digits", "flow actors")]
+    [InlineData("FlowActors:Cluster:Roles", "edge,database", "must list only edge, analytics and forwarder", "database")]
+    [InlineData("FlowActors:Cluster:Seeds", "flowactors-0.flowactors", "must be akka.tcp://flowactors@HOST:PORT or HOST:PORT", "flowactors-0.flowactors")]
+    [InlineData("FlowActors:Receivers:NetFlowPort", "-1", "must be 0-65535", "-1")]
+    [InlineData("FlowActors:Receivers:IpfixPort", "2055", "must differ from FlowActors:Receivers:NetFlowPort", "2055")]
+    [InlineData("FlowActors:Receivers:SocketsPerPort", "0", "must be 1-64", "0")]
+    [InlineData("FlowActors:Receivers:ReceiveBufferBytes", "1024", "must be 65536-1073741824", "1024")]
+    [InlineData("FlowActors:Receivers:BindAddress", "localhost", "must be an IP address", "localhost")]
+    [InlineData("FlowActors:Receivers:ExporterAllowlist", "192.0.2.1,router-1", "must list IP addresses or CIDR prefixes", "router-1")]
+    [InlineData("FlowActors:Receivers:BatchSize", "many", "must be 1-65536", "many")]
+    [InlineData("FlowActors:Networks:Monitored", "10.0.0.0/33", "must list CIDR prefixes", "10.0.0.0/33")]
+    [InlineData("FlowActors:Networks:Monitored", "10.0.0.1/8", "must list CIDR prefixes with no host bits set", "10.0.0.1/8")]
+    [InlineData("FlowActors:Detection:WindowSeconds", "5", "must be 10-86400", "5")]
+    [InlineData("FlowActors:Detection:PassivateAfterSeconds", "1", "must be 10-604800", "1")]
+    [InlineData("FlowActors:Persistence:Provider", "mysql", "must be sqlite or postgresql", "mysql")]
+    [InlineData("FlowActors:Persistence:ConnectionString", "Data Source=x;Frobnicate=1", "is not a valid sqlite connection string", "data source=x;frobnicate=1")]
+    [InlineData("FlowActors:Operator:Port", "4053", "must differ from FlowActors:Cluster:Port", "4053")]
+    [InlineData("FlowActors:Operator:BindAddress", "everywhere", "must be an IP address", "everywhere")]
+    [InlineData("FlowActors:Operator:Enabled", "yes", "must be true or false", "yes")]
+    [InlineData("FlowActors:Demo", "maybe", "must be true or false", "maybe")]
+    public void Each_bad_value_stops_start_up_with_a_message_naming_it(string key, string value, string expected, string got)
+    {
+        var error = SingleError((key, value));
+
+        Assert.Equal(key, error.Key);
+        Assert.StartsWith(key + " ", error.Message);
+        Assert.Contains(expected, error.Message);
+        Assert.Contains($"(got '{got}')", error.Message);
+        Assert.Contains("Set " + NodeSettingsReader.EnvironmentVariableFor(key) + " ", error.Message);
+    }
+
+    [Fact]
+    public void Binding_remoting_to_every_address_needs_a_public_hostname()
+    {
+        var error = SingleError(("FlowActors:Cluster:Hostname", "0.0.0.0"));
+
+        Assert.Equal("FlowActors:Cluster:PublicHostname", error.Key);
+        Assert.Contains("is required when FlowActors:Cluster:Hostname is 0.0.0.0", error.Message);
+    }
+
+    [Fact]
+    public void Postgresql_without_a_connection_string_is_refused()
+    {
+        var error = SingleError(("FlowActors:Persistence:Provider", "postgresql"));
+
+        Assert.Equal("FlowActors:Persistence:ConnectionString", error.Key);
+        Assert.Contains("is required when the provider is postgresql", error.Message);
+        Assert.Contains("FLOWACTORS__PERSISTENCE__CONNECTIONSTRING", error.Message);
+    }
+
+    [Fact]
+    public void Operator_endpoint_on_a_public_address_requires_a_token()
+    {
+        var error = SingleError(("FlowActors:Operator:BindAddress", "0.0.0.0"));
+
+        Assert.Equal("FlowActors:Operator:Token", error.Key);
+        Assert.Contains("is required when FlowActors:Operator:BindAddress is not loopback (got 0.0.0.0)", error.Message);
+
+        var withToken = NodeSettingsReader.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:Token", "s3cret")));
+        Assert.Equal("s3cret", withToken.Operator.Token);
+    }
+
+    [Fact]
+    public void A_misspelt_key_is_an_error_not_silently_ignored()
+    {
+        var error = SingleError(("FlowActors:Cluster:Prot", "4053"));
+
+        Assert.Equal("FlowActors:Cluster:Prot", error.Key);
+        Assert.StartsWith("FlowActors:Cluster:Prot is not a setting. Known under FlowActors:Cluster: SystemName, Hostname,", error.Message);
+        Assert.Contains("Remove FLOWACTORS__CLUSTER__PROT", error.Message);
+    }
+
+    [Fact]
+    public void Every_bad_value_is_reported_at_once()
+    {
+        NodeSettingsReader.TryRead(Config(("FlowActors:Cluster:Port", "x"), ("FlowActors:Receivers:SflowPort", "99999"), ("FlowActors:Detection:WindowSeconds", "1")), out var errors);
+
+        Assert.Equal(["FlowActors:Cluster:Port", "FlowActors:Receivers:SflowPort", "FlowActors:Detection:WindowSeconds"], errors.Select(e => e.Key));
+    }
+
+    [Fact]
+    public void Upper_case_environment_variables_and_mixed_case_ones_both_bind()
+    {
+        var upper = new ConfigurationBuilder().AddInMemoryCollection([new("FLOWACTORS:CLUSTER:PORT", "4100")]).Build();
+        var mixed = new ConfigurationBuilder().AddInMemoryCollection([new("FlowActors:Cluster:Port", "4200")]).Build();
+
+        Assert.Equal(4100, NodeSettingsReader.Read(upper).Cluster.Port);
+        Assert.Equal(4200, NodeSettingsReader.Read(mixed).Cluster.Port);
+    }
+
+    [Fact]
+    public void Real_environment_variables_reach_the_settings_through_the_node_configuration()
+    {
+        // Environment variables are process-wide; a name no other test uses keeps this independent.
+        Environment.SetEnvironmentVariable("FLOWACTORS__DETECTION__SNAPSHOTINTERVALSECONDS", "17");
+        Environment.SetEnvironmentVariable("FlowActors__Detection__PassivateAfterSeconds", "1234");
+        try
+        {
+            var s = NodeSettingsReader.Read(NodeConfiguration.Build([], Path.GetTempPath()));
+
+            Assert.Equal(17, s.Detection.SnapshotIntervalSeconds);
+            Assert.Equal(1234, s.Detection.PassivateAfterSeconds);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("FLOWACTORS__DETECTION__SNAPSHOTINTERVALSECONDS", null);
+            Environment.SetEnvironmentVariable("FlowActors__Detection__PassivateAfterSeconds", null);
+        }
+    }
+
+    [Fact]
+    public void Demo_switch_on_the_command_line_turns_the_demo_on()
+    {
+        var s = NodeSettingsReader.Read(NodeConfiguration.Build(["--demo"], Path.GetTempPath()));
+
+        Assert.True(s.Demo);
+    }
+
+    [Fact]
+    public void Lists_accept_comma_separated_values_and_seeds_accept_host_port()
+    {
+        var s = NodeSettingsReader.Read(Config(
+            ("FlowActors:Cluster:Roles", "edge, forwarder"),
+            ("FlowActors:Cluster:Seeds", "flowactors-0.flowactors:4053,akka.tcp://flowactors@10.1.2.3:4053"),
+            ("FlowActors:Networks:Monitored", "198.51.100.0/24,2001:db8::/32")));
+
+        Assert.Equal(["edge", "forwarder"], s.Cluster.Roles);
+        Assert.Equal(["akka.tcp://flowactors@flowactors-0.flowactors:4053", "akka.tcp://flowactors@10.1.2.3:4053"], s.Cluster.Seeds);
+        Assert.Equal(["198.51.100.0/24", "2001:db8::/32"], s.Networks.Monitored.Select(n => n.ToString()));
+    }
+
+    [Fact]
+    public void A_seed_of_another_actor_system_is_refused()
+    {
+        var error = SingleError(("FlowActors:Cluster:Seeds", "akka.tcp://other@10.0.0.1:4053"));
+
+        Assert.Equal("FlowActors:Cluster:Seeds", error.Key);
+    }
+
+    [Fact]
+    public void Sinks_can_be_named_by_key_and_a_file_sink_needs_a_path()
+    {
+        var s = NodeSettingsReader.Read(Config(("FlowActors:Forwarder:Sinks:siem:Kind", "file"), ("FlowActors:Forwarder:Sinks:siem:Path", "/var/log/fa.jsonl")));
+        Assert.Equal([new SinkSettings("siem", SinkKind.File, "/var/log/fa.jsonl")], s.Forwarder.Sinks);
+
+        var error = SingleError(("FlowActors:Forwarder:Sinks:0:Kind", "file"));
+        Assert.Equal("FlowActors:Forwarder:Sinks:0:Path", error.Key);
+    }
+
+    [Fact]
+    public void The_demo_needs_the_netflow_receiver()
+    {
+        var error = SingleError(("FlowActors:Demo", "true"), ("FlowActors:Receivers:NetFlowPort", "0"));
+
+        Assert.Equal("FlowActors:Receivers:NetFlowPort", error.Key);
+        Assert.Contains("must be enabled for the demo", error.Message);
+    }
+
+    [Fact]
+    public void Passwords_are_redacted_from_connection_strings()
+    {
+        Assert.Equal("host=db;username=fa;password=***", NodeSettingsReader.Redact("Host=db;Username=fa;Password=hunter2"));
+    }
+}
