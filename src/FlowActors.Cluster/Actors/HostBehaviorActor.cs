@@ -117,6 +117,8 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         _newAlerts.Clear();
         _behavior.Observe(batch.Observations, _newAlerts);
         _flowsObserved += batch.Observations.Length;
+        ClusterMetrics.HostObservations.Add(batch.Observations.Length);
+        ClusterMetrics.HostBatches.Add(1);
         _dirty = true;
         Publish();
     }

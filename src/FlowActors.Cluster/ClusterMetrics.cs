@@ -1,0 +1,23 @@
+using System.Diagnostics.Metrics;
+
+namespace FlowActors.Cluster;
+
+/// <summary>
+/// Counters the cluster layer updates itself (as opposed to figures the node asks actors for at scrape time).
+/// One process-wide <see cref="Meter"/>; <see cref="Counter{T}.Add(T)"/> is lock-free, so actors call it per batch.
+/// </summary>
+public static class ClusterMetrics
+{
+    /// <summary>Name of the meter (exported by the node's Prometheus endpoint with every <c>FlowActors*</c> meter).</summary>
+    public const string MeterName = "FlowActors.Cluster";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Flow observations applied to host behaviour by host actors on this node (one flow end each).</summary>
+    public static readonly Counter<long> HostObservations =
+        Meter.CreateCounter<long>("flowactors.host.observations", "{observation}", "Flow observations applied by the host actors on this node.");
+
+    /// <summary>Observation batches applied by host actors on this node.</summary>
+    public static readonly Counter<long> HostBatches =
+        Meter.CreateCounter<long>("flowactors.host.batches", "{batch}", "Observation batches applied by the host actors on this node.");
+}
