@@ -23,6 +23,7 @@ public static class CommandLine
             case "--version":
                 stdout.WriteLine(typeof(CommandLine).Assembly.GetName().Version?.ToString(3));
                 return 0;
+            case "analyze": return Commands.AnalyzeCommand.Run(args.AsSpan(1), stdout, stderr);
             case var _ when Operator.OperatorCommand.Accepts(args):
                 return Operator.OperatorCommand.Run(args, stdout, stderr);
             default:

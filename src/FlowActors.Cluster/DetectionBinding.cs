@@ -1,6 +1,6 @@
-// Which detection types the cluster wraps. Points at the interim stand-in until FlowActors.Detection lands.
-global using Alert = FlowActors.Siem.Interim.Alert;
-global using DetectionSettings = FlowActors.Siem.Interim.DetectionSettings;
-global using FlowObservation = FlowActors.Siem.Interim.FlowObservation;
-global using HostBehavior = FlowActors.Siem.Interim.HostBehavior;
-global using NetworkClassifier = FlowActors.Siem.Interim.NetworkClassifier;
+// The detection types the cluster wraps (FlowActors.Detection).
+global using Alert = FlowActors.Detection.Alert;
+global using DetectionSettings = FlowActors.Detection.DetectionSettings;
+global using FlowObservation = FlowActors.Detection.FlowObservation;
+global using HostBehavior = FlowActors.Detection.HostBehavior;
+global using NetworkClassifier = FlowActors.Detection.NetworkClassifier;

@@ -34,9 +34,9 @@ public enum DecodeError : byte
 /// <param name="Version">Protocol version detected (5, 9, 10, or <see cref="FlowRecord.SFlowVersion"/>), 0 when unknown.</param>
 /// <param name="Records">Records appended to the output buffer by this call (including released held data).</param>
 /// <param name="TemplatesLearned">Templates and options templates added or replaced.</param>
-/// <param name="RecordsHeld">Data records held back because their template has not arrived yet.</param>
+/// <param name="RecordsHeld">Data sets (flowsets) held back because their template has not arrived yet; how many records they hold is known only once it arrives.</param>
 /// <param name="RecordsReleased">Previously held records decoded by this call because their template arrived.</param>
-/// <param name="RecordsUndecodable">Data records dropped because their template is unknown and they could not be held.</param>
+/// <param name="RecordsUndecodable">Data sets (flowsets) dropped because their template is unknown and they could not be held.</param>
 public readonly record struct DecodeResult(
     DecodeError Error,
     ushort Version,

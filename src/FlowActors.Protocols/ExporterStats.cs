@@ -2,12 +2,16 @@ namespace FlowActors.Protocols;
 
 /// <summary>Counters for one exporter, kept by <see cref="FlowDecoder"/>.</summary>
 /// <remarks>Plain fields updated by the one thread that owns the decoder; readers on other threads may see slightly stale values.</remarks>
-public sealed class ExporterStats
+public sealed class ExporterStats : ILruNode<ExporterStats>
 {
     private static readonly int ErrorKinds = Enum.GetValues<DecodeError>().Length;
     private readonly long[] _errors = new long[ErrorKinds];
 
     internal ExporterStats(FlowAddress exporter) => Exporter = exporter;
+
+    ExporterStats? ILruNode<ExporterStats>.Older { get; set; }
+
+    ExporterStats? ILruNode<ExporterStats>.Newer { get; set; }
 
     /// <summary>The exporter.</summary>
     public FlowAddress Exporter { get; }
@@ -53,6 +57,7 @@ public sealed class ExporterStats
 public sealed class ExporterStatsRegistry
 {
     private readonly Dictionary<FlowAddress, ExporterStats> _exporters = new();
+    private readonly LruList<ExporterStats> _lru = new();
 
     internal ExporterStatsRegistry(int maxExporters) => MaxExporters = maxExporters;
 
@@ -73,31 +78,24 @@ public sealed class ExporterStatsRegistry
 
     internal ExporterStats For(FlowAddress exporter, long nowMs)
     {
+        bool isNew = false;
         if (!_exporters.TryGetValue(exporter, out var s))
         {
-            if (_exporters.Count >= MaxExporters) EvictOldest();
+            // O(1) eviction of the least recently seen exporter: a flood of spoofed sources costs no scans.
+            if (_exporters.Count >= MaxExporters && _lru.Oldest is { } oldest)
+            {
+                _lru.Unlink(oldest);
+                _exporters.Remove(oldest.Exporter);
+                Evicted++;
+            }
+
             s = new ExporterStats(exporter);
             _exporters[exporter] = s;
+            isNew = true;
         }
 
+        _lru.Touch(s, isNew);
         s.LastSeenMs = nowMs;
         return s;
-    }
-
-    private void EvictOldest()
-    {
-        FlowAddress oldest = default;
-        long seen = long.MaxValue;
-        foreach (var (k, v) in _exporters)
-        {
-            if (v.LastSeenMs < seen)
-            {
-                seen = v.LastSeenMs;
-                oldest = k;
-            }
-        }
-
-        _exporters.Remove(oldest);
-        Evicted++;
     }
 }

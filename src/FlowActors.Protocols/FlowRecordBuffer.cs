@@ -59,7 +59,8 @@ public sealed class FlowRecordBuffer : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ref FlowRecord Append()
     {
-        if (_count == _items.Length && !Grow())
+        // ArrayPool may hand out more than asked for: the cap is MaxCapacity, not the array's length.
+        if (_count >= MaxCapacity || (_count == _items.Length && !Grow()))
         {
             Dropped++;
             return ref Unsafe.NullRef<FlowRecord>();

@@ -7,8 +7,14 @@ namespace FlowActors.Protocols;
 public readonly record struct SequenceStreamKey(FlowAddress Exporter, ushort Version, uint Domain);
 
 /// <summary>Accounting of one sequence stream.</summary>
-public sealed class SequenceStreamStats
+public sealed class SequenceStreamStats : ILruNode<SequenceStreamStats>
 {
+    internal SequenceStreamKey Key;
+
+    SequenceStreamStats? ILruNode<SequenceStreamStats>.Older { get; set; }
+
+    SequenceStreamStats? ILruNode<SequenceStreamStats>.Newer { get; set; }
+
     /// <summary>Sequence number expected next.</summary>
     public uint Expected { get; internal set; }
     /// <summary>Datagrams seen on this stream.</summary>
@@ -38,6 +44,7 @@ public sealed class SequenceStreamStats
 public sealed class SequenceTracker
 {
     private readonly Dictionary<SequenceStreamKey, SequenceStreamStats> _streams = new();
+    private readonly LruList<SequenceStreamStats> _lru = new();
 
     /// <summary>Creates a tracker.</summary>
     public SequenceTracker(int maxStreams = 16_384, uint resetThreshold = 1_000_000)
@@ -78,6 +85,7 @@ public sealed class SequenceTracker
     /// <returns>The stream's statistics after the update.</returns>
     public SequenceStreamStats Observe(in SequenceStreamKey key, uint sequence, uint units, long nowMs)
     {
+        bool isNew = false;
         if (!_streams.TryGetValue(key, out var s))
         {
             if (_streams.Count >= MaxStreams)
@@ -85,9 +93,12 @@ public sealed class SequenceTracker
                 EvictOldest();
             }
 
-            s = new SequenceStreamStats { Expected = sequence };
+            s = new SequenceStreamStats { Expected = sequence, Key = key };
             _streams[key] = s;
+            isNew = true;
         }
+
+        _lru.Touch(s, isNew);
 
         s.Datagrams++;
         s.Received += units;
@@ -125,18 +136,10 @@ public sealed class SequenceTracker
 
     private void EvictOldest()
     {
-        SequenceStreamKey oldest = default;
-        long oldestSeen = long.MaxValue;
-        foreach (var (k, v) in _streams)
-        {
-            if (v.LastSeenMs < oldestSeen)
-            {
-                oldestSeen = v.LastSeenMs;
-                oldest = k;
-            }
-        }
-
-        _streams.Remove(oldest);
+        // O(1): the least recently observed stream is at the end of the LRU list.
+        if (_lru.Oldest is not { } oldest) return;
+        _lru.Unlink(oldest);
+        _streams.Remove(oldest.Key);
         Evicted++;
     }
 }

@@ -1,2 +1,2 @@
-// Which detection types the SIEM layer formats. Points at the interim stand-in until FlowActors.Detection lands.
-global using Alert = FlowActors.Siem.Interim.Alert;
+// The alert model the SIEM layer formats.
+global using Alert = FlowActors.Detection.Alert;

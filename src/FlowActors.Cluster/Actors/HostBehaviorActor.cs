@@ -28,6 +28,7 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
     private bool _restored;
     private bool _stopping;
     private int _snapshotBytes;
+    private long _flowsObserved;
     private long _batches;
     private long _alertsRaised;
     private long _alertsDropped;
@@ -45,7 +46,8 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         {
             if (offer.Snapshot is HostSnapshot snap)
             {
-                _behavior = HostBehavior.Restore(_host, snap.Behavior, _options.Detection);
+                _behavior = HostBehavior.Restore(snap.Behavior, _host, _options.Detection);
+                _flowsObserved = snap.FlowsObserved;
                 foreach (var a in snap.Unacknowledged) Track(a);
                 _snapshotBytes = snap.Behavior.Length;
                 _restored = true;
@@ -56,8 +58,10 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         Command<ObserveBatch>(Observe);
         Command<AlertAccepted>(a =>
         {
-            if (_unackedById.Remove(a.AlertId, out var node))
+            // An ack for an older version does not cover an update folded in since (higher count).
+            if (_unackedById.TryGetValue(a.AlertId, out var node) && node.Value.Count <= a.Count)
             {
+                _unackedById.Remove(a.AlertId);
                 _unacked.Remove(node);
                 _dirty = true;
             }
@@ -112,13 +116,14 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         _sawBatchSinceTick = true;
         _newAlerts.Clear();
         _behavior.Observe(batch.Observations, _newAlerts);
+        _flowsObserved += batch.Observations.Length;
         _dirty = true;
         Publish();
     }
 
     private void AdvanceIdle()
     {
-        if (_sawBatchSinceTick || _behavior.EventTimeMs == 0)
+        if (_sawBatchSinceTick || _behavior.EventTimeMs == long.MinValue)
         {
             _sawBatchSinceTick = false;
             return;
@@ -137,17 +142,18 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         foreach (var alert in _newAlerts)
         {
             _alertsRaised++;
-            if (Track(alert)) forwarder.Tell(new ForwardAlert(alert), Self);
+            Track(alert);
+            forwarder.Tell(new ForwardAlert(alert), Self);
         }
         _newAlerts.Clear();
     }
 
-    private bool Track(Alert alert)
+    private void Track(Alert alert)
     {
         if (_unackedById.TryGetValue(alert.Id, out var existing))
         {
             existing.Value = alert; // a newer version of the same alert (suppression folded an update in)
-            return true;
+            return;
         }
         if (_unacked.Count >= _options.MaxUnacknowledgedAlertsPerHost)
         {
@@ -158,7 +164,6 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
             _log.Warning("Host {0}: {1} alerts unacknowledged; dropped the oldest ({2})", _host, _options.MaxUnacknowledgedAlertsPerHost, oldest.Value.Id);
         }
         _unackedById[alert.Id] = _unacked.AddLast(alert);
-        return true;
     }
 
     private void ResendUnacked()
@@ -175,15 +180,15 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         if (n != bytes.Length) Array.Resize(ref bytes, n);
         _snapshotBytes = n;
         _dirty = false;
-        SaveSnapshot(new HostSnapshot(_host, bytes, [.. _unacked]));
+        SaveSnapshot(new HostSnapshot(_host, _flowsObserved, bytes, [.. _unacked]));
     }
 
     private HostStateReport Report() => new(
         _host,
-        Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString(),
-        _behavior.FlowsObserved,
-        _behavior.WindowsClosed,
-        _behavior.EventTimeMs,
+        ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(),
+        _flowsObserved,
+        _behavior.BaselineWindows,
+        _behavior.EventTimeMs == long.MinValue ? 0 : _behavior.EventTimeMs,
         _batches,
         _alertsRaised,
         _unacked.Count,

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
@@ -53,7 +54,7 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         {
             _recovered = true;
             _outbox.Add(new OutboxEntry(LastSequenceNr, e.Alert));
-            Remember(e.Alert.Id);
+            Remember(VersionKey(e.Alert));
             _eventsSinceSnapshot++;
         });
         Recover<SinkProgress>(e =>
@@ -137,10 +138,10 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
     private void Accept(ForwardAlert msg)
     {
         var alert = msg.Alert;
-        if (_recentIds.Contains(alert.Id))
+        if (_recentIds.Contains(VersionKey(alert)))
         {
             _duplicates++;
-            Sender.Tell(new AlertAccepted(alert.Id));
+            Sender.Tell(new AlertAccepted(alert.Id, alert.Count));
             return;
         }
         if (_outbox.Count >= _options.ForwarderMaxOutbox)
@@ -155,8 +156,8 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         {
             _accepted++;
             _outbox.Add(new OutboxEntry(LastSequenceNr, e.Alert));
-            Remember(e.Alert.Id);
-            sender.Tell(new AlertAccepted(e.Alert.Id));
+            Remember(VersionKey(e.Alert));
+            sender.Tell(new AlertAccepted(e.Alert.Id, e.Alert.Count));
             AfterEvent();
             foreach (var s in _sinks.Values) TryDeliver(s);
         });
@@ -173,13 +174,21 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         for (int i = 0; i < count; i++) alerts[i] = _outbox[start + i].Alert;
         long last = _outbox[start + count - 1].SequenceNr;
         state.InFlight = true;
-        var self = Self;
-        var name = state.Sink.Name;
-        state.Sink.DeliverAsync(alerts, CancellationToken.None).AsTask().ContinueWith(
-            t => t.IsCompletedSuccessfully
-                ? (object)new SinkDelivered(name, last, count)
-                : new SinkFailed(name, t.Exception?.GetBaseException().Message ?? "cancelled"),
-            TaskScheduler.Default).PipeTo(self);
+        Deliver(state.Sink, alerts, last).PipeTo(Self);
+    }
+
+    /// <summary>Runs one delivery; a sink that throws (synchronously or not) becomes a <see cref="SinkFailed"/>.</summary>
+    private static async Task<object> Deliver(IAlertSink sink, Alert[] alerts, long last)
+    {
+        try
+        {
+            await sink.DeliverAsync(alerts, CancellationToken.None).ConfigureAwait(false);
+            return new SinkDelivered(sink.Name, last, alerts.Length);
+        }
+        catch (Exception e)
+        {
+            return new SinkFailed(sink.Name, e.GetBaseException().Message);
+        }
     }
 
     private void Delivered(SinkDelivered d)
@@ -241,6 +250,12 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         SaveSnapshot(new ForwarderSnapshot([.. _outbox], progress, [.. _recentOrder]));
     }
 
+    /// <summary>
+    /// Dedup key: the id plus the suppression count. A retry of the same version is a duplicate; an update that
+    /// folded more findings into the alert (higher count) is delivered again under the same id.
+    /// </summary>
+    private static string VersionKey(Alert alert) => string.Create(CultureInfo.InvariantCulture, $"{alert.Id}#{alert.Count}");
+
     private void Remember(string id)
     {
         if (!_recentIds.Add(id)) return;
@@ -256,7 +271,7 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
             long through = _progress.GetValueOrDefault(name);
             sinks.Add(new SinkStatus(name, through, _outbox.Count - FirstAfter(through), s.Delivered, s.Failures, s.LastError));
         }
-        return new ForwarderStatus(Akka.Cluster.Cluster.Get(Context.System).SelfAddress.ToString(), LastSequenceNr, _outbox.Count, _accepted, _duplicates, _refused, _recovered, sinks);
+        return new ForwarderStatus(((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(), LastSequenceNr, _outbox.Count, _accepted, _duplicates, _refused, _recovered, sinks);
     }
 
     private sealed class SinkState(IAlertSink sink)

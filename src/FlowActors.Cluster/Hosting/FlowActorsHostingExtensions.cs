@@ -65,7 +65,7 @@ public static class FlowActorsHostingExtensions
         if (options.PersistenceProvider == PersistenceProvider.Sqlite)
         {
             provider = LinqToDB.ProviderName.SQLiteMS;
-            if (string.IsNullOrWhiteSpace(options.ConnectionString)) Directory.CreateDirectory(options.DataDirectory);
+            SqliteDatabase.Prepare(options.EffectiveConnectionString);
         }
         else
         {

@@ -4,9 +4,13 @@ namespace FlowActors.Cluster.Messages;
 /// <param name="Alert">The alert (its id is deterministic).</param>
 public sealed record ForwardAlert(Alert Alert) : IFlowActorsMessage;
 
-/// <summary>Forwarder → host actor: the alert with this id is journalled (or was already) and will be delivered.</summary>
+/// <summary>
+/// Forwarder → host actor: this version of the alert (id and suppression count) is journalled, or was already,
+/// and will be delivered.
+/// </summary>
 /// <param name="AlertId">The alert's id.</param>
-public sealed record AlertAccepted(string AlertId) : IFlowActorsMessage;
+/// <param name="Count">The alert's <c>Count</c>: a later update of the same id (higher count) is a new version.</param>
+public sealed record AlertAccepted(string AlertId, int Count = 1) : IFlowActorsMessage;
 
 /// <summary>Asks the forwarder singleton for its status.</summary>
 public sealed record GetForwarderStatus : IFlowActorsMessage
@@ -61,7 +65,7 @@ public sealed record OutboxEntry(long SequenceNr, Alert Alert);
 /// <summary>Snapshot of the forwarder: undelivered alerts, per-sink progress and recently accepted ids (dedup).</summary>
 /// <param name="Outbox">Alerts some sink has not yet got, in journal order.</param>
 /// <param name="Progress">Per-sink delivered-through sequence numbers.</param>
-/// <param name="RecentIds">Ids of recently accepted alerts, oldest first (bounded).</param>
+/// <param name="RecentIds">Versions (<c>id#count</c>) of recently accepted alerts, oldest first (bounded).</param>
 public sealed record ForwarderSnapshot(
     IReadOnlyList<OutboxEntry> Outbox,
     IReadOnlyList<SinkProgress> Progress,

@@ -26,7 +26,7 @@ public sealed record GetHostState(FlowAddress Host) : IHostMessage;
 /// <param name="Host">The monitored host.</param>
 /// <param name="NodeAddress">Akka address of the node the entity runs on.</param>
 /// <param name="FlowsObserved">Observations applied since the host was first seen (survives restarts).</param>
-/// <param name="WindowsClosed">Baseline windows closed (the baseline's age).</param>
+/// <param name="WindowsClosed">Windows in the baseline (<c>HostBehavior.BaselineWindows</c>).</param>
 /// <param name="EventTimeMs">Latest event time applied, Unix ms.</param>
 /// <param name="BatchesApplied">Batches applied by this incarnation of the entity.</param>
 /// <param name="AlertsRaised">Alerts raised by this incarnation.</param>
@@ -49,6 +49,7 @@ public sealed record HostStateReport(
 
 /// <summary>The state a host entity persists as its snapshot.</summary>
 /// <param name="Host">The monitored host.</param>
+/// <param name="FlowsObserved">Observations applied since the host was first seen.</param>
 /// <param name="Behavior">The detection state (<c>HostBehavior.WriteSnapshot</c>).</param>
 /// <param name="Unacknowledged">Alerts not yet acknowledged by the forwarder (redelivered after restore).</param>
-public sealed record HostSnapshot(FlowAddress Host, byte[] Behavior, Alert[] Unacknowledged) : IFlowActorsMessage;
+public sealed record HostSnapshot(FlowAddress Host, long FlowsObserved, byte[] Behavior, Alert[] Unacknowledged) : IFlowActorsMessage;

@@ -39,6 +39,7 @@ internal sealed class ReceiveLoop : IDisposable
 
     // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
     private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _importedTemplates;
+    private long _loggedHostLimit, _loggedOutputFull, _loggedErrors;
     private ExporterReport[] _exporterReports = [];
     private TemplateReport[] _templateReports = [];
 
@@ -212,6 +213,21 @@ internal sealed class ReceiveLoop : IDisposable
 
     private void PublishReports()
     {
+        // Overload and bad input are counted per record; a log line at most once a second says that it happens.
+        long hostLimit = _batcher.DroppedHostLimit, outputFull = _outputFull, errors = _decodeErrors;
+        if (hostLimit != _loggedHostLimit || outputFull != _loggedOutputFull)
+        {
+            _log.Warning("Receiver {0}: dropping under overload ({1} observations over the {2}-host pending limit, {3} records over the output buffer, in total)",
+                _thread.Name, hostLimit, _options.MaxPendingHosts, outputFull);
+            _loggedHostLimit = hostLimit;
+            _loggedOutputFull = outputFull;
+        }
+        if (errors != _loggedErrors)
+        {
+            _log.Info("Receiver {0}: {1} datagrams with decode errors so far", _thread.Name, errors);
+            _loggedErrors = errors;
+        }
+
         var exporters = _decoder.Exporters.Snapshot();
         var reports = new ExporterReport[exporters.Count];
         for (int i = 0; i < reports.Length; i++)

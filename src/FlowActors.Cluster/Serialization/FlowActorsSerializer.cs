@@ -87,7 +87,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 w.Bool(m.RestoredFromSnapshot); w.I32(m.SnapshotBytes);
                 break;
             case HostSnapshot m:
-                w.Address(m.Host); w.Bytes(m.Behavior);
+                w.Address(m.Host); w.I64(m.FlowsObserved); w.Bytes(m.Behavior);
                 w.I32(m.Unacknowledged.Length);
                 foreach (var a in m.Unacknowledged) WriteAlert(w, a);
                 break;
@@ -95,7 +95,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 WriteAlert(w, m.Alert);
                 break;
             case AlertAccepted m:
-                w.String(m.AlertId);
+                w.String(m.AlertId); w.I32(m.Count);
                 break;
             case ForwarderStatus m:
                 w.String(m.NodeAddress); w.I64(m.LastSequenceNr); w.I32(m.Outbox); w.I64(m.Accepted); w.I64(m.Duplicates); w.I64(m.Refused); w.Bool(m.Recovered);
@@ -168,13 +168,14 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
             case HostSnapshotManifest:
             {
                 var host = r.Address();
+                long flows = r.I64();
                 var behavior = r.Bytes();
                 var alerts = new Alert[r.Count(4)];
                 for (int i = 0; i < alerts.Length; i++) alerts[i] = ReadAlert(ref r);
-                return new HostSnapshot(host, behavior, alerts);
+                return new HostSnapshot(host, flows, behavior, alerts);
             }
             case ForwardAlertManifest: return new ForwardAlert(ReadAlert(ref r));
-            case AlertAcceptedManifest: return new AlertAccepted(r.RequiredString());
+            case AlertAcceptedManifest: return new AlertAccepted(r.RequiredString(), r.I32());
             case ForwarderStatusManifest:
             {
                 string node = r.RequiredString();

@@ -84,17 +84,17 @@ internal sealed class IpfixDecoder(DecoderState state)
         var key = new SequenceStreamKey(exporter, Version, domainId);
         uint all = (uint)(tally.FlowRecordsInMessage + tally.OptionRecordsInMessage);
         uint flows = (uint)tally.FlowRecordsInMessage;
-        if (domain.HasPrevious && domain.SequenceMode == IpfixSequenceMode.Unknown && all != 0)
+        if (domain.HasPrevious && domain.SequenceMode == SequenceNumbering.Unknown && all != 0)
         {
             bool rfc = sequence == unchecked(domain.PreviousSequence + domain.PreviousAllRecords);
             bool current = sequence == unchecked(domain.PreviousSequence + flows);
             if (rfc && !current)
             {
-                domain.SequenceMode = IpfixSequenceMode.Rfc;
+                domain.SequenceMode = SequenceNumbering.Rfc;
             }
             else if (current && !rfc)
             {
-                domain.SequenceMode = IpfixSequenceMode.CountsCurrentMessage;
+                domain.SequenceMode = SequenceNumbering.CountsCurrentMessage;
                 // The stream was started under the RFC reading; restate what it expects under softflowd's.
                 if (state.Sequences.Streams.TryGetValue(key, out var stream)) stream.Expected = unchecked(sequence - flows);
             }
@@ -103,7 +103,7 @@ internal sealed class IpfixDecoder(DecoderState state)
         domain.HasPrevious = true;
         domain.PreviousSequence = sequence;
         domain.PreviousAllRecords = all;
-        if (domain.SequenceMode == IpfixSequenceMode.CountsCurrentMessage)
+        if (domain.SequenceMode == SequenceNumbering.CountsCurrentMessage)
         {
             state.Sequences.Observe(key, unchecked(sequence - flows), flows, now);
         }
@@ -186,8 +186,10 @@ internal sealed class IpfixDecoder(DecoderState state)
             return;
         }
 
-        if (!changed) return;
-        tally.TemplatesLearned++;
+        if (changed) tally.TemplatesLearned++;
+
+        // Held data is released on a refresh too: the template may have been imported from another node in between.
+        if (state.Held.Count == 0) return;
 
         while (state.Held.TryTake(key, out var held))
         {
@@ -202,6 +204,7 @@ internal sealed class IpfixDecoder(DecoderState state)
 
     private void ReadData(ushort templateId, ReadOnlySpan<byte> body, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
     {
+        if (body.IsEmpty) return; // an empty data set holds nothing, known template or not
         var key = new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId);
         if (state.Templates.TryGet(key, out var plan))
         {

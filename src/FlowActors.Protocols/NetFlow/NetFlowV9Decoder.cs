@@ -9,7 +9,8 @@ namespace FlowActors.Protocols.NetFlow;
 /// <remarks>
 /// The header's <c>count</c> is not trusted (softflowd counts data records only, others count templates too): the
 /// packet is walked by FlowSet lengths. Data whose template is unknown is held and decoded when the template arrives,
-/// even later in the same packet. The sequence number counts export packets (RFC 3954 §5.1).
+/// even later in the same packet. The sequence number counts export packets (RFC 3954 §5.1); exporters that count
+/// data records instead are recognised from two consecutive packets.
 /// </remarks>
 internal sealed class NetFlowV9Decoder(DecoderState state)
 {
@@ -66,8 +67,35 @@ internal sealed class NetFlowV9Decoder(DecoderState state)
             }
         }
 
-        state.Sequences.Observe(new SequenceStreamKey(exporter, Version, sourceId), sequence, 1, receivedAtUnixMs);
+        ObserveSequence(exporter, sourceId, sequence, ctx.State, in tally, receivedAtUnixMs);
         return tally.ToResult(Version);
+    }
+
+    private void ObserveSequence(FlowAddress exporter, uint sourceId, uint sequence, DomainState domain, in DecodeTally tally, long now)
+    {
+        // RFC 3954 §5.1 counts packets; some exporters count data records as in v5. Two consecutive packets tell
+        // which (when their record counts make the readings differ); until then the RFC reading is used.
+        var key = new SequenceStreamKey(exporter, Version, sourceId);
+        uint records = (uint)(tally.FlowRecordsInMessage + tally.OptionRecordsInMessage);
+        if (domain.HasPrevious && domain.SequenceMode == SequenceNumbering.Unknown)
+        {
+            bool packets = sequence == unchecked(domain.PreviousSequence + 1);
+            bool counted = domain.PreviousAllRecords != 0 && sequence == unchecked(domain.PreviousSequence + domain.PreviousAllRecords);
+            if (packets && !counted)
+            {
+                domain.SequenceMode = SequenceNumbering.Rfc;
+            }
+            else if (counted && !packets)
+            {
+                domain.SequenceMode = SequenceNumbering.CountsRecords;
+                if (state.Sequences.Streams.TryGetValue(key, out var stream)) stream.Expected = sequence;
+            }
+        }
+
+        domain.HasPrevious = true;
+        domain.PreviousSequence = sequence;
+        domain.PreviousAllRecords = records;
+        state.Sequences.Observe(key, sequence, domain.SequenceMode == SequenceNumbering.CountsRecords ? records : 1, now);
     }
 
     private void ReadTemplates(ReadOnlySpan<byte> body, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
@@ -134,8 +162,10 @@ internal sealed class NetFlowV9Decoder(DecoderState state)
             return;
         }
 
-        if (!changed) return;
-        tally.TemplatesLearned++;
+        if (changed) tally.TemplatesLearned++;
+
+        // Held data is released on a refresh too: the template may have been imported from another node in between.
+        if (state.Held.Count == 0) return;
 
         // Data that arrived before this template (earlier packets, or earlier in this one) decodes now.
         while (state.Held.TryTake(key, out var held))
@@ -152,10 +182,13 @@ internal sealed class NetFlowV9Decoder(DecoderState state)
 
     private void ReadData(ushort templateId, ReadOnlySpan<byte> body, in RecordContext ctx, long now, FlowRecordBuffer output, ref DecodeTally tally)
     {
+        if (body.IsEmpty) return; // an empty data set holds nothing, known template or not
         var key = new TemplateKey(ctx.Exporter, Version, ctx.Domain, templateId);
         if (state.Templates.TryGet(key, out var plan))
         {
-            DataSetDecoder.Decode(plan, body, in ctx, output, ref tally, state.Options.MaxSamplersPerDomain);
+            int n = DataSetDecoder.Decode(plan, body, in ctx, output, ref tally, state.Options.MaxSamplersPerDomain);
+            if (plan.IsOptions) tally.OptionRecordsInMessage += n;
+            else tally.FlowRecordsInMessage += n;
             return;
         }
 

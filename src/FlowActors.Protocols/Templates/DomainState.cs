@@ -1,22 +1,30 @@
 namespace FlowActors.Protocols.Templates;
 
-/// <summary>How an IPFIX exporter numbers its messages (RFC 7011 §3.1 or softflowd's variant).</summary>
-internal enum IpfixSequenceMode : byte
+/// <summary>How an exporter numbers its NetFlow v9 packets or IPFIX messages.</summary>
+internal enum SequenceNumbering : byte
 {
-    /// <summary>Not yet seen two consecutive messages.</summary>
+    /// <summary>Not yet seen two consecutive messages that tell.</summary>
     Unknown = 0,
-    /// <summary>RFC 7011: data records (flows and options) sent before this message.</summary>
+    /// <summary>As the RFC says: v9 counts packets (RFC 3954 §5.1), IPFIX data records sent before this message (RFC 7011 §3.1).</summary>
     Rfc,
-    /// <summary>softflowd: flow data records sent up to and including this message; options records not counted.</summary>
+    /// <summary>softflowd's IPFIX: flow data records sent up to and including this message; options records not counted.</summary>
     CountsCurrentMessage,
+    /// <summary>NetFlow v9 exporters that count data records, as v5 does, instead of packets.</summary>
+    CountsRecords,
 }
 
 /// <summary>
 /// What an exporter announced for one observation domain / source id: sampling rates (per sampler id and
 /// domain-wide), the IPFIX system init time (IE 160) that relative times count from, and sequence bookkeeping.
 /// </summary>
-internal sealed class DomainState
+internal sealed class DomainState : ILruNode<DomainState>
 {
+    public DomainKey Key;
+
+    public DomainState? Older { get; set; }
+
+    public DomainState? Newer { get; set; }
+
     private uint[] _samplerIds = [];
     private uint[] _samplerRates = [];
     private int _samplers;
@@ -29,7 +37,7 @@ internal sealed class DomainState
 
     public long LastSeenMs;
 
-    public IpfixSequenceMode SequenceMode;
+    public SequenceNumbering SequenceMode;
     public bool HasPrevious;
     public uint PreviousSequence;
     public uint PreviousAllRecords;
@@ -87,6 +95,7 @@ internal sealed class DomainState
 internal sealed class DomainStateTable(int maxDomains)
 {
     private readonly Dictionary<DomainKey, DomainState> _domains = new();
+    private readonly LruList<DomainState> _lru = new();
 
     public int Count => _domains.Count;
 
@@ -94,33 +103,25 @@ internal sealed class DomainStateTable(int maxDomains)
 
     public DomainState GetOrAdd(in DomainKey key, long nowMs)
     {
+        bool isNew = false;
         if (!_domains.TryGetValue(key, out var state))
         {
-            if (_domains.Count >= maxDomains) EvictOldest();
-            state = new DomainState();
+            if (_domains.Count >= maxDomains && _lru.Oldest is { } oldest)
+            {
+                _lru.Unlink(oldest);
+                _domains.Remove(oldest.Key);
+                Evicted++;
+            }
+
+            state = new DomainState { Key = key };
             _domains[key] = state;
+            isNew = true;
         }
 
+        _lru.Touch(state, isNew);
         state.LastSeenMs = nowMs;
         return state;
     }
 
     public bool TryGet(in DomainKey key, out DomainState state) => _domains.TryGetValue(key, out state!);
-
-    private void EvictOldest()
-    {
-        DomainKey oldest = default;
-        long seen = long.MaxValue;
-        foreach (var (k, v) in _domains)
-        {
-            if (v.LastSeenMs < seen)
-            {
-                seen = v.LastSeenMs;
-                oldest = k;
-            }
-        }
-
-        _domains.Remove(oldest);
-        Evicted++;
-    }
 }

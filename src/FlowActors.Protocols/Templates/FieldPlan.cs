@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace FlowActors.Protocols.Templates;
 
@@ -230,20 +231,44 @@ internal sealed class FieldPlan
         if (record.Length < RecordLength) return -1;
 
         var s = new Scratch();
-        int pos = 0;
         var steps = _steps;
-        for (int i = 0; i < steps.Length; i++)
+        int used;
+        if (!HasVariableLength)
         {
-            ref readonly FieldStep step = ref steps[i];
-            if (!Locate(step, record, ref pos, out int at, out int length)) return -1;
-            if (step.Op == FieldOp.Skip || length == 0) continue;
-            ReadOnlySpan<byte> v = record.Slice(at, length);
-            Apply(step.Op, v, ref r, ref s);
+            // Fixed layout: every step's offset + length is within RecordLength (checked when the plan was built),
+            // and the record is at least that long (checked above), so the reads need no further bounds checks.
+            ref byte start = ref MemoryMarshal.GetReference(record);
+            for (int i = 0; i < steps.Length; i++)
+            {
+                FieldStep step = steps[i];
+                Apply(step.Op, ref Unsafe.Add(ref start, step.Offset), step.Length, ref r, ref s);
+            }
+
+            used = RecordLength;
+        }
+        else
+        {
+            int pos = 0;
+            for (int i = 0; i < steps.Length; i++)
+            {
+                ref readonly FieldStep step = ref steps[i];
+                if (!Locate(step, record, ref pos, out int at, out int length)) return -1;
+                if (step.Op == FieldOp.Skip || length == 0) continue;
+                if (length > 8 && !IsWide(step.Op)) continue; // only addresses are wider than 8 bytes
+                if (IsWide(step.Op) && length != step.Length) continue;
+                Apply(step.Op, ref MemoryMarshal.GetReference(record.Slice(at, length)), length, ref r, ref s);
+            }
+
+            used = pos;
         }
 
         Finish(ref r, ref s, in ctx);
-        return HasVariableLength ? pos : RecordLength;
+        return used;
     }
+
+    private static bool IsWide(FieldOp op) => op is FieldOp.SrcV6 or FieldOp.DstV6 or FieldOp.NextHopV6 or FieldOp.BgpNextHopV6
+        or FieldOp.SrcV4 or FieldOp.DstV4 or FieldOp.NextHopV4 or FieldOp.BgpNextHopV4
+        or FieldOp.StartMicroseconds or FieldOp.EndMicroseconds or FieldOp.StartNanoseconds or FieldOp.EndNanoseconds;
 
     /// <summary>
     /// Decodes one options data record and applies what it announces (sampling rates, IPFIX system init time) to
@@ -300,83 +325,86 @@ internal sealed class FieldPlan
         public uint StartRel, EndRel, SamplerId;
         public long StartAbs, EndAbs, Observation;
         public ulong StartDeltaUs, EndDeltaUs, Interval, Space;
-        public bool HasSpace;
+        public bool HasSpace, HasInit;
+        public long InitMs;
     }
 
-    private static void Apply(FieldOp op, ReadOnlySpan<byte> v, ref FlowRecord r, ref Scratch s)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Apply(FieldOp op, ref byte v, int length, ref FlowRecord r, ref Scratch s)
     {
         switch (op)
         {
-            case FieldOp.SrcV4: r.SrcAddr = FlowAddress.FromV4(v); break;
-            case FieldOp.DstV4: r.DstAddr = FlowAddress.FromV4(v); break;
-            case FieldOp.SrcV6: r.SrcAddr = FlowAddress.FromV6(v); break;
-            case FieldOp.DstV6: r.DstAddr = FlowAddress.FromV6(v); break;
-            case FieldOp.NextHopV4: SetNextHop(ref r, ref s, FlowAddress.FromV4(v), 2); break;
-            case FieldOp.NextHopV6: SetNextHop(ref r, ref s, FlowAddress.FromV6(v), 2); break;
-            case FieldOp.BgpNextHopV4: SetNextHop(ref r, ref s, FlowAddress.FromV4(v), 1); break;
-            case FieldOp.BgpNextHopV6: SetNextHop(ref r, ref s, FlowAddress.FromV6(v), 1); break;
-            case FieldOp.SrcPort: r.SrcPort = (ushort)ReadUnsigned(v); r.Present |= FlowFields.Ports; break;
-            case FieldOp.DstPort: r.DstPort = (ushort)ReadUnsigned(v); r.Present |= FlowFields.Ports; break;
-            case FieldOp.Protocol: r.Protocol = (byte)ReadUnsigned(v); break;
-            case FieldOp.TcpFlags: r.TcpFlags = (ushort)ReadUnsigned(v); r.Present |= FlowFields.TcpFlags; break;
-            case FieldOp.Tos: r.Tos = (byte)ReadUnsigned(v); r.Present |= FlowFields.Tos; break;
-            case FieldOp.Bytes: SetBytes(ref r, ref s, ReadUnsigned(v), 4); break;
-            case FieldOp.BytesTotal: SetBytes(ref r, ref s, ReadUnsigned(v), 3); break;
-            case FieldOp.BytesInitiator: SetBytes(ref r, ref s, ReadUnsigned(v), 2); break;
-            case FieldOp.BytesOut: SetBytes(ref r, ref s, ReadUnsigned(v), 1); break;
-            case FieldOp.Packets: SetPackets(ref r, ref s, ReadUnsigned(v), 4); break;
-            case FieldOp.PacketsTotal: SetPackets(ref r, ref s, ReadUnsigned(v), 3); break;
-            case FieldOp.PacketsInitiator: SetPackets(ref r, ref s, ReadUnsigned(v), 2); break;
-            case FieldOp.PacketsOut: SetPackets(ref r, ref s, ReadUnsigned(v), 1); break;
-            case FieldOp.InputInterface: r.InputInterface = (uint)ReadUnsigned(v); r.Present |= FlowFields.InputInterface; break;
-            case FieldOp.OutputInterface: r.OutputInterface = (uint)ReadUnsigned(v); r.Present |= FlowFields.OutputInterface; break;
-            case FieldOp.SrcAs: r.SrcAs = (uint)ReadUnsigned(v); r.Present |= FlowFields.AsNumbers; break;
-            case FieldOp.DstAs: r.DstAs = (uint)ReadUnsigned(v); r.Present |= FlowFields.AsNumbers; break;
-            case FieldOp.SrcMask: r.SrcMask = (byte)ReadUnsigned(v); r.Present |= FlowFields.Masks; break;
-            case FieldOp.DstMask: r.DstMask = (byte)ReadUnsigned(v); r.Present |= FlowFields.Masks; break;
-            case FieldOp.SrcVlan: SetVlan(ref r, ref s, ReadUnsigned(v), 3); break;
-            case FieldOp.Dot1qVlan: SetVlan(ref r, ref s, ReadUnsigned(v), 2); break;
-            case FieldOp.DstVlan: SetVlan(ref r, ref s, ReadUnsigned(v), 1); break;
+            case FieldOp.SrcV4: r.SrcAddr = FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))); break;
+            case FieldOp.DstV4: r.DstAddr = FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))); break;
+            case FieldOp.SrcV6: r.SrcAddr = FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)); break;
+            case FieldOp.DstV6: r.DstAddr = FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)); break;
+            case FieldOp.NextHopV4: SetNextHop(ref r, ref s, FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))), 2); break;
+            case FieldOp.NextHopV6: SetNextHop(ref r, ref s, FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)), 2); break;
+            case FieldOp.BgpNextHopV4: SetNextHop(ref r, ref s, FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))), 1); break;
+            case FieldOp.BgpNextHopV6: SetNextHop(ref r, ref s, FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)), 1); break;
+            case FieldOp.SrcPort: r.SrcPort = (ushort)Read(ref v, length); r.Present |= FlowFields.Ports; break;
+            case FieldOp.DstPort: r.DstPort = (ushort)Read(ref v, length); r.Present |= FlowFields.Ports; break;
+            case FieldOp.Protocol: r.Protocol = (byte)Read(ref v, length); break;
+            case FieldOp.TcpFlags: r.TcpFlags = (ushort)Read(ref v, length); r.Present |= FlowFields.TcpFlags; break;
+            case FieldOp.Tos: r.Tos = (byte)Read(ref v, length); r.Present |= FlowFields.Tos; break;
+            case FieldOp.Bytes: SetBytes(ref r, ref s, Read(ref v, length), 4); break;
+            case FieldOp.BytesTotal: SetBytes(ref r, ref s, Read(ref v, length), 3); break;
+            case FieldOp.BytesInitiator: SetBytes(ref r, ref s, Read(ref v, length), 2); break;
+            case FieldOp.BytesOut: SetBytes(ref r, ref s, Read(ref v, length), 1); break;
+            case FieldOp.Packets: SetPackets(ref r, ref s, Read(ref v, length), 4); break;
+            case FieldOp.PacketsTotal: SetPackets(ref r, ref s, Read(ref v, length), 3); break;
+            case FieldOp.PacketsInitiator: SetPackets(ref r, ref s, Read(ref v, length), 2); break;
+            case FieldOp.PacketsOut: SetPackets(ref r, ref s, Read(ref v, length), 1); break;
+            case FieldOp.InputInterface: r.InputInterface = (uint)Read(ref v, length); r.Present |= FlowFields.InputInterface; break;
+            case FieldOp.OutputInterface: r.OutputInterface = (uint)Read(ref v, length); r.Present |= FlowFields.OutputInterface; break;
+            case FieldOp.SrcAs: r.SrcAs = (uint)Read(ref v, length); r.Present |= FlowFields.AsNumbers; break;
+            case FieldOp.DstAs: r.DstAs = (uint)Read(ref v, length); r.Present |= FlowFields.AsNumbers; break;
+            case FieldOp.SrcMask: r.SrcMask = (byte)Read(ref v, length); r.Present |= FlowFields.Masks; break;
+            case FieldOp.DstMask: r.DstMask = (byte)Read(ref v, length); r.Present |= FlowFields.Masks; break;
+            case FieldOp.SrcVlan: SetVlan(ref r, ref s, Read(ref v, length), 3); break;
+            case FieldOp.Dot1qVlan: SetVlan(ref r, ref s, Read(ref v, length), 2); break;
+            case FieldOp.DstVlan: SetVlan(ref r, ref s, Read(ref v, length), 1); break;
             case FieldOp.IcmpTypeCode:
             case FieldOp.IcmpTypeCodeV6:
             {
-                ulong tc = ReadUnsigned(v);
+                ulong tc = Read(ref v, length);
                 r.IcmpType = (byte)(tc >> 8);
                 r.IcmpCode = (byte)tc;
                 s.HasIcmp = true;
                 break;
             }
             case FieldOp.IcmpType:
-            case FieldOp.IcmpTypeV6: r.IcmpType = (byte)ReadUnsigned(v); s.HasIcmp = true; break;
+            case FieldOp.IcmpTypeV6: r.IcmpType = (byte)Read(ref v, length); s.HasIcmp = true; break;
             case FieldOp.IcmpCode:
-            case FieldOp.IcmpCodeV6: r.IcmpCode = (byte)ReadUnsigned(v); s.HasIcmp = true; break;
-            case FieldOp.Direction: r.Direction = ReadUnsigned(v) == 0 ? FlowDirection.Ingress : FlowDirection.Egress; r.Present |= FlowFields.Direction; break;
-            case FieldOp.FlowEndReason: r.FlowEndReason = (byte)ReadUnsigned(v); r.Present |= FlowFields.FlowEndReason; break;
-            case FieldOp.FirewallEvent: r.FirewallEvent = (byte)ReadUnsigned(v); r.Present |= FlowFields.FirewallEvent; break;
+            case FieldOp.IcmpCodeV6: r.IcmpCode = (byte)Read(ref v, length); s.HasIcmp = true; break;
+            case FieldOp.Direction: r.Direction = Read(ref v, length) == 0 ? FlowDirection.Ingress : FlowDirection.Egress; r.Present |= FlowFields.Direction; break;
+            case FieldOp.FlowEndReason: r.FlowEndReason = (byte)Read(ref v, length); r.Present |= FlowFields.FlowEndReason; break;
+            case FieldOp.FirewallEvent: r.FirewallEvent = (byte)Read(ref v, length); r.Present |= FlowFields.FirewallEvent; break;
             case FieldOp.FirewallEventLegacy:
                 if ((r.Present & FlowFields.FirewallEvent) == 0)
                 {
-                    r.FirewallEvent = (byte)ReadUnsigned(v);
+                    r.FirewallEvent = (byte)Read(ref v, length);
                     r.Present |= FlowFields.FirewallEvent;
                 }
 
                 break;
-            case FieldOp.StartUptime: s.StartRel = (uint)ReadUnsigned(v); s.HasStartRel = true; break;
-            case FieldOp.EndUptime: s.EndRel = (uint)ReadUnsigned(v); s.HasEndRel = true; break;
-            case FieldOp.StartSeconds: s.StartAbs = Sat(ReadUnsigned(v), 1000); s.HasStartAbs = true; break;
-            case FieldOp.EndSeconds: s.EndAbs = Sat(ReadUnsigned(v), 1000); s.HasEndAbs = true; break;
-            case FieldOp.StartMilliseconds: s.StartAbs = Sat(ReadUnsigned(v), 1); s.HasStartAbs = true; break;
-            case FieldOp.EndMilliseconds: s.EndAbs = Sat(ReadUnsigned(v), 1); s.HasEndAbs = true; break;
+            case FieldOp.StartUptime: s.StartRel = (uint)Read(ref v, length); s.HasStartRel = true; break;
+            case FieldOp.EndUptime: s.EndRel = (uint)Read(ref v, length); s.HasEndRel = true; break;
+            case FieldOp.StartSeconds: s.StartAbs = Sat(Read(ref v, length), 1000); s.HasStartAbs = true; break;
+            case FieldOp.EndSeconds: s.EndAbs = Sat(Read(ref v, length), 1000); s.HasEndAbs = true; break;
+            case FieldOp.StartMilliseconds: s.StartAbs = Sat(Read(ref v, length), 1); s.HasStartAbs = true; break;
+            case FieldOp.EndMilliseconds: s.EndAbs = Sat(Read(ref v, length), 1); s.HasEndAbs = true; break;
             case FieldOp.StartMicroseconds:
-            case FieldOp.StartNanoseconds: s.StartAbs = NtpToUnixMs(v); s.HasStartAbs = true; break;
+            case FieldOp.StartNanoseconds: s.StartAbs = NtpToUnixMs(ref v); s.HasStartAbs = true; break;
             case FieldOp.EndMicroseconds:
-            case FieldOp.EndNanoseconds: s.EndAbs = NtpToUnixMs(v); s.HasEndAbs = true; break;
-            case FieldOp.StartDeltaMicroseconds: s.StartDeltaUs = ReadUnsigned(v); s.HasStartDelta = true; break;
-            case FieldOp.EndDeltaMicroseconds: s.EndDeltaUs = ReadUnsigned(v); s.HasEndDelta = true; break;
-            case FieldOp.ObservationTimeMilliseconds: s.Observation = Sat(ReadUnsigned(v), 1); s.HasObservation = true; break;
-            case FieldOp.SamplerId: s.SamplerId = (uint)ReadUnsigned(v); s.HasSampler = true; break;
-            case FieldOp.SamplingInterval: s.Interval = ReadUnsigned(v); break;
-            case FieldOp.SamplingSpace: s.Space = ReadUnsigned(v); s.HasSpace = true; break;
+            case FieldOp.EndNanoseconds: s.EndAbs = NtpToUnixMs(ref v); s.HasEndAbs = true; break;
+            case FieldOp.StartDeltaMicroseconds: s.StartDeltaUs = Read(ref v, length); s.HasStartDelta = true; break;
+            case FieldOp.EndDeltaMicroseconds: s.EndDeltaUs = Read(ref v, length); s.HasEndDelta = true; break;
+            case FieldOp.ObservationTimeMilliseconds: s.Observation = Sat(Read(ref v, length), 1); s.HasObservation = true; break;
+            case FieldOp.SystemInitTimeMilliseconds: s.InitMs = Sat(Read(ref v, length), 1); s.HasInit = true; break;
+            case FieldOp.SamplerId: s.SamplerId = (uint)Read(ref v, length); s.HasSampler = true; break;
+            case FieldOp.SamplingInterval: s.Interval = Read(ref v, length); break;
+            case FieldOp.SamplingSpace: s.Space = Read(ref v, length); s.HasSpace = true; break;
         }
     }
 
@@ -392,14 +420,24 @@ internal sealed class FieldPlan
             if (r.Protocol is 1 or 58) r.Present |= FlowFields.Icmp;
             else { r.IcmpType = 0; r.IcmpCode = 0; }
         }
-
-        bool hasStart = ResolveTime(s.HasStartAbs, s.StartAbs, s.HasStartRel, s.StartRel, s.HasStartDelta, s.StartDeltaUs, in ctx, out long start);
-        bool hasEnd = ResolveTime(s.HasEndAbs, s.EndAbs, s.HasEndRel, s.EndRel, s.HasEndDelta, s.EndDeltaUs, in ctx, out long end);
-        if (!hasStart && !hasEnd && s.HasObservation)
+        else if (r.Protocol is 1 or 58 && (r.Present & FlowFields.Ports) != 0 && r.SrcPort == 0)
         {
-            // NSEL event records carry only the event time (IE 323).
-            start = end = s.Observation;
-            hasStart = hasEnd = true;
+            // Cisco's convention without field 32: ICMP type × 256 + code in the destination port (as in v5).
+            r.IcmpType = (byte)(r.DstPort >> 8);
+            r.IcmpCode = (byte)r.DstPort;
+            r.Present |= FlowFields.Icmp;
+        }
+
+        // Some exporters put systemInitTimeMilliseconds (160) in the flow record itself rather than in options.
+        long init = s.HasInit ? s.InitMs : ctx.State.SystemInitMs;
+        bool hasStart = ResolveTime(s.HasStartAbs, s.StartAbs, s.HasStartRel, s.StartRel, s.HasStartDelta, s.StartDeltaUs, init, in ctx, out long start);
+        bool hasEnd = ResolveTime(s.HasEndAbs, s.EndAbs, s.HasEndRel, s.EndRel, s.HasEndDelta, s.EndDeltaUs, init, in ctx, out long end);
+        if (s.HasObservation)
+        {
+            // Cisco ASA NSEL: flow-create time in 152 (if at all) and the event time in 323; a teardown event's
+            // time is when the flow ended.
+            if (!hasEnd) { end = s.Observation; hasEnd = true; }
+            if (!hasStart) { start = s.Observation; hasStart = true; }
         }
 
         if (hasStart || hasEnd)
@@ -427,7 +465,7 @@ internal sealed class FieldPlan
         r.SamplingRate = ctx.Sampling.Resolve(ctx.Exporter, announced);
     }
 
-    private static bool ResolveTime(bool hasAbs, long abs, bool hasRel, uint rel, bool hasDelta, ulong deltaUs, in RecordContext ctx, out long ms)
+    private static bool ResolveTime(bool hasAbs, long abs, bool hasRel, uint rel, bool hasDelta, ulong deltaUs, long init, in RecordContext ctx, out long ms)
     {
         if (hasAbs)
         {
@@ -445,7 +483,6 @@ internal sealed class FieldPlan
                 return true;
             }
 
-            long init = ctx.State.SystemInitMs;
             if (init >= 0)
             {
                 ms = init + rel;
@@ -499,11 +536,30 @@ internal sealed class FieldPlan
         value > (ulong)(long.MaxValue / multiplier) ? long.MaxValue : (long)value * multiplier;
 
     /// <summary>RFC 7011 §6.1.9/10: NTP seconds since 1900 and a binary fraction, to Unix milliseconds.</summary>
-    private static long NtpToUnixMs(ReadOnlySpan<byte> v)
+    private static long NtpToUnixMs(ref byte v)
     {
-        long seconds = BinaryPrimitives.ReadUInt32BigEndian(v);
-        ulong fraction = BinaryPrimitives.ReadUInt32BigEndian(v.Slice(4));
+        long seconds = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v));
+        ulong fraction = BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref v, 4)));
         return (seconds - NtpToUnixSeconds) * 1000 + (long)((fraction * 1000) >> 32);
+    }
+
+    /// <summary>Reads a big-endian unsigned integer of 1–8 bytes at <paramref name="v"/> (caller guarantees the bytes exist).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Read(ref byte v, int length)
+    {
+        switch (length)
+        {
+            case 1: return v;
+            case 2: return BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(ref v));
+            case 4: return BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v));
+            case 8: return BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ulong>(ref v));
+            default:
+            {
+                ulong x = 0;
+                for (int i = 0; i < length && i < 8; i++) x = (x << 8) | Unsafe.Add(ref v, i);
+                return x;
+            }
+        }
     }
 
     /// <summary>Reads a big-endian unsigned integer of 1–8 bytes (reduced-size encoding, RFC 7011 §6.2).</summary>

@@ -84,7 +84,8 @@ public sealed class HeldDataQueue : IDisposable
             return false;
         }
 
-        if (_count >= MaxCount || Bytes + body.Length > MaxBytes) Expire(nowMs);
+        // Entries are in arrival order: only scan for expired ones when the oldest has expired.
+        if ((_count >= MaxCount || Bytes + body.Length > MaxBytes) && _count > 0 && nowMs - _entries[0].HeldAtMs >= MaxAgeMs) Expire(nowMs);
         if (_count >= MaxCount || Bytes + body.Length > MaxBytes)
         {
             Rejected++;

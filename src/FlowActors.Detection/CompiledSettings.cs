@@ -1,0 +1,53 @@
+namespace FlowActors.Detection;
+
+/// <summary>
+/// <see cref="DetectionSettings"/> turned into what the hot path needs: milliseconds, learning rates, port bit
+/// maps and prefix sets. Built once per settings object and shared by every host.
+/// </summary>
+internal sealed class CompiledSettings
+{
+    public CompiledSettings(DetectionSettings s)
+    {
+        s.Validate();
+        Source = s;
+        WindowMs = (long)s.Window.TotalMilliseconds;
+        LatenessMs = (long)s.AllowedLateness.TotalMilliseconds;
+        LearningMs = (long)s.LearningPeriod.TotalMilliseconds;
+        SuppressionMs = (long)s.SuppressionWindow.TotalMilliseconds;
+        Alpha = 1 - Math.Pow(2, -WindowMs / s.Baseline.HalfLife.TotalMilliseconds);
+        HourWindows = (int)Math.Max(1, (3_600_000 + WindowMs - 1) / WindowMs);
+        PrefixSet.TryBuild(s.Allowlist.Addresses, out var allow, out _);
+        AllowAddresses = allow.Count > 0 ? allow : null;
+        AllowPorts = new PortSet(s.Allowlist.Ports);
+        AuthPorts = new PortSet(s.BruteForce.Ports);
+        AdminPorts = new PortSet(s.LateralMovement.AdminPorts);
+        BeaconIgnoredPorts = new PortSet(s.Beaconing.IgnoredPorts);
+        ExtraWellKnown = new PortSet(s.RarePort.WellKnownPorts);
+        BeaconMinIntervalMs = (long)s.Beaconing.MinInterval.TotalMilliseconds;
+        BeaconMaxIntervalMs = (long)s.Beaconing.MaxInterval.TotalMilliseconds;
+        RareMinDurationMs = (long)s.RarePort.MinDuration.TotalMilliseconds;
+    }
+
+    public DetectionSettings Source { get; }
+    public long WindowMs { get; }
+    public long LatenessMs { get; }
+    public long LearningMs { get; }
+    public long SuppressionMs { get; }
+    public double Alpha { get; }
+    public int HourWindows { get; }
+    public PrefixSet? AllowAddresses { get; }
+    public PortSet AllowPorts { get; }
+    public PortSet AuthPorts { get; }
+    public PortSet AdminPorts { get; }
+    public PortSet BeaconIgnoredPorts { get; }
+    public PortSet ExtraWellKnown { get; }
+    public long BeaconMinIntervalMs { get; }
+    public long BeaconMaxIntervalMs { get; }
+    public long RareMinDurationMs { get; }
+
+    /// <summary>Per-window cap of scan-table keys.</summary>
+    public const int ScanEntries = 8;
+
+    /// <summary>Per-window cap of tally entries (top talkers, brute force, intel, rare ports, new admin peers).</summary>
+    public const int TallyEntries = 8;
+}

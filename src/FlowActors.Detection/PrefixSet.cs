@@ -1,0 +1,131 @@
+using System.Globalization;
+using FlowActors.Protocols;
+
+namespace FlowActors.Detection;
+
+/// <summary>
+/// An immutable set of IPv4/IPv6 prefixes answering "is this address inside any of them" without allocating:
+/// one hash set per prefix length in use, probed longest first. A handful of lengths covers real lists, so a
+/// lookup is a few masked hash probes however many prefixes there are.
+/// </summary>
+internal sealed class PrefixSet
+{
+    private readonly int[] _v4Lengths;
+    private readonly HashSet<uint>[] _v4Sets;
+    private readonly int[] _v6Lengths;
+    private readonly HashSet<UInt128>[] _v6Sets;
+
+    /// <summary>Number of prefixes held (after removing exact duplicates).</summary>
+    public int Count { get; }
+
+    private PrefixSet(Dictionary<int, HashSet<uint>> v4, Dictionary<int, HashSet<UInt128>> v6)
+    {
+        _v4Lengths = v4.Keys.OrderByDescending(k => k).ToArray();
+        _v4Sets = _v4Lengths.Select(l => v4[l]).ToArray();
+        _v6Lengths = v6.Keys.OrderByDescending(k => k).ToArray();
+        _v6Sets = _v6Lengths.Select(l => v6[l]).ToArray();
+        Count = v4.Values.Sum(s => s.Count) + v6.Values.Sum(s => s.Count);
+    }
+
+    /// <summary>An empty set.</summary>
+    public static PrefixSet Empty { get; } = new(new(), new());
+
+    /// <summary>True when <paramref name="address"/> lies inside one of the prefixes.</summary>
+    public bool Contains(FlowAddress address)
+    {
+        if (address.IsV4)
+        {
+            uint a = address.V4;
+            var lengths = _v4Lengths;
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                int l = lengths[i];
+                uint mask = l == 0 ? 0u : uint.MaxValue << (32 - l);
+                if (_v4Sets[i].Contains(a & mask)) return true;
+            }
+
+            return false;
+        }
+
+        if (address.IsV6)
+        {
+            var a = new UInt128(address.Hi, address.Lo);
+            var lengths = _v6Lengths;
+            for (int i = 0; i < lengths.Length; i++)
+            {
+                int l = lengths[i];
+                UInt128 mask = l == 0 ? UInt128.Zero : UInt128.MaxValue << (128 - l);
+                if (_v6Sets[i].Contains(a & mask)) return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Builds a set from CIDR or bare-address strings. Blank entries and <c>#</c> comments are skipped.
+    /// Returns false with a message for the first malformed entry.
+    /// </summary>
+    public static bool TryBuild(IEnumerable<string> entries, out PrefixSet set, out string? error)
+    {
+        var v4 = new Dictionary<int, HashSet<uint>>();
+        var v6 = new Dictionary<int, HashSet<UInt128>>();
+        foreach (string raw in entries)
+        {
+            string entry = StripComment(raw);
+            if (entry.Length == 0) continue;
+            if (!TryParseCidr(entry, out var address, out int length))
+            {
+                set = Empty;
+                error = $"'{entry}' is not an address or CIDR prefix (e.g. 10.0.0.0/8 or fd00::/8)";
+                return false;
+            }
+
+            if (address.IsV4)
+            {
+                uint mask = length == 0 ? 0u : uint.MaxValue << (32 - length);
+                if (!v4.TryGetValue(length, out var s)) v4[length] = s = new HashSet<uint>();
+                s.Add(address.V4 & mask);
+            }
+            else
+            {
+                UInt128 mask = length == 0 ? UInt128.Zero : UInt128.MaxValue << (128 - length);
+                if (!v6.TryGetValue(length, out var s)) v6[length] = s = new HashSet<UInt128>();
+                s.Add(new UInt128(address.Hi, address.Lo) & mask);
+            }
+        }
+
+        set = new PrefixSet(v4, v6);
+        error = null;
+        return true;
+    }
+
+    /// <summary>Removes a trailing <c>#</c> or <c>;</c> comment and surrounding white space.</summary>
+    public static string StripComment(string line)
+    {
+        int hash = line.AsSpan().IndexOfAny('#', ';');
+        return (hash >= 0 ? line[..hash] : line).Trim();
+    }
+
+    /// <summary>Parses <c>a.b.c.d/n</c>, <c>x::/n</c> or a bare address (full length).</summary>
+    public static bool TryParseCidr(string text, out FlowAddress address, out int length)
+    {
+        int slash = text.IndexOf('/');
+        string addr = slash >= 0 ? text[..slash] : text;
+        if (!FlowAddress.TryParse(addr.Trim(), out address))
+        {
+            length = 0;
+            return false;
+        }
+
+        int max = address.IsV4 ? 32 : 128;
+        if (slash < 0)
+        {
+            length = max;
+            return true;
+        }
+
+        return int.TryParse(text.AsSpan(slash + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out length)
+               && length >= 0 && length <= max;
+    }
+}

@@ -1,0 +1,148 @@
+using Akka.Actor;
+using FlowActors.Cluster.Actors;
+using FlowActors.Cluster.Messages;
+using FlowActors.Siem.Sinks;
+using Xunit.Abstractions;
+
+namespace FlowActors.Cluster.Tests;
+
+public sealed class SiemForwarderActorTests(ITestOutputHelper output) : PersistentTestKit(output)
+{
+    private static FlowActorsClusterOptions Options(int snapshotEvery = 500, int maxOutbox = 1000) => new()
+    {
+        ForwarderSnapshotEvery = snapshotEvery,
+        ForwarderMaxOutbox = maxOutbox,
+        SinkRetryInterval = TimeSpan.FromMilliseconds(100),
+    };
+
+    private IActorRef Start(FlowActorsClusterOptions options, params IAlertSink[] sinks) =>
+        Sys.ActorOf(SiemForwarderActor.GetProps(options, () => sinks));
+
+    private static ForwarderStatus StatusOf(IActorRef forwarder) =>
+        forwarder.Ask<ForwarderStatus>(GetForwarderStatus.Instance, TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
+
+    private void Restart(IActorRef forwarder)
+    {
+        Watch(forwarder);
+        forwarder.Tell(PoisonPill.Instance);
+        ExpectTerminated(forwarder, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void Accepted_alert_is_acknowledged_and_delivered_to_every_sink()
+    {
+        var a = new CollectingSink("a");
+        var b = new CollectingSink("b");
+        var forwarder = Start(Options(), a, b);
+        forwarder.Tell(new ForwardAlert(TestData.Alert("alert-1")));
+        ExpectMsg(new AlertAccepted("alert-1"), TimeSpan.FromSeconds(10));
+        AwaitAssert(() =>
+        {
+            Assert.Equal(["alert-1"], a.Ids);
+            Assert.Equal(["alert-1"], b.Ids);
+        }, TimeSpan.FromSeconds(5));
+        var status = StatusOf(forwarder);
+        Assert.Equal(1, status.Accepted);
+        AwaitAssert(() => Assert.Equal(0, StatusOf(forwarder).Outbox));
+    }
+
+    [Fact]
+    public void Duplicate_alert_id_is_acknowledged_again_but_delivered_once()
+    {
+        var sink = new CollectingSink();
+        var forwarder = Start(Options(), sink);
+        forwarder.Tell(new ForwardAlert(TestData.Alert("dup")));
+        ExpectMsg(new AlertAccepted("dup"), TimeSpan.FromSeconds(10));
+        forwarder.Tell(new ForwardAlert(TestData.Alert("dup")));
+        ExpectMsg(new AlertAccepted("dup"), TimeSpan.FromSeconds(10));
+        AwaitAssert(() => Assert.Equal(["dup"], sink.Ids), TimeSpan.FromSeconds(5));
+        var status = StatusOf(forwarder);
+        Assert.Equal(1, status.Accepted);
+        Assert.Equal(1, status.Duplicates);
+    }
+
+    [Fact]
+    public void Suppression_update_with_a_higher_count_is_delivered_again_under_the_same_id()
+    {
+        var sink = new CollectingSink();
+        var forwarder = Start(Options(), sink);
+        forwarder.Tell(new ForwardAlert(TestData.Alert("folded")));
+        ExpectMsg(new AlertAccepted("folded", 1), TimeSpan.FromSeconds(10));
+        forwarder.Tell(new ForwardAlert(TestData.Alert("folded") with { Count = 2 }));
+        ExpectMsg(new AlertAccepted("folded", 2), TimeSpan.FromSeconds(10));
+        AwaitAssert(() => Assert.Equal([1, 2], sink.Delivered.Select(a => a.Count)), TimeSpan.FromSeconds(5));
+        Assert.Equal(["folded", "folded"], sink.Ids);
+    }
+
+    [Fact]
+    public void Acknowledged_alert_survives_a_restart_and_is_delivered_by_the_next_incarnation()
+    {
+        var broken = new CollectingSink { Failing = true };
+        var forwarder = Start(Options(), broken);
+        forwarder.Tell(new ForwardAlert(TestData.Alert("must-arrive")));
+        ExpectMsg(new AlertAccepted("must-arrive"), TimeSpan.FromSeconds(10));
+        AwaitCondition(() => Volatile.Read(ref broken.Attempts) >= 2, TimeSpan.FromSeconds(5));
+        Assert.Empty(broken.Delivered);
+        Restart(forwarder);
+
+        // Acknowledged means journalled: the next incarnation has only the journal to go by.
+        var healthy = new CollectingSink();
+        var next = Start(Options(), healthy);
+        AwaitAssert(() => Assert.Equal(["must-arrive"], healthy.Ids), TimeSpan.FromSeconds(10));
+        var status = StatusOf(next);
+        Assert.True(status.Recovered);
+    }
+
+    [Fact]
+    public void Sink_outage_is_retried_until_delivery_succeeds()
+    {
+        var sink = new CollectingSink { Failing = true };
+        var forwarder = Start(Options(), sink);
+        forwarder.Tell(new ForwardAlert(TestData.Alert("later")));
+        ExpectMsg(new AlertAccepted("later"), TimeSpan.FromSeconds(10));
+        AwaitCondition(() => Volatile.Read(ref sink.Attempts) >= 2, TimeSpan.FromSeconds(5));
+        var failing = StatusOf(forwarder);
+        Assert.Equal("sink unavailable", failing.Sinks[0].LastError);
+        Assert.Equal(1, failing.Sinks[0].Pending);
+        sink.Failing = false;
+        AwaitAssert(() => Assert.Equal(["later"], sink.Ids), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public void Delivered_alerts_are_dropped_at_snapshot_and_not_redelivered_after_restart()
+    {
+        var sink = new CollectingSink();
+        var forwarder = Start(Options(snapshotEvery: 3), sink);
+        for (int i = 1; i <= 5; i++)
+        {
+            forwarder.Tell(new ForwardAlert(TestData.Alert($"a{i}")));
+            ExpectMsg(new AlertAccepted($"a{i}"), TimeSpan.FromSeconds(10));
+        }
+        AwaitAssert(() => Assert.Equal(5, sink.Delivered.Count), TimeSpan.FromSeconds(10));
+        AwaitAssert(() => Assert.Equal(0, StatusOf(forwarder).Sinks[0].Pending));
+        Restart(forwarder);
+
+        var next = Start(Options(snapshotEvery: 3), sink);
+        // The same id again after restart is still recognised (ids survive in the snapshot and journal).
+        next.Tell(new ForwardAlert(TestData.Alert("a2")));
+        ExpectMsg(new AlertAccepted("a2"), TimeSpan.FromSeconds(10));
+        var status = StatusOf(next);
+        Assert.Equal(1, status.Duplicates);
+        Assert.Equal(0, status.Outbox);
+        Assert.Equal(["a1", "a2", "a3", "a4", "a5"], sink.Ids);
+    }
+
+    [Fact]
+    public void Full_outbox_refuses_new_alerts_without_acknowledging_them()
+    {
+        var sink = new CollectingSink { Failing = true };
+        var forwarder = Start(Options(maxOutbox: 1), sink);
+        forwarder.Tell(new ForwardAlert(TestData.Alert("first")));
+        ExpectMsg(new AlertAccepted("first"), TimeSpan.FromSeconds(10));
+        forwarder.Tell(new ForwardAlert(TestData.Alert("second")));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+        var status = StatusOf(forwarder);
+        Assert.Equal(1, status.Refused);
+        Assert.Equal(1, status.Outbox);
+    }
+}
