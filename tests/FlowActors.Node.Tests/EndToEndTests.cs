@@ -5,8 +5,10 @@ namespace FlowActors.Node.Tests;
 
 /// <summary>
 /// The node as a process: real NetFlow v9 over loopback UDP in, alerts.jsonl out, SIGTERM and restart.
-/// The capture is softflowd's export of `nmap -sS -p 1-2000 10.99.0.10` from 10.99.1.30
-/// (tests/testdata/README.md): 128 datagrams, 2,000 flows each way.
+/// The captures are softflowd's exports (tests/testdata/README.md) of `nmap -sS -p 1-2000 10.99.0.10` from
+/// 10.99.1.30 (128 datagrams, 2,000 flows each way) and, ten seconds of event time later, of
+/// `hping3 -S -p 80 -c 3000 10.99.0.10` from 10.99.1.22 (191 datagrams). The flood's later flows move the
+/// scanned host's event time past the scan's window, which closes it without waiting for the idle tick.
 /// </summary>
 [Collection(NodeCollection.Name)]
 public sealed class EndToEndTests
@@ -14,6 +16,7 @@ public sealed class EndToEndTests
     private const string Scanner = "10.99.1.30";
     private const string Target = "10.99.0.10";
     private const int PortScanDatagrams = 128;
+    private const int SynFloodDatagrams = 191;
     private const int PortScanFlowsOfScanner = 4_000;
 
     private static List<JsonElement> ReadAlerts(string dataDirectory)
@@ -39,9 +42,18 @@ public sealed class EndToEndTests
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
-    private static Task WaitForPortScanAlertAsync(string dataDirectory) =>
-        Poll.UntilAsync(() => ReadAlerts(dataDirectory).Any(a => a.GetProperty("detector").GetString() == "port-scan"),
-            TimeSpan.FromSeconds(60), "the port-scan alert in alerts.jsonl");
+    private static async Task WaitForPortScanAlertAsync(string dataDirectory, NodeProcess node)
+    {
+        try
+        {
+            await Poll.UntilAsync(() => ReadAlerts(dataDirectory).Any(a => a.GetProperty("detector").GetString() == "port-scan"),
+                TimeSpan.FromSeconds(60), "the port-scan alert in alerts.jsonl");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(ex.Message + "; node output:\n" + node.Output, ex);
+        }
+    }
 
     [Fact]
     public async Task Port_scan_over_udp_raises_T1046_in_alerts_jsonl_and_the_baseline_survives_a_SIGTERM_restart()
@@ -79,15 +91,19 @@ public sealed class EndToEndTests
         {
             await node.WaitReadyAsync();
             Assert.Equal(PortScanDatagrams, await FlowReplay.SendAsync(FlowReplay.Capture("portscan-v9.pcap"), netflowPort));
+            Assert.Equal(SynFloodDatagrams, await FlowReplay.SendAsync(FlowReplay.Capture("synflood-v9.pcap"), netflowPort));
 
-            await WaitForPortScanAlertAsync(data.Path);
-            var alert = Assert.Single(ReadAlerts(data.Path));
-            Assert.Equal(Scanner, alert.GetProperty("host").GetString());
-            Assert.Equal("actor", alert.GetProperty("role").GetString());
+            await WaitForPortScanAlertAsync(data.Path, node);
+            var alert = Assert.Single(ReadAlerts(data.Path), a => a.GetProperty("detector").GetString() == "port-scan");
+            // Both ends are monitored; the scan is reported on the host that was scanned, naming the scanner as its peer.
+            Assert.Equal(Target, alert.GetProperty("host").GetString());
+            Assert.Equal("target", alert.GetProperty("role").GetString());
             Assert.Equal("T1046", alert.GetProperty("technique").GetProperty("id").GetString());
             Assert.Equal("TA0007", alert.GetProperty("tactic").GetProperty("id").GetString());
-            Assert.Equal([Target], alert.GetProperty("peers").EnumerateArray().Select(p => p.GetString()));
+            Assert.Equal([Scanner], alert.GetProperty("peers").EnumerateArray().Select(p => p.GetString()));
             alertId = alert.GetProperty("id").GetString()!;
+            await Poll.UntilAsync(async () => (await GetAsync(node, "api/forwarder/status")).GetProperty("outbox").GetInt32() == 0,
+                TimeSpan.FromSeconds(30), "the forwarder outbox to drain");
 
             await Poll.UntilAsync(async () => (await GetAsync(node, $"api/hosts/show?ip={Scanner}")).GetProperty("flows_observed").GetInt64() == PortScanFlowsOfScanner,
                 TimeSpan.FromSeconds(30), "all 4,000 flows of the scanner to be observed");
@@ -95,8 +111,8 @@ public sealed class EndToEndTests
             Assert.False(before.GetProperty("restored_from_snapshot").GetBoolean());
 
             string metrics = await node.Client.GetStringAsync("metrics");
-            Assert.Contains($"flowactors_receiver_datagrams_total{{port=\"{netflowPort}\"}} {PortScanDatagrams}\n", metrics);
-            Assert.Contains("flowactors_forwarder_sink_delivered_total{sink=\"jsonl\"} 1\n", metrics);
+            Assert.Contains($"flowactors_receiver_datagrams_total{{port=\"{netflowPort}\"}} {PortScanDatagrams + SynFloodDatagrams}\n", metrics);
+            Assert.Matches("flowactors_forwarder_sink_delivered_total\\{sink=\"jsonl\"\\} [1-9]", metrics);
             Assert.Contains("flowactors_forwarder_outbox 0\n", metrics);
 
             Assert.Equal(0, await node.TerminateAsync());
@@ -115,7 +131,9 @@ public sealed class EndToEndTests
             Assert.Equal(0, forwarder.GetProperty("outbox").GetInt32());
 
             // Delivered once, not again after the restart.
-            Assert.Equal([alertId], ReadAlerts(data.Path).Select(a => a.GetProperty("id").GetString()));
+            var ids = ReadAlerts(data.Path).Select(a => a.GetProperty("id").GetString()).ToList();
+            Assert.Single(ids, id => id == alertId);
+            Assert.Equal(ids.Count, ids.Distinct().Count());
 
             var (code, output) = await node.FlowctlAsync("hosts", "show", Scanner);
             Assert.True(code == 0, output);
@@ -136,12 +154,13 @@ public sealed class EndToEndTests
         {
             await node.WaitReadyAsync();
             await FlowReplay.SendAsync(FlowReplay.Capture("portscan-v9.pcap"), netflowPort);
+            await FlowReplay.SendAsync(FlowReplay.Capture("synflood-v9.pcap"), netflowPort);
             // Terminate as soon as the receiver has every datagram: batches, host state and the alert are still in flight.
             await Poll.UntilAsync(async () =>
             {
                 var exporters = await GetAsync(node, "api/exporters/list");
-                return exporters.GetProperty("ports").EnumerateArray().Sum(p => p.GetProperty("datagrams").GetInt64()) == PortScanDatagrams;
-            }, TimeSpan.FromSeconds(30), "the receiver to count all 128 datagrams");
+                return exporters.GetProperty("ports").EnumerateArray().Sum(p => p.GetProperty("datagrams").GetInt64()) == PortScanDatagrams + SynFloodDatagrams;
+            }, TimeSpan.FromSeconds(30), "the receiver to count all 319 datagrams");
 
             Assert.Equal(0, await node.TerminateAsync());
         }
@@ -150,7 +169,7 @@ public sealed class EndToEndTests
         {
             await node.WaitReadyAsync();
 
-            await WaitForPortScanAlertAsync(data.Path);
+            await WaitForPortScanAlertAsync(data.Path, node);
             var scanner = await GetAsync(node, $"api/hosts/show?ip={Scanner}");
             Assert.Equal(PortScanFlowsOfScanner, scanner.GetProperty("flows_observed").GetInt64());
             var ids = ReadAlerts(data.Path).Where(a => a.GetProperty("detector").GetString() == "port-scan").Select(a => a.GetProperty("id").GetString()).Distinct();

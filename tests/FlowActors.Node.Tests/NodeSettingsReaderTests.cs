@@ -78,6 +78,7 @@ public sealed class NodeSettingsReaderTests
     [InlineData("FlowActors:Networks:Monitored", "10.0.0.1/8", "must list CIDR prefixes with no host bits set", "10.0.0.1/8")]
     [InlineData("FlowActors:Detection:WindowSeconds", "5", "must be 10-86400", "5")]
     [InlineData("FlowActors:Detection:PassivateAfterSeconds", "1", "must be 10-604800", "1")]
+    [InlineData("FlowActors:Detection:AllowedLatenessSeconds", "600", "must not exceed FlowActors:Detection:WindowSeconds (300)", "600")]
     [InlineData("FlowActors:Persistence:Provider", "mysql", "must be sqlite or postgresql", "mysql")]
     [InlineData("FlowActors:Persistence:ConnectionString", "Data Source=x;Frobnicate=1", "is not a valid sqlite connection string", "data source=x;frobnicate=1")]
     [InlineData("FlowActors:Operator:Port", "4053", "must differ from FlowActors:Cluster:Port", "4053")]
@@ -180,6 +181,8 @@ public sealed class NodeSettingsReaderTests
         var s = NodeSettingsReader.Read(NodeConfiguration.Build(["--demo"], Path.GetTempPath()));
 
         Assert.True(s.Demo);
+        Assert.Equal(10, s.Detection.WindowSeconds);
+        Assert.Equal(0, s.Detection.AllowedLatenessSeconds);
     }
 
     [Fact]

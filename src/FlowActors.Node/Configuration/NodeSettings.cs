@@ -11,7 +11,7 @@ public sealed record NodeSettings
     /// <summary>Directory for the SQLite database and the alerts file; relative paths are under the working directory.</summary>
     public required string DataDirectory { get; init; }
 
-    /// <summary>Replays the bundled attack captures into the node's own NetFlow receiver.</summary>
+    /// <summary>Replays the bundled attack captures into the node's own NetFlow receiver (with 10-second detection windows).</summary>
     public required bool Demo { get; init; }
 
     /// <summary>Cluster membership.</summary>
@@ -120,6 +120,9 @@ public sealed record DetectionSettings
 {
     /// <summary>Baseline window length in seconds.</summary>
     public required int WindowSeconds { get; init; }
+
+    /// <summary>How late (event time) a flow may arrive and still count in its window, in seconds.</summary>
+    public required int AllowedLatenessSeconds { get; init; }
 
     /// <summary>Idle time after which a host actor snapshots and stops, in seconds.</summary>
     public required int PassivateAfterSeconds { get; init; }

@@ -44,6 +44,9 @@ public static class NodeSettingsReader
     /// <summary>The three roles a node can carry.</summary>
     public static readonly IReadOnlyList<string> AllRoles = ["edge", "analytics", "forwarder"];
 
+    /// <summary>Detection window used by the demo, so the bundled captures' alerts appear within seconds.</summary>
+    public const int DemoWindowSeconds = 10;
+
     /// <summary>Networks monitored when none are configured: RFC 1918 and IPv6 unique-local addresses.</summary>
     public static readonly IReadOnlyList<string> DefaultMonitoredNetworks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"];
 
@@ -53,7 +56,7 @@ public static class NodeSettingsReader
         ["Cluster"] = ["SystemName", "Hostname", "PublicHostname", "Port", "Seeds", "Roles", "ShardCount"],
         ["Receivers"] = ["BindAddress", "NetFlowPort", "IpfixPort", "SflowPort", "SocketsPerPort", "ReceiveBufferBytes", "ExporterAllowlist", "BatchSize", "FlushIntervalMs"],
         ["Networks"] = ["Monitored"],
-        ["Detection"] = ["WindowSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds"],
+        ["Detection"] = ["WindowSeconds", "AllowedLatenessSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds"],
         ["Persistence"] = ["Provider", "ConnectionString"],
         ["Forwarder"] = ["Sinks"],
         ["Operator"] = ["Enabled", "BindAddress", "Port", "Token", "ProtectProbesAndMetrics"],
@@ -118,6 +121,13 @@ public static class NodeSettingsReader
             if (demo && !cluster.Roles.Contains("edge"))
             {
                 Fail(root.GetSection("Cluster"), "Roles", string.Join(",", cluster.Roles), "must include edge for the demo, which needs this node's receiver", "to edge,analytics,forwarder, or turn the demo off");
+            }
+
+            if (demo)
+            {
+                // The bundled captures last under a minute of event time; with 5-minute windows their alerts would wait
+                // for idle ticks to close the window (minutes of wall time). Short windows show them at once.
+                detection = detection with { WindowSeconds = DemoWindowSeconds, AllowedLatenessSeconds = 0 };
             }
 
             return new NodeSettings
@@ -303,11 +313,18 @@ public static class NodeSettingsReader
         private DetectionSettings ReadDetection(IConfigurationSection s)
         {
             int window = ReadInt(s, "WindowSeconds", 300, 10, 86_400, "to 10-86400 seconds, e.g. 300");
+            int lateness = ReadInt(s, "AllowedLatenessSeconds", 30, 0, 86_400, "to 0-86400 seconds, e.g. 30");
+            if (lateness > window)
+            {
+                Fail(s, "AllowedLatenessSeconds", lateness.ToString(CultureInfo.InvariantCulture), $"must not exceed {Key(s, "WindowSeconds")} ({window})", "to a fraction of the window, e.g. 30");
+            }
+
             int passivate = ReadInt(s, "PassivateAfterSeconds", 600, 10, 604_800, "to 10-604800 seconds, e.g. 600");
             int snapshot = ReadInt(s, "SnapshotIntervalSeconds", 60, 1, 86_400, "to 1-86400 seconds, e.g. 60");
             return new DetectionSettings
             {
                 WindowSeconds = window,
+                AllowedLatenessSeconds = lateness,
                 PassivateAfterSeconds = passivate,
                 SnapshotIntervalSeconds = snapshot,
             };

@@ -51,10 +51,11 @@ public static class ClusterOptionsMapping
             AlertsJsonLinesPath = "",
             ConsoleSink = settings.Forwarder.Sinks.Any(s => s.Kind == SinkKind.Console),
             AdditionalSinks = fileSinks,
-            Detection = new Siem.Interim.DetectionSettings
+            Detection = new Detection.DetectionSettings
             {
                 Networks = settings.Networks.Monitored.Select(n => n.ToString()).ToList(),
                 Window = TimeSpan.FromSeconds(settings.Detection.WindowSeconds),
+                AllowedLateness = TimeSpan.FromSeconds(settings.Detection.AllowedLatenessSeconds),
             },
         };
     }

@@ -63,6 +63,7 @@ internal static class NodeRoutes
         detection = new
         {
             window_seconds = s.Detection.WindowSeconds,
+            allowed_lateness_seconds = s.Detection.AllowedLatenessSeconds,
             passivate_after_seconds = s.Detection.PassivateAfterSeconds,
             snapshot_interval_seconds = s.Detection.SnapshotIntervalSeconds,
         },

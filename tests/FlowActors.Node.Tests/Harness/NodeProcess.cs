@@ -87,6 +87,10 @@ public sealed class NodeProcess : IAsyncDisposable
         ["FLOWACTORS__RECEIVERS__IPFIXPORT"] = FreePorts.Udp().ToString(),
         ["FLOWACTORS__RECEIVERS__SFLOWPORT"] = FreePorts.Udp().ToString(),
         ["FLOWACTORS__OPERATOR__PORT"] = FreePorts.Tcp().ToString(),
+        // The captures span under a minute of event time: 10-second windows close during the replay, so alerts
+        // do not wait for the idle tick to push event time past a 5-minute window.
+        ["FLOWACTORS__DETECTION__WINDOWSECONDS"] = "10",
+        ["FLOWACTORS__DETECTION__ALLOWEDLATENESSSECONDS"] = "0",
         ["Logging__LogLevel__Default"] = "Information",
         ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         ["DOTNET_gcServer"] = "0",
