@@ -66,8 +66,12 @@ public sealed class FlowActorsClusterOptions
     /// <summary>How often a host actor with new observations saves a snapshot (default 1 minute).</summary>
     public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Wall-clock tick on which host actors advance event time while idle so windows close (default 30 s).</summary>
-    public TimeSpan IdleAdvanceInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Wall-clock tick on which a host actor that got no batch since the previous tick advances event time, so its
+    /// windows close (default 10 s): to the clock for live traffic, by a window plus the allowed lateness for
+    /// traffic far behind the clock (a replayed capture).
+    /// </summary>
+    public TimeSpan IdleAdvanceInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>How often a host actor resends alerts the forwarder has not acknowledged (default 2 s).</summary>
     public TimeSpan AlertRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
@@ -104,6 +108,13 @@ public sealed class FlowActorsClusterOptions
 
     /// <summary>Decoder limits and sampling overrides for the receivers.</summary>
     public FlowDecoderOptions Decoder { get; set; } = new();
+
+    /// <summary>
+    /// Block-list addresses for the threat-intel detector, shared by every host actor of this node. When null and
+    /// <c>Detection:ThreatIntel:Files</c> names files, <c>WithFlowActorsSharding</c> loads them; the node may also
+    /// set (and <c>Reload</c>) it itself.
+    /// </summary>
+    public Detection.ThreatIntelSet? ThreatIntel { get; set; }
 
     /// <summary>Detection parameters, including the monitored networks.</summary>
     public DetectionSettings Detection { get; set; } = new();

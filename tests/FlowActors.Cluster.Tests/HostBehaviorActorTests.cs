@@ -119,4 +119,32 @@ public sealed class HostBehaviorActorTests(ITestOutputHelper output) : Persisten
         var restarted = StartHost(CreateTestProbe().Ref, options);
         Assert.Equal(15, StateOf(restarted).FlowsObserved);
     }
+
+    [Fact]
+    public void Traffic_to_a_block_listed_address_raises_a_threat_intel_alert()
+    {
+        var forwarder = CreateTestProbe();
+        var options = Options();
+        options.ThreatIntel = new FlowActors.Detection.ThreatIntelSet(["198.51.100.0/24"]);
+        var host = StartHost(forwarder.Ref, options);
+        var bad = new FlowObservation(Host, FlowAddress.Parse("198.51.100.66"), 50123, 443, 6, 0x1B, true, false, 12, 4000,
+            TestData.Ms(TestData.T0), TestData.Ms(TestData.T0) + 900);
+        host.Tell(new ObserveBatch(Host, [bad, .. TestData.Sessions("10.0.0.5", 1, TestData.T0.AddMinutes(6))]));
+        var alert = forwarder.FishForMessage<ForwardAlert>(m => m.Alert.Detector == "threat-intel", TimeSpan.FromSeconds(5)).Alert;
+        Assert.Contains("198.51.100.66", alert.Peers);
+    }
+
+    [Fact]
+    public void Idle_host_closes_its_last_window_on_the_wall_clock_tick_so_a_replayed_scan_alerts()
+    {
+        var forwarder = CreateTestProbe();
+        var options = Options();
+        options.IdleAdvanceInterval = TimeSpan.FromMilliseconds(200);
+        var host = StartHost(forwarder.Ref, options);
+        // Last month's scan and nothing after it: only the idle tick can close the window.
+        host.Tell(new ObserveBatch(Host, TestData.SynProbes("10.0.0.5", "10.0.0.9", 15, TestData.T0.AddDays(-30))));
+        var alert = forwarder.ExpectMsg<ForwardAlert>(TimeSpan.FromSeconds(5)).Alert;
+        Assert.Equal("port-scan", alert.Detector);
+        Assert.Equal(TestData.T0.AddDays(-30), alert.WindowStart); // the scan's own 5-minute window, in event time
+    }
 }

@@ -39,14 +39,14 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
         _host = FlowAddress.Parse(entityId);
         _options = options;
         _forwarder = forwarder;
-        _behavior = new HostBehavior(_host, options.Detection);
+        _behavior = new HostBehavior(_host, options.Detection, options.ThreatIntel);
         PersistenceId = "host-" + entityId;
 
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is HostSnapshot snap)
             {
-                _behavior = HostBehavior.Restore(snap.Behavior, _host, _options.Detection);
+                _behavior = HostBehavior.Restore(snap.Behavior, _host, _options.Detection, _options.ThreatIntel);
                 _flowsObserved = snap.FlowsObserved;
                 foreach (var a in snap.Unacknowledged) Track(a);
                 _snapshotBytes = snap.Behavior.Length;
@@ -128,9 +128,15 @@ public sealed class HostBehaviorActor : ReceivePersistentActor, IWithTimers
             _sawBatchSinceTick = false;
             return;
         }
-        // Event time stands still while the host is silent; the coarse wall-clock tick moves it on so windows close.
+        // Event time stands still while the host is silent, so the wall-clock tick moves it on and windows close.
+        // Live traffic: event time follows the clock. Traffic far behind the clock (a replayed capture, a backlog
+        // that has ended): jump one window plus the allowed lateness, so its last window closes at once.
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long horizon = (long)(_options.Detection.Window + _options.Detection.AllowedLateness).TotalMilliseconds;
+        long target = Math.Min(now, _behavior.EventTimeMs + horizon);
+        if (target <= _behavior.EventTimeMs) return;
         _newAlerts.Clear();
-        _behavior.AdvanceTo(_behavior.EventTimeMs + (long)_options.IdleAdvanceInterval.TotalMilliseconds, _newAlerts);
+        _behavior.AdvanceTo(target, _newAlerts);
         _dirty = true;
         Publish();
     }

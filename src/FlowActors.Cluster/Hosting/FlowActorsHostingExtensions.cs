@@ -105,6 +105,15 @@ public static class FlowActorsHostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         var extractor = new HostMessageExtractor(options.ShardCount);
+        if (options.ThreatIntel is null && options.Detection.ThreatIntel.Files.Count > 0)
+            options.ThreatIntel = Detection.ThreatIntelSet.FromFiles(options.Detection.ThreatIntel.Files);
+        // Hand-off stops every entity of a shard with StopHost, and each saves a snapshot first: with thousands of
+        // hosts per node that takes longer than Akka's 5 s / 10 s defaults, after which entities would be stopped
+        // without their last snapshot. Fallbacks only: the node's own configuration still wins.
+        builder.AddHocon("""
+            akka.cluster.sharding.entity-handoff-timeout = 60s
+            akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 90s
+            """, HoconAddMode.Append);
         if (!options.HasRole(FlowActorsClusterOptions.AnalyticsRole))
         {
             return builder.WithShardRegionProxy<HostRegionMarker>(HostTypeName, FlowActorsClusterOptions.AnalyticsRole, extractor);

@@ -109,8 +109,9 @@ internal sealed class ReceiveLoop : IDisposable
                 }
 
                 long now = Environment.TickCount64;
-                if (n >= 0) Handle(buffer.AsSpan(0, n), from);
+                // Templates replicated from other nodes first: a datagram that woke us may need one that arrived meanwhile.
                 DrainImports();
+                if (n >= 0) Handle(buffer.AsSpan(0, n), from);
                 if (now - lastFlush >= _flushEveryMs)
                 {
                     _batcher.Flush();
