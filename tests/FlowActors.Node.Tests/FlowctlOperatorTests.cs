@@ -85,6 +85,28 @@ public sealed class FlowctlOperatorTests
     }
 
     [Fact]
+    public async Task Alerts_tail_follow_prints_the_last_alerts_then_each_new_one_once()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        string path = Path.Combine(node.DataDirectory, "alerts.jsonl");
+        await File.WriteAllTextAsync(path, "{\"id\":\"old\",\"detector\":\"port-scan\"}\n{\"id\":\"last\",\"detector\":\"host-sweep\"}\n");
+        var output = new StringWriter();
+        var synchronized = TextWriter.Synchronized(output);
+        using var stop = new CancellationTokenSource();
+
+        var tail = Task.Run(() => Cli.Operator.OperatorCommand.Run([node.Endpoint, "alerts", "tail", "1", "-f", "--interval", "0.1", "--json"], synchronized, synchronized, cancellation: stop.Token));
+        await Poll.UntilAsync(() => { lock (synchronized) return output.ToString().Contains("\"last\""); }, TimeSpan.FromSeconds(20), "the last existing alert");
+        await File.AppendAllTextAsync(path, "{\"id\":\"new\",\"detector\":\"syn-flood\"}\n");
+        await Poll.UntilAsync(() => { lock (synchronized) return output.ToString().Contains("\"new\""); }, TimeSpan.FromSeconds(20), "the new alert");
+        await stop.CancelAsync();
+
+        Assert.Equal(0, await tail);
+        var ids = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("id").GetString());
+        Assert.Equal(["last", "new"], ids);
+    }
+
+    [Fact]
     public void An_unreachable_node_is_reported_with_the_endpoint_and_exit_code_1()
     {
         int port = FreePorts.Tcp();

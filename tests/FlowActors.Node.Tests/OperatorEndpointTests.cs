@@ -174,4 +174,41 @@ public sealed class OperatorEndpointTests
         Assert.Equal(["a4"], tail.GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("id").GetString()));
         Assert.Equal(new FileInfo(path).Length, tail.GetProperty("next_offset").GetInt64());
     }
+
+    [Fact]
+    public async Task Exporters_hosts_and_forwarder_routes_report_what_the_node_received()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        await node.WaitReadyAsync();
+
+        // normal-v9: softflowd NetFlow v9 of ordinary traffic (tests/testdata/README.md).
+        int sent = await FlowReplay.SendAsync(FlowReplay.Capture("normal-v9.pcap"), node.Settings.Receivers.NetFlowPort);
+        await Poll.UntilAsync(async () =>
+        {
+            var list = await GetJsonAsync(node.Client, "api/exporters/list");
+            return list.GetProperty("exporters").EnumerateArray().Any(e => e.GetProperty("exporter").GetString() == "127.0.0.1" && e.GetProperty("datagrams").GetInt64() == sent);
+        }, TimeSpan.FromSeconds(30), "every datagram counted for exporter 127.0.0.1");
+
+        var templates = await GetJsonAsync(node.Client, "api/exporters/templates?exporter=127.0.0.1");
+        Assert.Contains(templates.GetProperty("templates").EnumerateArray(), t => t.GetProperty("template_id").GetInt32() == 1024 && t.GetProperty("version").GetInt32() == 9);
+
+        var forwarder = await GetJsonAsync(node.Client, "api/forwarder/status");
+        Assert.Equal(["console", "jsonl"], forwarder.GetProperty("sinks").EnumerateArray().Select(k => k.GetProperty("name").GetString()).Order());
+
+        var top = await GetJsonAsync(node.Client, "api/hosts/top?limit=3");
+        Assert.InRange(top.GetProperty("hosts").GetArrayLength(), 1, 3);
+        string busiest = top.GetProperty("hosts")[0].GetProperty("host").GetString()!;
+        var show = await GetJsonAsync(node.Client, $"api/hosts/show?ip={busiest}");
+        Assert.Equal(top.GetProperty("hosts")[0].GetProperty("flows_observed").GetInt64(), show.GetProperty("flows_observed").GetInt64());
+    }
+
+    [Fact]
+    public async Task Hosts_show_refuses_an_address_outside_the_monitored_networks()
+    {
+        await using var node = await InProcessNode.StartAsync();
+
+        var error = await GetJsonAsync(node.Client, "api/hosts/show?ip=198.51.100.7", HttpStatusCode.NotFound);
+
+        Assert.StartsWith("198.51.100.7 is not in a monitored network", error.GetProperty("error").GetString());
+    }
 }
