@@ -17,6 +17,10 @@ public static class ClusterMetrics
     public static readonly Counter<long> HostObservations =
         Meter.CreateCounter<long>("flowactors.host.observations", "{observation}", "Flow observations applied by the host actors on this node.");
 
+    /// <summary>Flow records whose times lay too far in the future and were re-stamped to the receive time.</summary>
+    public static readonly Counter<long> RestampedFutureTimes =
+        Meter.CreateCounter<long>("flowactors.receiver.restamped_future_times", "{record}", "Flow records stamped too far ahead of the node's clock, re-stamped to the receive time.");
+
     /// <summary>Observation batches applied by host actors on this node.</summary>
     public static readonly Counter<long> HostBatches =
         Meter.CreateCounter<long>("flowactors.host.batches", "{batch}", "Observation batches applied by the host actors on this node.");

@@ -22,6 +22,13 @@ internal sealed class ReceiveLoop : IDisposable
     private static readonly long ExpireEveryMs = 10_000;
     private static readonly long PublishStatsEveryMs = 1_000;
 
+    /// <summary>
+    /// Flow times further ahead of the receive clock than this are an exporter clock error. Detection runs on event
+    /// time, so one such record would push a host's clock ahead and make its normal traffic "late"; such records are
+    /// re-stamped to the receive time (duration kept) and counted.
+    /// </summary>
+    internal const long FutureToleranceMs = 5 * 60_000;
+
     private readonly Socket _socket;
     private readonly FlowActorsClusterOptions _options;
     private readonly NetworkClassifier _classifier;
@@ -38,8 +45,8 @@ internal sealed class ReceiveLoop : IDisposable
     private volatile bool _stopping;
 
     // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
-    private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _importedTemplates;
-    private long _loggedHostLimit, _loggedOutputFull, _loggedErrors;
+    private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _importedTemplates, _futureTimes;
+    private long _loggedHostLimit, _loggedOutputFull, _loggedErrors, _loggedFutureTimes;
     private ExporterReport[] _exporterReports = [];
     private TemplateReport[] _templateReports = [];
 
@@ -154,10 +161,18 @@ internal sealed class ReceiveLoop : IDisposable
         }
         _records.Clear();
         long dropped = _records.Dropped;
-        var result = _decoder.Decode(datagram, exporter, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), _records);
+        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var result = _decoder.Decode(datagram, exporter, nowMs, _records);
         if (!result.IsOk) _decodeErrors++;
         _outputFull += _records.Dropped - dropped;
         if (result.TemplatesLearned > 0) OfferTemplates(exporter);
+        long restamped = RestampFutureTimes(_records.RecordsMutable, nowMs + FutureToleranceMs, nowMs);
+        if (restamped > 0)
+        {
+            _futureTimes += restamped;
+            ClusterMetrics.RestampedFutureTimes.Add(restamped);
+        }
+
         var records = _records.Records;
         _recordCount += records.Length;
         for (int i = 0; i < records.Length; i++)
@@ -176,6 +191,23 @@ internal sealed class ReceiveLoop : IDisposable
                 _observations++;
             }
         }
+    }
+
+    /// <summary>Moves records stamped after <paramref name="latestMs"/> to end at <paramref name="nowMs"/>, keeping their duration.</summary>
+    internal static long RestampFutureTimes(Span<FlowRecord> records, long latestMs, long nowMs)
+    {
+        long moved = 0;
+        for (int i = 0; i < records.Length; i++)
+        {
+            ref var r = ref records[i];
+            if (r.EndMs <= latestMs) continue;
+            long duration = Math.Max(0, r.EndMs - r.StartMs);
+            r.EndMs = nowMs;
+            r.StartMs = nowMs - duration;
+            moved++;
+        }
+
+        return moved;
     }
 
     /// <summary>The datagram's source address without allocating (IPv4-mapped IPv6 becomes IPv4).</summary>
@@ -222,6 +254,12 @@ internal sealed class ReceiveLoop : IDisposable
                 _thread.Name, hostLimit, _options.MaxPendingHosts, outputFull);
             _loggedHostLimit = hostLimit;
             _loggedOutputFull = outputFull;
+        }
+        if (_futureTimes != _loggedFutureTimes)
+        {
+            _log.Warning("Receiver {0}: {1} records stamped more than {2} min ahead of this node's clock were re-stamped to the receive time (exporter clock wrong?)",
+                _thread.Name, _futureTimes, FutureToleranceMs / 60_000);
+            _loggedFutureTimes = _futureTimes;
         }
         if (errors != _loggedErrors)
         {
