@@ -28,7 +28,7 @@ public sealed class PostgreSqlPersistenceTests : IAsyncLifetime
             ConsoleSink = false,
             AlertsJsonLinesPath = "",
             PersistenceProvider = PersistenceProvider.PostgreSql,
-            ConnectionString = _pg.ConnectionString,
+            ConnectionString = _pg.ConnectionString(),
             SinkRetryInterval = TimeSpan.FromMilliseconds(200),
         };
         o.AdditionalSinks.Add(() => sink);

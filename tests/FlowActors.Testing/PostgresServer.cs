@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 
-namespace FlowActors.Node.Tests.Harness;
+namespace FlowActors.Testing;
 
 /// <summary>
 /// A throw-away PostgreSQL server for one test: Debian's server binaries, <c>initdb</c> into a temp dir,

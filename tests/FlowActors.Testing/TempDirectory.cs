@@ -1,4 +1,4 @@
-namespace FlowActors.Node.Tests.Harness;
+namespace FlowActors.Testing;
 
 /// <summary>A directory under the system temp folder, deleted with everything in it on dispose.</summary>
 public sealed class TempDirectory : IDisposable

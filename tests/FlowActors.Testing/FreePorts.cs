@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace FlowActors.Node.Tests.Harness;
+namespace FlowActors.Testing;
 
 /// <summary>Free loopback ports for a test's sockets (asked of the kernel, then released for the node to bind).</summary>
 public static class FreePorts
