@@ -230,4 +230,59 @@ public sealed class NodeSettingsReaderTests
     {
         Assert.Equal("host=db;username=fa;password=***", NodeSettingsReader.Redact("Host=db;Username=fa;Password=hunter2"));
     }
+
+    [Fact]
+    public void Detector_parameters_bind_from_Detection_Tuning_and_the_window_comes_from_WindowSeconds()
+    {
+        using var dir = new TempDirectory();
+        string blocklist = Path.Combine(dir.Path, "blocklist.txt");
+        File.WriteAllText(blocklist, "203.0.113.0/24\n");
+        var s = NodeSettingsReader.Read(Config(
+            ("FlowActors:Detection:WindowSeconds", "60"),
+            ("FlowActors:Detection:Tuning:PortScan:MinPorts", "40"),
+            ("FlowActors:Detection:Tuning:LearningPeriod", "02:00:00"),
+            ("FlowActors:Detection:Tuning:ThreatIntel:Files:0", blocklist)));
+
+        Assert.Equal(40, s.Detection.Tuning.PortScan.MinPorts);
+        Assert.Equal(TimeSpan.FromHours(2), s.Detection.Tuning.LearningPeriod);
+        Assert.Equal([blocklist], s.Detection.Tuning.ThreatIntel.Files);
+        Assert.Equal(TimeSpan.FromSeconds(60), s.Detection.Tuning.Window);
+        Assert.Equal(25, s.Detection.Tuning.HostSweep.MinTargets); // untouched parameters keep the library's defaults
+    }
+
+    [Fact]
+    public void A_misspelt_detector_parameter_is_an_error_naming_the_tuning_section()
+    {
+        var error = SingleError(("FlowActors:Detection:Tuning:PortScan:MinPort", "40"));
+
+        Assert.Equal("FlowActors:Detection:Tuning", error.Key);
+        Assert.Contains("MinPort", error.Message);
+        Assert.Contains("FLOWACTORS__DETECTION__TUNING", error.Message);
+    }
+
+    [Fact]
+    public void A_detector_parameter_the_library_refuses_is_an_error_naming_it()
+    {
+        var error = SingleError(("FlowActors:Detection:Tuning:PortScan:MinPorts", "1"));
+
+        Assert.Equal("FlowActors:Detection:Tuning", error.Key);
+        Assert.Contains("PortScan:MinPorts", error.Message);
+    }
+}
+
+public sealed class NodeSettingsReaderThreatIntelTests
+{
+    [Fact]
+    public void A_missing_threat_intel_file_stops_start_up_naming_it()
+    {
+        var config = new ConfigurationBuilder()
+            .AddInMemoryCollection([new KeyValuePair<string, string?>("FlowActors:Detection:Tuning:ThreatIntel:Files:0", "/nonexistent/blocklist.txt")])
+            .Build();
+
+        var settings = NodeSettingsReader.TryRead(config, out var errors);
+
+        Assert.Null(settings);
+        var error = Assert.Single(errors);
+        Assert.Contains("/nonexistent/blocklist.txt", error.Message);
+    }
 }

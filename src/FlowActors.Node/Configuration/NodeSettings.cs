@@ -129,6 +129,12 @@ public sealed record DetectionSettings
 
     /// <summary>How often a host actor snapshots while active, in seconds.</summary>
     public required int SnapshotIntervalSeconds { get; init; }
+
+    /// <summary>
+    /// The detection library's settings bound from <c>Detection:Tuning</c> (detector parameters, learning period,
+    /// suppression window, allowlists, threat-intel files), with the window and lateness above applied.
+    /// </summary>
+    public FlowActors.Detection.DetectionSettings Tuning { get; init; } = new();
 }
 
 /// <summary>Persistence provider.</summary>

@@ -56,7 +56,7 @@ public static class NodeSettingsReader
         ["Cluster"] = ["SystemName", "Hostname", "PublicHostname", "Port", "Seeds", "Roles", "ShardCount"],
         ["Receivers"] = ["BindAddress", "NetFlowPort", "IpfixPort", "SflowPort", "SocketsPerPort", "ReceiveBufferBytes", "ExporterAllowlist", "BatchSize", "FlushIntervalMs"],
         ["Networks"] = ["Monitored"],
-        ["Detection"] = ["WindowSeconds", "AllowedLatenessSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds"],
+        ["Detection"] = ["WindowSeconds", "AllowedLatenessSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds", "Tuning"],
         ["Persistence"] = ["Provider", "ConnectionString"],
         ["Forwarder"] = ["Sinks"],
         ["Operator"] = ["Enabled", "BindAddress", "Port", "Token", "ProtectProbesAndMetrics"],
@@ -327,7 +327,43 @@ public static class NodeSettingsReader
                 AllowedLatenessSeconds = lateness,
                 PassivateAfterSeconds = passivate,
                 SnapshotIntervalSeconds = snapshot,
+                Tuning = ReadTuning(s.GetSection("Tuning"), window, lateness),
             };
+        }
+
+        /// <summary>
+        /// Binds <c>Detection:Tuning</c> onto the detection library's own settings (every detector's parameters,
+        /// learning period, suppression, allowlists, threat-intel files) so nothing has to be listed twice; an unknown
+        /// key or a value the library refuses is a start-up error naming it.
+        /// </summary>
+        private FlowActors.Detection.DetectionSettings ReadTuning(IConfigurationSection t, int windowSeconds, int latenessSeconds)
+        {
+            var tuning = new FlowActors.Detection.DetectionSettings();
+            if (t.Exists())
+            {
+                try
+                {
+                    t.Bind(tuning, o => o.ErrorOnUnknownConfiguration = true);
+                }
+                catch (InvalidOperationException e)
+                {
+                    Errors.Add(new SettingError(t.Path, $"{t.Path} cannot be read: {e.Message} Fix or remove the {EnvironmentVariableFor(t.Path)}__... variables (names as in FlowActors.Detection.DetectionSettings, e.g. {EnvironmentVariableFor(t.Path)}__PORTSCAN__MINPORTS=15)."));
+                    return tuning;
+                }
+            }
+
+            tuning.Window = TimeSpan.FromSeconds(windowSeconds);
+            tuning.AllowedLateness = TimeSpan.FromSeconds(Math.Min(latenessSeconds, windowSeconds)); // lateness > window is reported above
+            try
+            {
+                tuning.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                Errors.Add(new SettingError(t.Path, $"{t.Path}: {e.Message} Set it under {EnvironmentVariableFor(t.Path)}__<DETECTOR>__<SETTING>."));
+            }
+
+            return tuning;
         }
 
         private PersistenceSettings ReadPersistence(IConfigurationSection s, string dataDirectory)

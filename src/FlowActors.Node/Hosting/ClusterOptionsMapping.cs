@@ -51,12 +51,13 @@ public static class ClusterOptionsMapping
             AlertsJsonLinesPath = "",
             ConsoleSink = settings.Forwarder.Sinks.Any(s => s.Kind == SinkKind.Console),
             AdditionalSinks = fileSinks,
-            Detection = new Detection.DetectionSettings
-            {
-                Networks = settings.Networks.Monitored.Select(n => n.ToString()).ToList(),
-                Window = TimeSpan.FromSeconds(settings.Detection.WindowSeconds),
-                AllowedLateness = TimeSpan.FromSeconds(settings.Detection.AllowedLatenessSeconds),
-            },
+            Detection = WithNetworks(settings.Detection.Tuning, settings.Networks.Monitored),
         };
+    }
+
+    private static Detection.DetectionSettings WithNetworks(Detection.DetectionSettings tuning, IReadOnlyList<System.Net.IPNetwork> monitored)
+    {
+        tuning.Networks = monitored.Select(n => n.ToString()).ToList();
+        return tuning;
     }
 }
