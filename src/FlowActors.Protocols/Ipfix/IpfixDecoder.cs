@@ -46,24 +46,8 @@ internal sealed class IpfixDecoder(DecoderState state)
         };
 
         int pos = HeaderLength;
-        while (datagram.Length - pos >= 4)
+        while (SetReader.TryNext(datagram, ref pos, out ushort setId, out var body, ref tally))
         {
-            ushort setId = BinaryPrimitives.ReadUInt16BigEndian(datagram.Slice(pos));
-            int length = BinaryPrimitives.ReadUInt16BigEndian(datagram.Slice(pos + 2));
-            if (length < 4)
-            {
-                tally.Fail(DecodeError.BadLength);
-                break;
-            }
-
-            if (length > datagram.Length - pos)
-            {
-                tally.Fail(DecodeError.Truncated);
-                break;
-            }
-
-            var body = datagram.Slice(pos + 4, length - 4);
-            pos += length;
             switch (setId)
             {
                 case TemplateSetId: ReadTemplates(body, false, in ctx, receivedAtUnixMs, output, ref tally); break;

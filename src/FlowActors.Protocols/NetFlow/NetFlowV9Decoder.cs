@@ -40,24 +40,8 @@ internal sealed class NetFlowV9Decoder(DecoderState state)
         };
 
         int pos = HeaderLength;
-        while (datagram.Length - pos >= 4)
+        while (SetReader.TryNext(datagram, ref pos, out ushort flowSetId, out var body, ref tally))
         {
-            ushort flowSetId = BinaryPrimitives.ReadUInt16BigEndian(datagram.Slice(pos));
-            int length = BinaryPrimitives.ReadUInt16BigEndian(datagram.Slice(pos + 2));
-            if (length < 4)
-            {
-                tally.Fail(DecodeError.BadLength);
-                break;
-            }
-
-            if (length > datagram.Length - pos)
-            {
-                tally.Fail(DecodeError.Truncated);
-                break;
-            }
-
-            var body = datagram.Slice(pos + 4, length - 4);
-            pos += length;
             switch (flowSetId)
             {
                 case 0: ReadTemplates(body, in ctx, receivedAtUnixMs, output, ref tally); break;
