@@ -273,6 +273,22 @@ public sealed class NodeSettingsReaderTests
 public sealed class NodeSettingsReaderThreatIntelTests
 {
     [Fact]
+    public void Demo_windows_reach_the_detection_library_together_with_the_tuning()
+    {
+        var config = new ConfigurationBuilder()
+            .AddInMemoryCollection([
+                new KeyValuePair<string, string?>("FlowActors:Demo", "true"),
+                new KeyValuePair<string, string?>("FlowActors:Detection:Tuning:PortScan:MinPorts", "30")])
+            .Build();
+
+        var options = FlowActors.Node.Hosting.ClusterOptionsMapping.ToClusterOptions(NodeSettingsReader.Read(config));
+
+        Assert.Equal(TimeSpan.FromSeconds(NodeSettingsReader.DemoWindowSeconds), options.Detection.Window);
+        Assert.Equal(TimeSpan.Zero, options.Detection.AllowedLateness);
+        Assert.Equal(30, options.Detection.PortScan.MinPorts);
+    }
+
+    [Fact]
     public void A_missing_threat_intel_file_stops_start_up_naming_it()
     {
         var config = new ConfigurationBuilder()

@@ -51,13 +51,20 @@ public static class ClusterOptionsMapping
             AlertsJsonLinesPath = "",
             ConsoleSink = settings.Forwarder.Sinks.Any(s => s.Kind == SinkKind.Console),
             AdditionalSinks = fileSinks,
-            Detection = WithNetworks(settings.Detection.Tuning, settings.Networks.Monitored),
+            Detection = DetectionFor(settings),
         };
     }
 
-    private static Detection.DetectionSettings WithNetworks(Detection.DetectionSettings tuning, IReadOnlyList<System.Net.IPNetwork> monitored)
+    /// <summary>
+    /// The library's settings from <c>Detection:Tuning</c>, with the window, lateness and networks the node's own
+    /// settings name (the demo shortens the window after tuning is read, so these are applied here, last).
+    /// </summary>
+    private static Detection.DetectionSettings DetectionFor(NodeSettings settings)
     {
-        tuning.Networks = monitored.Select(n => n.ToString()).ToList();
+        var tuning = settings.Detection.Tuning;
+        tuning.Networks = settings.Networks.Monitored.Select(n => n.ToString()).ToList();
+        tuning.Window = TimeSpan.FromSeconds(settings.Detection.WindowSeconds);
+        tuning.AllowedLateness = TimeSpan.FromSeconds(settings.Detection.AllowedLatenessSeconds);
         return tuning;
     }
 }
