@@ -1,4 +1,4 @@
-using System.Globalization;
+using FlowActors.Siem.Formats;
 
 namespace FlowActors.Siem.Sinks;
 
@@ -21,12 +21,7 @@ public sealed class ConsoleSink : IAlertSink
     public string Name { get; }
 
     /// <summary>The line written for <paramref name="alert"/>.</summary>
-    public static string Format(Alert alert)
-    {
-        ArgumentNullException.ThrowIfNull(alert);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"ALERT {Alert.FormatTime(alert.Time)} sev {alert.Severity} {alert.Detector} {alert.Technique} {alert.Host}: {alert.Summary} [{alert.Id}]");
-    }
+    public static string Format(Alert alert) => AlertTextFormatter.Format(alert, AlertFormatContext.Default);
 
     /// <inheritdoc />
     public async ValueTask DeliverAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
