@@ -139,9 +139,14 @@ public sealed class SyslogSinkOptions : SinkOptions
     /// <summary>TCP/TLS framing: <c>octet-counting</c> (RFC 6587 3.4.1, the default) or <c>newline</c> (3.4.2).</summary>
     public string Framing { get; set; } = "octet-counting";
 
-    /// <summary>Largest message in bytes; longer ones are cut at a UTF-8 character boundary (RFC 5426 asks receivers
-    /// for at least 2048 over UDP; 480 is safe on any IPv4 path).</summary>
-    public int MaxMessageBytes { get; set; } = 8192;
+    /// <summary>Largest message in bytes; longer ones are cut at a UTF-8 character boundary. 0 (the default) means
+    /// 2048 over UDP (what RFC 5426 receivers should accept; 480 is safe on any IPv4 path) and 8192 over TCP/TLS
+    /// (rsyslog's default maximum).</summary>
+    public int MaxMessageBytes { get; set; }
+
+    /// <summary>The limit applied: <see cref="MaxMessageBytes"/>, or the transport's default.</summary>
+    public int EffectiveMaxMessageBytes => MaxMessageBytes != 0 ? MaxMessageBytes
+        : string.Equals(Transport?.Trim(), "udp", StringComparison.OrdinalIgnoreCase) ? 2048 : 8192;
 
     /// <summary>PEM file of the CA the TLS server certificate must chain to (required for <c>tls</c>).</summary>
     public string? CaFile { get; set; }
@@ -178,7 +183,10 @@ public sealed class SyslogSinkOptions : SinkOptions
 
         string framing = (Framing ?? string.Empty).Trim().ToLowerInvariant();
         if (framing is not ("octet-counting" or "newline")) yield return Msg(keyPrefix, "Framing", Framing, "use octet-counting or newline");
-        if (MaxMessageBytes is < 480 or > 1_048_576) yield return Msg(keyPrefix, "MaxMessageBytes", MaxMessageBytes, "use 480 to 1048576 (bytes)");
+        if (MaxMessageBytes != 0 && MaxMessageBytes is < 480 or > 1_048_576)
+        {
+            yield return Msg(keyPrefix, "MaxMessageBytes", MaxMessageBytes, "use 0 (the transport's default) or 480 to 1048576 (bytes)");
+        }
         if (transport == "udp" && MaxMessageBytes > 65_000)
         {
             yield return Msg(keyPrefix, "MaxMessageBytes", MaxMessageBytes, "over UDP use at most 65000 bytes (one datagram); 2048 is what RFC 5426 receivers must accept");
