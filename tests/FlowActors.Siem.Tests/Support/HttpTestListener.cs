@@ -1,0 +1,93 @@
+using System.Net;
+using FlowActors.Testing;
+
+namespace FlowActors.Siem.Tests.Support;
+
+/// <summary>
+/// An HTTP server on a free loopback port (<see cref="HttpListener"/>) that hands each request to a handler on
+/// its own task, so a stalled answer does not hold up the others. Stopped on dispose.
+/// </summary>
+public abstract class HttpTestListener : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    /// <summary>Starts listening.</summary>
+    protected HttpTestListener()
+    {
+        Port = FreePorts.Tcp();
+        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+        _listener.Start();
+        _loop = Task.Run(LoopAsync);
+    }
+
+    /// <summary>The port.</summary>
+    public int Port { get; }
+
+    /// <summary>The base URL, e.g. <c>http://127.0.0.1:12345</c>.</summary>
+    public string BaseUrl => $"http://127.0.0.1:{Port}";
+
+    /// <summary>Cancelled when the server stops (for stalls).</summary>
+    protected CancellationToken Stopping => _stop.Token;
+
+    /// <summary>Answers one request.</summary>
+    protected abstract Task HandleAsync(HttpListenerContext context, byte[] body);
+
+    /// <summary>Writes a response.</summary>
+    protected static async Task RespondAsync(HttpListenerContext context, int status, string? json, TimeSpan? retryAfter = null)
+    {
+        context.Response.StatusCode = status;
+        if (retryAfter is { } wait) context.Response.Headers["Retry-After"] = ((int)wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (json is not null)
+        {
+            byte[] bytes = System.Text.Encoding.UTF8.GetBytes(json);
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength64 = bytes.Length;
+            await context.Response.OutputStream.WriteAsync(bytes);
+        }
+
+        context.Response.Close();
+    }
+
+    private async Task LoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    using var buffer = new MemoryStream();
+                    await context.Request.InputStream.CopyToAsync(buffer);
+                    await HandleAsync(context, buffer.ToArray());
+                }
+                catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or OperationCanceledException)
+                {
+                    // The client gave up (a stall test) or the server is stopping.
+                }
+            });
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        _listener.Close();
+        await _loop;
+        _stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
