@@ -61,6 +61,11 @@ public sealed class HecTestServer : HttpTestListener
     /// <summary>Every event received and accepted, as parsed JSON (HEC envelope with <c>event</c>).</summary>
     public IReadOnlyList<JsonElement> Events => _events.ToArray();
 
+    /// <summary>Channel ids seen on requests.</summary>
+    public IReadOnlyCollection<string> Channels => _channels.Keys.ToArray();
+
+    private readonly ConcurrentDictionary<string, bool> _channels = new();
+
     /// <summary>Event requests seen (accepted or not).</summary>
     public long EventRequests => Interlocked.Read(ref _eventRequests);
 
@@ -91,6 +96,7 @@ public sealed class HecTestServer : HttpTestListener
         }
 
         string? channel = context.Request.Headers["X-Splunk-Request-Channel"] ?? context.Request.QueryString["channel"];
+        if (!string.IsNullOrEmpty(channel)) _channels[channel] = true;
         if (RequireAck && string.IsNullOrEmpty(channel))
         {
             await RespondAsync(context, 400, """{"text":"Data channel is missing","code":10}""");
