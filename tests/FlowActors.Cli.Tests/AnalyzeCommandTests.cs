@@ -48,6 +48,17 @@ public class AnalyzeCommandTests
     }
 
     [Fact]
+    public void Analyze_cef_renders_with_the_siem_formatter()
+    {
+        var (code, output, _) = Run("analyze", Capture("synflood-v9.pcap"), "--format", "cef");
+        Assert.Equal(0, code);
+        string line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("CEF:0|FlowActors|FlowActors|", line);
+        Assert.Contains("|syn-flood|", line);
+        Assert.Contains(" dst=10.99.0.10 ", line);
+    }
+
+    [Fact]
     public void Networks_option_limits_which_hosts_are_monitored()
     {
         var (code, output, _) = Run("analyze", Capture("portscan-v9.pcap"), "--networks", "10.99.1.0/24");

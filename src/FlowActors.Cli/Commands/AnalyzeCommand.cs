@@ -2,16 +2,17 @@ using System.Globalization;
 using FlowActors.Detection;
 using FlowActors.Protocols;
 using FlowActors.Protocols.Capture;
+using FlowActors.Siem.Formats;
 
 namespace FlowActors.Cli.Commands;
 
 /// <summary>
-/// <c>flowctl analyze FILE... [--format jsonl|table] [--networks CIDR,...] [--intel FILE,...]</c>: decodes captures of NetFlow/IPFIX/sFlow
+/// <c>flowctl analyze FILE... [--format jsonl|table|cef|leef|ecs] [--networks CIDR,...] [--intel FILE,...]</c>: decodes captures of NetFlow/IPFIX/sFlow
 /// export datagrams, runs every monitored host's detectors over the flows' own event time and prints the alerts.
 /// </summary>
 internal static class AnalyzeCommand
 {
-    public const string Usage = "flowctl analyze FILE... [--format jsonl|table] [--networks CIDR,...] [--intel BLOCKLIST,...]";
+    public const string Usage = "flowctl analyze FILE... [--format jsonl|table|cef|leef|ecs] [--networks CIDR,...] [--intel BLOCKLIST,...]";
 
     /// <summary>Runs the command; <paramref name="args"/> excludes the word <c>analyze</c>.</summary>
     public static int Run(ReadOnlySpan<string> args, TextWriter stdout, TextWriter stderr)
@@ -58,9 +59,9 @@ internal static class AnalyzeCommand
             return 2;
         }
 
-        if (format is not ("jsonl" or "table"))
+        if (format is not ("jsonl" or "table" or "cef" or "leef" or "ecs"))
         {
-            stderr.WriteLine($"flowctl analyze: --format must be jsonl or table (was '{format}').");
+            stderr.WriteLine($"flowctl analyze: --format must be jsonl, table, cef, leef or ecs (was '{format}').");
             return 2;
         }
 
@@ -122,9 +123,18 @@ internal static class AnalyzeCommand
 
         analyzer.Finish(alerts);
         var ordered = alerts.OrderBy(a => a.Time).ThenBy(a => a.Host, StringComparer.Ordinal).ThenBy(a => a.Detector, StringComparer.Ordinal).ThenBy(a => a.Role, StringComparer.Ordinal).ToList();
-        if (format == "jsonl")
+        // The SIEM renderers, the same ones the sinks use.
+        Func<Alert, AlertFormatContext, string>? render = format switch
         {
-            foreach (var a in ordered) stdout.WriteLine(a.ToJsonLine());
+            "jsonl" => AlertJsonFormatter.Format,
+            "cef" => CefFormatter.Format,
+            "leef" => LeefFormatter.Format,
+            "ecs" => EcsJsonFormatter.Format,
+            _ => null,
+        };
+        if (render is not null)
+        {
+            foreach (var a in ordered) stdout.WriteLine(render(a, AlertFormatContext.Default));
         }
         else
         {
