@@ -57,7 +57,7 @@ internal readonly record struct AlertEndpoints(string? SourceIp, string? Destina
     private static string DirectionOf(Alert alert) => alert.Detector switch
     {
         "inbound-scan" => "inbound",
-        "exfiltration" or "beaconing" or "dns-tunnel" => "outbound",
+        "exfiltration" or "beaconing" => "outbound", // both count only external peers
         "lateral-movement" => "internal",
         "port-scan" when alert.Role == Alert.TargetRole => "internal",
         _ => "unknown",
