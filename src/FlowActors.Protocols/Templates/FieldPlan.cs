@@ -73,6 +73,13 @@ internal sealed class FieldPlan
     /// <summary>Last time the exporter (re)sent this template, caller's clock.</summary>
     public long LastSeenMs { get; set; }
 
+    // Links of the template cache's two intrusive LRU orders (no allocation per move): the exporter's own templates,
+    // and all templates of exporters in the same trust tier (see TemplateCache).
+    internal FieldPlan? OwnOlder, OwnNewer, TierOlder, TierNewer;
+
+    /// <summary>The exporter's entry in the template cache that holds this plan.</summary>
+    internal ExporterTemplates? Owner;
+
     /// <summary>Number of steps walked per record.</summary>
     public int StepCount => _steps.Length;
 
