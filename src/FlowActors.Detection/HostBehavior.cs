@@ -30,6 +30,7 @@ public sealed partial class HostBehavior
     private long _firstSeenMs = long.MinValue;
     private long _watermark = long.MinValue;
     private long _nextClose;
+    private long _heldJumpMs = long.MinValue;
     // The (at most two) open windows; allocated when a window opens and dropped when it closes, so a host at
     // rest holds no window memory.
     private WindowState? _a;
@@ -71,6 +72,9 @@ public sealed partial class HostBehavior
     /// <summary>Observations dropped because their window had already closed.</summary>
     public long LateObservations { get; private set; }
 
+    /// <summary>Observations more than <see cref="DetectionSettings.MaxClockStep"/> ahead of event time that did not move it (unconfirmed jumps).</summary>
+    public long HeldClockJumps { get; private set; }
+
     /// <summary>Observations skipped by the allowlist.</summary>
     public long IgnoredObservations { get; private set; }
 
@@ -94,7 +98,8 @@ public sealed partial class HostBehavior
         long t = o.EndMs;
         if (t < 0) t = 0;
         if (_watermark == long.MinValue) Start(t);
-        else if (t > _watermark) Advance(t, alerts);
+        else if (t > _watermark) t = Step(t, alerts);
+        else _heldJumpMs = long.MinValue;
 
         long w = t / _c.WindowMs;
         if (w < _nextClose)
@@ -131,6 +136,29 @@ public sealed partial class HostBehavior
     {
         if (_watermark == long.MinValue || eventTimeMs <= _watermark) return;
         Advance(eventTimeMs, alerts);
+    }
+
+    /// <summary>
+    /// Moves event time to <paramref name="t"/>, unless that is a jump beyond the bounded step that no earlier record
+    /// confirmed: then event time stays and the observation counts at it.
+    /// </summary>
+    /// <returns>The time the observation is counted at.</returns>
+    private long Step(long t, ICollection<Alert> alerts)
+    {
+        if (t - _watermark > _c.MaxClockStepMs)
+        {
+            bool confirmed = _heldJumpMs != long.MinValue && Math.Abs(t - _heldJumpMs) <= _c.MaxClockStepMs;
+            if (!confirmed)
+            {
+                _heldJumpMs = t;
+                HeldClockJumps++;
+                return _watermark;
+            }
+        }
+
+        _heldJumpMs = long.MinValue;
+        Advance(t, alerts);
+        return t;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
