@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using FlowActors.Cluster.Messages;
+using FlowActors.Detection;
 using FlowActors.Protocols;
 using FlowActors.Protocols.Templates;
 
@@ -22,12 +23,14 @@ internal sealed class ReceiveLoop : IDisposable
     private static readonly long ExpireEveryMs = 10_000;
     private static readonly long PublishStatsEveryMs = 1_000;
 
+    private static readonly long TemplateLogEveryMs = 60_000;
+
     /// <summary>
     /// Flow times further ahead of the receive clock than this are an exporter clock error. Detection runs on event
     /// time, so one such record would push a host's clock ahead and make its normal traffic "late"; such records are
-    /// re-stamped to the receive time (duration kept) and counted.
+    /// re-stamped to the receive time (duration kept), and a start after the end is repaired (see <see cref="EventTimeGuard"/>).
     /// </summary>
-    internal const long FutureToleranceMs = 5 * 60_000;
+    internal const long FutureToleranceMs = EventTimeGuard.DefaultFutureToleranceMs;
 
     private readonly Socket _socket;
     private readonly FlowActorsClusterOptions _options;
@@ -43,10 +46,16 @@ internal sealed class ReceiveLoop : IDisposable
     private readonly Thread _thread;
     private readonly long _flushEveryMs;
     private volatile bool _stopping;
+    private readonly EventTimeGuard _times = new(FutureToleranceMs);
+    private readonly RefusedExporterTable _refused = new();
+    private readonly KernelDrops? _kernelDrops;
+    private long _kernelDropsAtStart = -1, _kernelDropped;
+    private long _loggedTemplatePressure, _lastTemplateLogMs = long.MinValue;
+    private RefusedExporter[] _refusedReports = [];
 
     // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
     private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _importedTemplates, _futureTimes;
-    private long _loggedHostLimit, _loggedOutputFull, _loggedErrors, _loggedFutureTimes;
+    private long _loggedHostLimit, _loggedOutputFull, _loggedErrors, _loggedFutureTimes, _loggedRepairedTimes;
     private ExporterReport[] _exporterReports = [];
     private TemplateReport[] _templateReports = [];
 
@@ -68,6 +77,8 @@ internal sealed class ReceiveLoop : IDisposable
         // The receive timeout wakes an idle loop so pending batches still go out on the tick.
         _socket.ReceiveTimeout = (int)Math.Max(1, _flushEveryMs);
         _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _kernelDrops = KernelDrops.For(socket);
+        if (_kernelDrops is not null && _kernelDrops.TryRead(out long drops)) _kernelDropsAtStart = drops;
     }
 
     public long Datagrams => Volatile.Read(ref _datagrams);
@@ -80,6 +91,18 @@ internal sealed class ReceiveLoop : IDisposable
     public long DroppedHostLimit => _batcher.DroppedHostLimit;
     public long BatchesSent => _batcher.BatchesSent;
     public long ImportedTemplates => Volatile.Read(ref _importedTemplates);
+
+    /// <summary>Datagrams the kernel dropped on this socket since the loop started (receive buffer full).</summary>
+    public long DroppedKernel => Volatile.Read(ref _kernelDropped);
+
+    /// <summary>Records whose start was after their end, repaired to the end.</summary>
+    public long RepairedTimes => _times.StartAfterEnd;
+
+    /// <summary>Templates refused or evicted by the template quotas.</summary>
+    public long TemplatesRefused => _decoder.Templates.Rejected;
+
+    /// <summary>Senders refused by the exporter allowlist, with counts (refreshed on the stats tick).</summary>
+    public IReadOnlyList<RefusedExporter> RefusedExporters => Volatile.Read(ref _refusedReports);
     public IReadOnlyList<ExporterReport> ExporterReports => Volatile.Read(ref _exporterReports);
     public IReadOnlyList<TemplateReport> TemplateReports => Volatile.Read(ref _templateReports);
 
@@ -154,23 +177,25 @@ internal sealed class ReceiveLoop : IDisposable
         _datagrams++;
         _bytes += datagram.Length;
         var exporter = ExporterOf(from);
+        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (!_allowlist.AllowsAll && !_allowlist.IsAllowed(exporter))
         {
             _notAllowed++;
+            _refused.Refuse(exporter, nowMs);
             return;
         }
         _records.Clear();
         long dropped = _records.Dropped;
-        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var result = _decoder.Decode(datagram, exporter, nowMs, _records);
         if (!result.IsOk) _decodeErrors++;
         _outputFull += _records.Dropped - dropped;
         if (result.TemplatesLearned > 0) OfferTemplates(exporter);
-        long restamped = RestampFutureTimes(_records.RecordsMutable, nowMs + FutureToleranceMs, nowMs);
-        if (restamped > 0)
+        long future = _times.Future, repaired = _times.StartAfterEnd;
+        if (_times.Check(_records.RecordsMutable, nowMs) > 0)
         {
-            _futureTimes += restamped;
-            ClusterMetrics.RestampedFutureTimes.Add(restamped);
+            if (_times.Future != future) ClusterMetrics.RestampedFutureTimes.Add(_times.Future - future);
+            if (_times.StartAfterEnd != repaired) ClusterMetrics.RepairedStartAfterEnd.Add(_times.StartAfterEnd - repaired);
+            _futureTimes = _times.Future;
         }
 
         var records = _records.Records;
@@ -191,23 +216,6 @@ internal sealed class ReceiveLoop : IDisposable
                 _observations++;
             }
         }
-    }
-
-    /// <summary>Moves records stamped after <paramref name="latestMs"/> to end at <paramref name="nowMs"/>, keeping their duration.</summary>
-    internal static long RestampFutureTimes(Span<FlowRecord> records, long latestMs, long nowMs)
-    {
-        long moved = 0;
-        for (int i = 0; i < records.Length; i++)
-        {
-            ref var r = ref records[i];
-            if (r.EndMs <= latestMs) continue;
-            long duration = Math.Max(0, r.EndMs - r.StartMs);
-            r.EndMs = nowMs;
-            r.StartMs = nowMs - duration;
-            moved++;
-        }
-
-        return moved;
     }
 
     /// <summary>The datagram's source address without allocating (IPv4-mapped IPv6 becomes IPv4).</summary>
@@ -261,6 +269,15 @@ internal sealed class ReceiveLoop : IDisposable
                 _thread.Name, _futureTimes, FutureToleranceMs / 60_000);
             _loggedFutureTimes = _futureTimes;
         }
+        if (_times.StartAfterEnd != _loggedRepairedTimes)
+        {
+            _log.Warning("Receiver {0}: {1} records started after they ended; their start was set to their end (exporter bug or forged flows?)",
+                _thread.Name, _times.StartAfterEnd);
+            _loggedRepairedTimes = _times.StartAfterEnd;
+        }
+        LogTemplatePressure();
+        ReadKernelDrops();
+        Volatile.Write(ref _refusedReports, _refused.Snapshot());
         if (errors != _loggedErrors)
         {
             _log.Info("Receiver {0}: {1} datagrams with decode errors so far", _thread.Name, errors);
@@ -283,6 +300,33 @@ internal sealed class ReceiveLoop : IDisposable
             treports[i] = new TemplateReport(t.Key.Exporter.ToString(), t.Key.Version, t.Key.Domain, t.Key.TemplateId, t.IsOptions, false);
         }
         Volatile.Write(ref _templateReports, treports);
+    }
+
+    /// <summary>A log line at most once a minute while the template quotas refuse or evict templates.</summary>
+    private void LogTemplatePressure()
+    {
+        var t = _decoder.Templates;
+        long pressure = t.Rejected + t.Evicted + t.QuotaEvicted;
+        if (pressure == _loggedTemplatePressure) return;
+        long now = Environment.TickCount64;
+        if (_lastTemplateLogMs != long.MinValue && now - _lastTemplateLogMs < TemplateLogEveryMs) return;
+        ClusterMetrics.TemplateQuota.Add(pressure - _loggedTemplatePressure);
+        // At most once a minute, so the string built here costs nothing on the hot path.
+        _log.Warning($"Receiver {_thread.Name}: template table under pressure ({t.Count} of {t.MaxTotal} held; in total {t.Rejected} refused from exporters whose data never decoded, {t.Evicted} evicted for other exporters, {t.QuotaEvicted} replaced within an exporter's quota of {t.MaxPerExporter}); a template flood from spoofed sources? Set an exporter allowlist");
+        _loggedTemplatePressure = pressure;
+        _lastTemplateLogMs = now;
+    }
+
+    private void ReadKernelDrops()
+    {
+        if (_kernelDrops is null || !_kernelDrops.TryRead(out long drops)) return;
+        if (_kernelDropsAtStart < 0) _kernelDropsAtStart = drops;
+        long since = Math.Max(0, drops - _kernelDropsAtStart);
+        long before = _kernelDropped;
+        if (since == before) return;
+        Volatile.Write(ref _kernelDropped, since);
+        _log.Warning("Receiver {0}: the kernel dropped {1} datagrams on this socket so far (receive buffer full); raise ReceiveBufferBytes and net.core.rmem_max, or add sockets",
+            _thread.Name, since);
     }
 
     /// <summary>Stops receiving, waits for the thread (which flushes pending batches on its way out) and closes the socket.</summary>
