@@ -1,0 +1,157 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using FlowActors.Cluster.Hosting;
+using FlowActors.Cluster.Messages;
+using FlowActors.Cluster.Receiving;
+using FlowActors.Protocols;
+
+namespace FlowActors.Cluster.Tests;
+
+/// <summary>Hostile input through a real receiver (issue 10, findings 2, 3 and 4).</summary>
+public sealed class HostileInputTests : IAsyncLifetime
+{
+    private const long Day = 86_400_000;
+    private readonly TempDir _dir = new();
+    private readonly List<ClusterNode> _nodes = new();
+    private readonly UdpClient _exporter = new(new IPEndPoint(IPAddress.Loopback, 0));
+
+    private FlowActorsClusterOptions Options(params string[] allowlist) => new()
+    {
+        Receivers = [new ReceiverPortOptions { Port = 0, BindAddress = "127.0.0.1", Sockets = 1, ReceiveBufferBytes = 1 << 20 }],
+        ExporterAllowlist = [.. allowlist],
+        FlushInterval = TimeSpan.FromMilliseconds(50),
+        IdleAdvanceInterval = TimeSpan.FromMilliseconds(500),
+        ConsoleSink = false,
+        AlertsJsonLinesPath = _dir.File("alerts.jsonl"),
+        DataDirectory = _dir.Path,
+        ConnectionString = "Data Source=" + _dir.File("receiver.db"),
+    };
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        _exporter.Dispose();
+        foreach (var n in _nodes) await n.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private async Task<(ClusterNode Node, int Port)> StartAsync(FlowActorsClusterOptions options)
+    {
+        var node = await ClusterNode.StartAsync($"hostile{_nodes.Count + 1}", options, null);
+        _nodes.Add(node);
+        int port = 0;
+        await Eventually.Assert(async () => port = Assert.Single((await StatsOf(node)).Ports).Port, TimeSpan.FromSeconds(30));
+        return (node, port);
+    }
+
+    private static Task<ReceiverStats> StatsOf(ClusterNode node) =>
+        node.Registry.Get<ReceiverMarker>().Ask<ReceiverStats>(GetReceiverStats.Instance, TimeSpan.FromSeconds(5));
+
+    // NetFlow v9 with absolute millisecond times (152/153, as pmacct exports them): src, dst, ports, protocol, flags,
+    // packets, bytes, start, end.
+    private static readonly (ushort Type, ushort Length)[] Fields =
+        [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (6, 1), (2, 4), (1, 4), (152, 8), (153, 8)];
+
+    private static byte[] V9(IReadOnlyList<(string Src, string Dst, ushort Dport, byte Flags, long StartMs, long EndMs)> flows, uint sequence, long exportMs)
+    {
+        var d = new List<byte>();
+        void U16(int v) { d.Add((byte)(v >> 8)); d.Add((byte)v); }
+        void U32(long v) { U16((int)(v >> 16) & 0xFFFF); U16((int)v & 0xFFFF); }
+        void U64(long v) { U32(v >> 32); U32(v & 0xFFFFFFFF); }
+        U16(9); U16(1 + flows.Count); U32(100_000); U32(exportMs / 1000); U32(sequence); U32(1);
+        U16(0); U16(8 + 4 * Fields.Length); U16(256); U16(Fields.Length);
+        foreach (var (t, l) in Fields) { U16(t); U16(l); }
+        int recordLength = Fields.Sum(f => f.Length);
+        U16(256); U16(4 + recordLength * flows.Count);
+        foreach (var f in flows)
+        {
+            d.AddRange(IPAddress.Parse(f.Src).GetAddressBytes());
+            d.AddRange(IPAddress.Parse(f.Dst).GetAddressBytes());
+            U16(40_000); U16(f.Dport); d.Add(6); d.Add(f.Flags); U32(1); U32(44); U64(f.StartMs); U64(f.EndMs);
+        }
+
+        return d.ToArray();
+    }
+
+    [Fact]
+    public async Task After_a_record_starting_20_days_ahead_and_ending_in_the_past_a_real_scan_is_still_detected()
+    {
+        var (node, port) = await StartAsync(Options());
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        // The poison of the finding, then nmap-like SYN probes to 15 ports ten minutes ago (a short replay, so the
+        // idle tick closes the window at once).
+        var poison = V9([("10.0.0.5", "10.0.0.9", 22, 0x12, now + 20 * Day, now - 60 * 60_000)], 1, now);
+        await _exporter.SendAsync(poison, poison.Length, "127.0.0.1", port);
+        var probes = Enumerable.Range(1, 15)
+            .Select(p => ("10.0.0.5", "10.0.0.9", (ushort)(1000 + p), (byte)0x02, now - 10 * 60_000 + p * 1000, now - 10 * 60_000 + p * 1000)).ToList();
+        var scan = V9(probes, 2, now);
+        await _exporter.SendAsync(scan, scan.Length, "127.0.0.1", port);
+
+        await Eventually.Assert(() =>
+        {
+            var lines = File.Exists(_dir.File("alerts.jsonl")) ? File.ReadAllLines(_dir.File("alerts.jsonl")) : [];
+            Assert.Contains(lines, l => l.Contains("\"port-scan\"") && l.Contains("\"10.0.0.5\"") && l.Contains("\"actor\""));
+        }, TimeSpan.FromSeconds(60));
+
+        var state = await node.HostRegion.Ask<HostStateReport>(new GetHostState(FlowAddress.Parse("10.0.0.5")), TimeSpan.FromSeconds(5));
+        Assert.InRange(state.EventTimeMs, now - Day, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + ReceiveLoop.FutureToleranceMs);
+        Assert.Equal(1, Assert.Single((await StatsOf(node)).Ports).RepairedTimes);
+    }
+
+    [Fact]
+    public async Task Senders_outside_the_allowlist_are_listed_with_their_counts()
+    {
+        var (node, port) = await StartAsync(Options("192.0.2.0/24"));
+        var datagram = V9([("10.0.0.5", "10.0.0.9", 22, 0x1B, 0, 0)], 1, 0);
+        for (int i = 0; i < 3; i++) await _exporter.SendAsync(datagram, datagram.Length, "127.0.0.1", port);
+
+        await Eventually.Assert(async () =>
+        {
+            var refused = Assert.Single((await StatsOf(node)).RefusedExporters);
+            Assert.Equal(("127.0.0.1", 3L), (refused.Exporter, refused.Datagrams));
+        }, TimeSpan.FromSeconds(15));
+    }
+}
+
+/// <summary>Kernel drops read per socket (issue 10, finding 4).</summary>
+public sealed class KernelDropsTests
+{
+    [Fact]
+    public void The_drops_column_of_the_sockets_row_is_read_by_inode()
+    {
+        const string table =
+            "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n" +
+            "  501: 0100007F:0807 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000000000000000 0\n" +
+            "  502: 00000000:1283 00000000:0000 07 00000000:00034000 00:00000000 00000000     0        0 77123 2 0000000000000000 9617\n";
+
+        Assert.True(KernelDrops.TryFind(table, "77123", out long drops));
+        Assert.Equal(9617, drops);
+        Assert.True(KernelDrops.TryFind(table, "4242", out drops));
+        Assert.Equal(0, drops);
+        Assert.False(KernelDrops.TryFind(table, "1", out _));
+    }
+
+    [Fact]
+    public async Task A_burst_into_a_socket_nobody_reads_shows_as_kernel_drops()
+    {
+        if (!OperatingSystem.IsLinux()) return; // /proc/net/udp is Linux's
+        using var receiver = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = 4096 };
+        receiver.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var drops = KernelDrops.For(receiver);
+        Assert.NotNull(drops);
+        Assert.True(drops!.TryRead(out long before));
+        Assert.Equal(0, before);
+
+        using var sender = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var payload = new byte[1200];
+        var target = (IPEndPoint)receiver.LocalEndPoint!;
+        for (int i = 0; i < 500; i++) await sender.SendAsync(payload, payload.Length, target);
+
+        Assert.True(drops.TryRead(out long after));
+        Assert.True(after > 0, $"kernel drops {after}");
+    }
+}
