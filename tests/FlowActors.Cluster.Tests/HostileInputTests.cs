@@ -115,6 +115,34 @@ public sealed class HostileInputTests : IAsyncLifetime
             Assert.Equal(("127.0.0.1", 3L), (refused.Exporter, refused.Datagrams));
         }, TimeSpan.FromSeconds(15));
     }
+
+    [Fact]
+    public async Task Templates_of_an_exporter_whose_data_never_decoded_are_not_replicated()
+    {
+        var (a, portA) = await StartAsync(Options());
+        var b = await ClusterNode.StartAsync("hostile-b", Options(), a.Address);
+        _nodes.Add(b);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        // 127.0.0.2 sends only a template (as a spoofed flood does); then 127.0.0.1 sends a template and its data.
+        using (var spoofed = new UdpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0)))
+        {
+            var templateOnly = V9([], 1, now);
+            await spoofed.SendAsync(templateOnly, templateOnly.Length, "127.0.0.1", portA);
+            await Eventually.Assert(async () => Assert.Contains((await StatsOf(a)).Exporters, e => e.Exporter == "127.0.0.2"), TimeSpan.FromSeconds(15));
+        }
+
+        var real = V9([("10.0.0.5", "10.0.0.9", 443, 0x1B, now - 5_000, now - 4_000)], 1, now);
+        await _exporter.SendAsync(real, real.Length, "127.0.0.1", portA);
+
+        await Eventually.Assert(async () =>
+        {
+            var replicated = (await StatsOf(b)).Templates;
+            Assert.Contains(replicated, t => t.Exporter == "127.0.0.1" && t.Replicated);
+        }, TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain((await StatsOf(b)).Templates, t => t.Exporter == "127.0.0.2");
+        Assert.Contains((await StatsOf(a)).Templates, t => t.Exporter == "127.0.0.1"); // the replicator's view on A
+    }
 }
 
 /// <summary>Kernel drops read per socket (issue 10, finding 4).</summary>

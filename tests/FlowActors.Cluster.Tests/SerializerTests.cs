@@ -119,7 +119,8 @@ public sealed class SerializerTests : IDisposable
         Assert.Equal(new ExporterReport("192.0.2.1", 10, 250, 1, 2, 0, 1_764_331_200_000), Assert.Single(stats.Exporters));
         Assert.Equal(new TemplateReport("192.0.2.1", 9, 0, 256, false, true), Assert.Single(stats.Templates));
 
-        var blob = RoundTrip(new TemplateBlob(FlowAddress.Parse("192.0.2.1"), 10, 7, 300, true, 3, 1, [0, 8, 0, 4]));
+        var blob = RoundTrip(new TemplateBlob(FlowAddress.Parse("192.0.2.1"), 10, 7, 300, true, 3, 1, [0, 8, 0, 4], 1_764_331_200_123));
+        Assert.Equal(1_764_331_200_123, blob.RefreshedUnixMs);
         Assert.Equal((FlowAddress.Parse("192.0.2.1"), (ushort)10, 7u, (ushort)300, true, 3, 1), (blob.Exporter, blob.Version, blob.Domain, blob.TemplateId, blob.IsOptions, blob.FieldCount, blob.ScopeFieldCount));
         Assert.Equal(new byte[] { 0, 8, 0, 4 }, blob.Definition);
         Assert.Equal("192.0.2.1/10/7/300", blob.Key);

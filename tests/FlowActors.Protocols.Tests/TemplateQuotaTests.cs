@@ -1,3 +1,4 @@
+using FlowActors.Protocols.Templates;
 using FlowActors.Protocols.Capture;
 using FlowActors.Protocols.Tests.Encoding;
 using static FlowActors.Protocols.Tests.DecodeHelper;

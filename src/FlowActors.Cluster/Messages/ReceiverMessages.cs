@@ -1,4 +1,5 @@
 using FlowActors.Protocols;
+using FlowActors.Protocols.Templates;
 
 namespace FlowActors.Cluster.Messages;
 
@@ -79,8 +80,15 @@ public sealed record ReceiverStats(IReadOnlyList<PortStats> Ports, IReadOnlyList
 /// <param name="FieldCount">Fields in the template, scope fields included.</param>
 /// <param name="ScopeFieldCount">Scope fields (options templates).</param>
 /// <param name="Definition">The field specifiers as the exporter sent them (network order).</param>
-public sealed record TemplateBlob(FlowAddress Exporter, ushort Version, uint Domain, ushort TemplateId, bool IsOptions, int FieldCount, int ScopeFieldCount, byte[] Definition) : IFlowActorsMessage
+/// <param name="RefreshedUnixMs">When the exporter last sent it to the node that learnt it (Unix ms): the replicated store's age limit counts from it.</param>
+public sealed record TemplateBlob(FlowAddress Exporter, ushort Version, uint Domain, ushort TemplateId, bool IsOptions, int FieldCount, int ScopeFieldCount, byte[] Definition, long RefreshedUnixMs = 0) : IFlowActorsMessage
 {
     /// <summary>The DistributedData map key: <c>exporter/version/domain/template</c>.</summary>
-    public string Key => $"{Exporter}/{Version}/{Domain}/{TemplateId}";
+    public string Key => KeyOf(TemplateKey);
+
+    /// <summary>The decoder's key of this template.</summary>
+    public TemplateKey TemplateKey => new(Exporter, Version, Domain, TemplateId);
+
+    /// <summary>The DistributedData map key of <paramref name="key"/>.</summary>
+    public static string KeyOf(TemplateKey key) => $"{key.Exporter}/{key.Version}/{key.Domain}/{key.TemplateId}";
 }

@@ -52,6 +52,8 @@ internal sealed class ReceiveLoop : IDisposable
     private long _kernelDropsAtStart = -1, _kernelDropped;
     private long _loggedTemplatePressure, _lastTemplateLogMs = long.MinValue;
     private RefusedExporter[] _refusedReports = [];
+    private readonly long _refreshOfferEveryMs;
+    private long _lastRefreshOfferMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
     private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _importedTemplates, _futureTimes;
@@ -78,6 +80,7 @@ internal sealed class ReceiveLoop : IDisposable
         _socket.ReceiveTimeout = (int)Math.Max(1, _flushEveryMs);
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _kernelDrops = KernelDrops.For(socket);
+        _refreshOfferEveryMs = Math.Max(ExpireEveryMs, (long)options.Decoder.TemplateMaxAge.TotalMilliseconds / 4);
         if (_kernelDrops is not null && _kernelDrops.TryRead(out long drops)) _kernelDropsAtStart = drops;
     }
 
@@ -149,7 +152,9 @@ internal sealed class ReceiveLoop : IDisposable
                 }
                 if (now - lastExpire >= ExpireEveryMs)
                 {
-                    _decoder.ExpireTemplates(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                    long wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                    _decoder.ExpireTemplates(wall);
+                    if (wall - _lastRefreshOfferMs >= _refreshOfferEveryMs) OfferRefreshed(wall);
                     lastExpire = now;
                 }
                 if (now - lastStats >= PublishStatsEveryMs)
@@ -186,10 +191,12 @@ internal sealed class ReceiveLoop : IDisposable
         }
         _records.Clear();
         long dropped = _records.Dropped;
+        long proofs = _decoder.Templates.Proofs;
         var result = _decoder.Decode(datagram, exporter, nowMs, _records);
         if (!result.IsOk) _decodeErrors++;
         _outputFull += _records.Dropped - dropped;
-        if (result.TemplatesLearned > 0) OfferTemplates(exporter);
+        // Only exporters whose data decodes are replicated, so a flood of templates from spoofed sources stays local.
+        if ((result.TemplatesLearned > 0 || _decoder.Templates.Proofs != proofs) && _decoder.Templates.IsProven(exporter)) OfferTemplates(exporter);
         long future = _times.Future, repaired = _times.StartAfterEnd;
         if (_times.Check(_records.RecordsMutable, nowMs) > 0)
         {
@@ -235,8 +242,26 @@ internal sealed class ReceiveLoop : IDisposable
         foreach (var t in _decoder.Templates.Snapshot())
         {
             if (!t.Key.Exporter.Equals(exporter)) continue;
-            list.Add(new TemplateBlob(t.Key.Exporter, t.Key.Version, t.Key.Domain, t.Key.TemplateId, t.IsOptions, t.FieldCount, t.ScopeFieldCount, t.Definition.ToArray()));
+            list.Add(Blob(t));
         }
+        if (list.Count > 0) _replicator.Tell(new TemplateReplicatorActor.LocalTemplates(list), ActorRefs.NoSender);
+    }
+
+    private static TemplateBlob Blob(in TemplateInfo t) =>
+        new(t.Key.Exporter, t.Key.Version, t.Key.Domain, t.Key.TemplateId, t.IsOptions, t.FieldCount, t.ScopeFieldCount, t.Definition.ToArray(), t.LastSeenMs);
+
+    /// <summary>
+    /// Tells the replicator which templates the exporters refreshed since the last time (their replicated copies'
+    /// age counts from it); rare: every quarter of the template age.
+    /// </summary>
+    private void OfferRefreshed(long nowMs)
+    {
+        var list = new List<TemplateBlob>();
+        foreach (var t in _decoder.Templates.Snapshot())
+        {
+            if (t.LastSeenMs >= _lastRefreshOfferMs && _decoder.Templates.IsProven(t.Key.Exporter)) list.Add(Blob(t));
+        }
+        _lastRefreshOfferMs = nowMs;
         if (list.Count > 0) _replicator.Tell(new TemplateReplicatorActor.LocalTemplates(list), ActorRefs.NoSender);
     }
 

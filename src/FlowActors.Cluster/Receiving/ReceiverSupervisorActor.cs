@@ -66,7 +66,8 @@ public sealed class ReceiverSupervisorActor : ReceiveActor, IWithTimers
     /// <inheritdoc />
     protected override void PreStart()
     {
-        _replicator = Context.ActorOf(TemplateReplicatorActor.GetProps(_exchange), "templates");
+        _replicator = Context.ActorOf(TemplateReplicatorActor.GetProps(_exchange,
+            _options.Decoder.MaxTemplates, _options.Decoder.MaxTemplatesPerExporter, _options.Decoder.TemplateMaxAge), "templates");
         var self = Self;
         Akka.Cluster.Cluster.Get(Context.System).RegisterOnMemberUp(() => self.Tell(CheckRegion.Instance));
     }

@@ -144,7 +144,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 }
                 break;
             case TemplateBlob m:
-                w.Address(m.Exporter); w.U16(m.Version); w.U32(m.Domain); w.U16(m.TemplateId); w.Bool(m.IsOptions); w.I32(m.FieldCount); w.I32(m.ScopeFieldCount); w.Bytes(m.Definition);
+                w.Address(m.Exporter); w.U16(m.Version); w.U32(m.Domain); w.U16(m.TemplateId); w.Bool(m.IsOptions); w.I32(m.FieldCount); w.I32(m.ScopeFieldCount); w.Bytes(m.Definition); w.I64(m.RefreshedUnixMs);
                 break;
             default:
                 throw new SerializationException($"FlowActorsSerializer cannot serialize {obj.GetType().FullName}.");
@@ -219,7 +219,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 return new ReceiverStats(ports, exporters, templates, refused);
             }
             case TemplateBlobManifest:
-                return new TemplateBlob(r.Address(), r.U16(), r.U32(), r.U16(), r.Bool(), r.I32(), r.I32(), r.Bytes());
+                return new TemplateBlob(r.Address(), r.U16(), r.U32(), r.U16(), r.Bool(), r.I32(), r.I32(), r.Bytes(), r.I64());
             default:
                 throw new SerializationException($"FlowActorsSerializer does not know manifest '{manifest}'.");
         }

@@ -109,6 +109,9 @@ public sealed class TemplateCache
     /// <summary>Exporters whose data has decoded with their templates (protected from newcomers).</summary>
     public int ProvenExporters { get; private set; }
 
+    /// <summary>Times an exporter became proven (cumulative; a change tells a caller to replicate that exporter's templates).</summary>
+    public long Proofs { get; private set; }
+
     /// <summary>Templates held for <paramref name="exporter"/>.</summary>
     public int CountFor(FlowAddress exporter) => _owners.TryGetValue(exporter, out var o) ? o.Count : 0;
 
@@ -278,6 +281,7 @@ public sealed class TemplateCache
     {
         owner.Proven = true;
         ProvenExporters++;
+        Proofs++;
         for (var p = owner.Oldest; p is not null; p = p.OwnNewer)
         {
             _unproven.Unlink(p);
