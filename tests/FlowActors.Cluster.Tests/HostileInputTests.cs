@@ -116,6 +116,72 @@ public sealed class HostileInputTests : IAsyncLifetime
         }, TimeSpan.FromSeconds(15));
     }
 
+    /// <summary>An IPFIX message of 20 valid templates (RFC 7011 §3.4.1), ids from <paramref name="firstId"/>.</summary>
+    private static byte[] IpfixTemplates(ushort firstId, long exportMs)
+    {
+        var d = new List<byte>();
+        void U16(int v) { d.Add((byte)(v >> 8)); d.Add((byte)v); }
+        void U32(long v) { U16((int)(v >> 16) & 0xFFFF); U16((int)v & 0xFFFF); }
+        const int fields = 7, templates = 20;
+        int setLength = 4 + templates * (4 + 4 * fields);
+        U16(10); U16(16 + setLength); U32(exportMs / 1000); U32(0); U32(0);
+        U16(2); U16(setLength);
+        for (int t = 0; t < templates; t++)
+        {
+            U16(firstId + t); U16(fields);
+            U16(8); U16(4); U16(12); U16(4); U16(7); U16(2); U16(11); U16(2); U16(4); U16(1); U16(1); U16(4 + (t % 2) * 4); U16(2); U16(4);
+        }
+
+        return d.ToArray();
+    }
+
+    private static async Task Paced(ClusterNode node, long expected)
+    {
+        // Waits until the receiver has read what was sent, so the kernel's receive buffer never overflows.
+        await Eventually.Assert(async () => Assert.Equal(expected, Assert.Single((await StatsOf(node)).Ports).Datagrams), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20));
+    }
+
+    [Fact]
+    public async Task After_a_template_flood_from_40_spoofed_sources_a_real_exporters_capture_decodes_completely()
+    {
+        var (node, port) = await StartAsync(Options());
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long sent = 0;
+        for (int source = 1; source <= 40; source++)
+        {
+            using var spoofed = new UdpClient(new IPEndPoint(IPAddress.Parse($"127.0.1.{source}"), 0));
+            for (int d = 0; d < 21; d++)
+            {
+                var message = IpfixTemplates((ushort)(256 + d * 20), now);
+                await spoofed.SendAsync(message, message.Length, "127.0.0.1", port);
+                sent++;
+            }
+
+            await Paced(node, sent);
+        }
+
+        Assert.Equal(840, sent);
+        using (var reader = Protocols.Capture.PcapReader.Open(Path.Combine(AppContext.BaseDirectory, "testdata", "portscan-ipfix.pcap")))
+        {
+            while (reader.TryReadNext(out var d))
+            {
+                var payload = d.Payload.ToArray();
+                await _exporter.SendAsync(payload, payload.Length, "127.0.0.1", port);
+                if (++sent % 50 == 0) await Paced(node, sent);
+            }
+        }
+
+        await Paced(node, sent);
+        var stats = Assert.Single((await StatsOf(node)).Ports);
+        Assert.Equal(4001, stats.Records); // every record of the capture (tests/testdata/portscan-ipfix.truth.jsonl)
+        Assert.Equal(0, stats.DroppedKernel);
+        await Eventually.Assert(async () =>
+        {
+            var real = Assert.Single((await StatsOf(node)).Exporters, e => e.Exporter == "127.0.0.1");
+            Assert.Equal((4001L, 0L), (real.Records, real.RecordsUndecodable));
+        }, TimeSpan.FromSeconds(10));
+    }
+
     [Fact]
     public async Task Templates_of_an_exporter_whose_data_never_decoded_are_not_replicated()
     {
