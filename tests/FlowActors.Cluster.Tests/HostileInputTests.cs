@@ -249,3 +249,21 @@ public sealed class KernelDropsTests
         Assert.True(after > 0, $"kernel drops {after}");
     }
 }
+
+/// <summary>The start-up warning for a receiver open to any sender (issue 10, finding 3).</summary>
+public sealed class AllowlistWarningTests
+{
+    [Theory]
+    [InlineData("0.0.0.0", new string[0], true)]
+    [InlineData("::", new string[0], true)]
+    [InlineData("192.0.2.10", new string[0], true)]
+    [InlineData("0.0.0.0", new[] { "192.0.2.0/24" }, false)]
+    [InlineData("127.0.0.1", new string[0], false)]
+    [InlineData("::1", new string[0], false)]
+    public void A_non_loopback_bind_without_an_allowlist_is_open_to_any_sender(string bind, string[] allowlist, bool open)
+    {
+        var port = new ReceiverPortOptions { Port = 2055, BindAddress = bind };
+
+        Assert.Equal(open, FlowReceiverActor.IsOpenToAnySender(port, new ExporterAllowlist(allowlist)));
+    }
+}

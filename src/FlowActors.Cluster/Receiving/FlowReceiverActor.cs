@@ -51,13 +51,17 @@ public sealed class FlowReceiverActor : ReceiveActor
             loop.Start();
         }
         _log.Info("Receiving flows on UDP {0}:{1} with {2} socket(s), receive buffer {3} bytes", _port.BindAddress, _boundPort, sockets.Count, _grantedBuffer);
-        if (_allowlist.AllowsAll && !System.Net.IPAddress.IsLoopback(System.Net.IPAddress.Parse(_port.BindAddress)))
+        if (IsOpenToAnySender(_port, _allowlist))
         {
             // The allowlist is the first defence against forged flows (and so forged alerts) from any UDP sender.
             _log.Warning("UDP {0}:{1} accepts flows from any sender: the exporter allowlist is empty on a non-loopback bind. Anyone who can reach this port can inject flows and alerts; list your exporters in ExporterAllowlist (FLOWACTORS__RECEIVERS__EXPORTERALLOWLIST__0=192.0.2.1/32)",
                 _port.BindAddress, _boundPort);
         }
     }
+
+    /// <summary>True when anyone who can reach the port may inject flows: no exporter allowlist on a non-loopback bind.</summary>
+    internal static bool IsOpenToAnySender(ReceiverPortOptions port, ExporterAllowlist allowlist) =>
+        allowlist.AllowsAll && !System.Net.IPAddress.IsLoopback(System.Net.IPAddress.Parse(port.BindAddress));
 
     /// <inheritdoc />
     protected override void PostStop()
