@@ -97,7 +97,7 @@ public class EventTimeTests
     [Fact]
     public void A_jump_beyond_the_step_moves_the_clock_once_a_second_record_confirms_it()
     {
-        // A host back after a weekend: its first record is counted at the old time, the second moves the clock.
+        // A host back after a weekend: its first record is held, the second confirms the jump and moves the clock.
         var h = new HostBehavior(Host, Settings());
         var alerts = new List<Alert>();
         h.Observe(Out(Ip("10.0.0.9"), 443, startMs: T0), alerts);
@@ -108,6 +108,35 @@ public class EventTimeTests
 
         Assert.Equal(T0 + 2 * Day + 5_100, h.EventTimeMs);
         Assert.Equal(1, h.HeldClockJumps);
+    }
+
+    [Fact]
+    public void A_scan_after_hours_of_silence_is_detected_with_every_probe_in_its_own_window()
+    {
+        var h = new HostBehavior(Host, Settings());
+        var alerts = new List<Alert>();
+        h.Observe(Out(Ip("10.0.0.9"), 443, startMs: T0), alerts);
+        var scan = Enumerable.Range(1, 15).Select(p => Out(Ip("10.0.0.10"), (ushort)(1000 + p), localPort: 40_000, flags: Syn, packets: 1, bytes: 44, startMs: T0 + 3 * 60 * Minute + p * 1000));
+
+        alerts.AddRange(Run(h, scan));
+
+        var a = Assert.Single(alerts);
+        Assert.Equal(15, a.Evidence["distinct_ports"]);
+        Assert.Equal(1, h.HeldClockJumps);
+    }
+
+    [Fact]
+    public void A_held_record_is_counted_at_its_own_time_when_the_clock_reaches_it()
+    {
+        var h = new HostBehavior(Host, Settings());
+        var alerts = new List<Alert>();
+        h.Observe(Out(Ip("10.0.0.9"), 443, startMs: T0), alerts);
+        h.Observe(Out(Ip("10.0.0.9"), 443, startMs: T0 + 2 * Day), alerts); // the last record of a capture
+
+        h.AdvanceTo(T0 + 2 * Day + 10 * Minute, alerts);
+
+        Assert.Equal(T0 + 2 * Day + 10 * Minute, h.EventTimeMs);
+        Assert.Equal(0, h.LateObservations);
     }
 
     [Fact]

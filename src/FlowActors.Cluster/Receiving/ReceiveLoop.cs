@@ -50,7 +50,7 @@ internal sealed class ReceiveLoop : IDisposable
     private readonly RefusedExporterTable _refused = new();
     private readonly KernelDrops? _kernelDrops;
     private long _kernelDropsAtStart = -1, _kernelDropped;
-    private long _loggedTemplatePressure, _lastTemplateLogMs = long.MinValue;
+    private long _loggedTemplatePressure, _countedTemplatePressure, _lastTemplateLogMs = long.MinValue;
     private RefusedExporter[] _refusedReports = [];
     private readonly long _refreshOfferEveryMs;
     private long _lastRefreshOfferMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
@@ -332,10 +332,14 @@ internal sealed class ReceiveLoop : IDisposable
     {
         var t = _decoder.Templates;
         long pressure = t.Rejected + t.Evicted + t.QuotaEvicted;
+        if (pressure != _countedTemplatePressure)
+        {
+            ClusterMetrics.TemplateQuota.Add(pressure - _countedTemplatePressure);
+            _countedTemplatePressure = pressure;
+        }
         if (pressure == _loggedTemplatePressure) return;
         long now = Environment.TickCount64;
         if (_lastTemplateLogMs != long.MinValue && now - _lastTemplateLogMs < TemplateLogEveryMs) return;
-        ClusterMetrics.TemplateQuota.Add(pressure - _loggedTemplatePressure);
         // At most once a minute, so the string built here costs nothing on the hot path.
         _log.Warning($"Receiver {_thread.Name}: template table under pressure ({t.Count} of {t.MaxTotal} held; in total {t.Rejected} refused from exporters whose data never decoded, {t.Evicted} evicted for other exporters, {t.QuotaEvicted} replaced within an exporter's quota of {t.MaxPerExporter}); a template flood from spoofed sources? Set an exporter allowlist");
         _loggedTemplatePressure = pressure;
