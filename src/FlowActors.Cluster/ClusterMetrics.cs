@@ -21,7 +21,15 @@ public static class ClusterMetrics
     public static readonly Counter<long> RestampedFutureTimes =
         Meter.CreateCounter<long>("flowactors.receiver.restamped_future_times", "{record}", "Flow records stamped too far ahead of the node's clock, re-stamped to the receive time.");
 
-    /// <summary>Observation batches applied by host actors on this node.</summary>
+    /// <summary>Flow records whose start was after their end, repaired to start at their end.</summary>
+    public static readonly Counter<long> RepairedStartAfterEnd =
+        Meter.CreateCounter<long>("flowactors.receiver.repaired_start_after_end", "{record}", "Flow records whose start was after their end, repaired to start at their end.");
+
+    /// <summary>Templates refused or evicted by the per-exporter template quotas.</summary>
+    public static readonly Counter<long> TemplateQuota =
+        Meter.CreateCounter<long>("flowactors.receiver.template_quota", "{template}", "Templates refused or evicted by the template quotas (a flood of templates, or too many from one exporter).");
+
+    /// <summary>Observation batches applied by the host actors on this node.</summary>
     public static readonly Counter<long> HostBatches =
         Meter.CreateCounter<long>("flowactors.host.batches", "{batch}", "Observation batches applied by the host actors on this node.");
 }

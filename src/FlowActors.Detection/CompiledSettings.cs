@@ -12,6 +12,7 @@ internal sealed class CompiledSettings
         Source = s;
         WindowMs = (long)s.Window.TotalMilliseconds;
         LatenessMs = (long)s.AllowedLateness.TotalMilliseconds;
+        MaxClockStepMs = (long)s.MaxClockStep.TotalMilliseconds;
         LearningMs = (long)s.LearningPeriod.TotalMilliseconds;
         SuppressionMs = (long)s.SuppressionWindow.TotalMilliseconds;
         Alpha = 1 - Math.Pow(2, -WindowMs / s.Baseline.HalfLife.TotalMilliseconds);
@@ -31,6 +32,9 @@ internal sealed class CompiledSettings
     public DetectionSettings Source { get; }
     public long WindowMs { get; }
     public long LatenessMs { get; }
+
+    /// <summary>Largest forward step of a host's event time by one unconfirmed observation.</summary>
+    public long MaxClockStepMs { get; }
     public long LearningMs { get; }
     public long SuppressionMs { get; }
     public double Alpha { get; }

@@ -15,6 +15,13 @@ public sealed class DetectionSettings
     /// <summary>How long after a window's end late observations are still accepted. Default 30 s; at most one window.</summary>
     public TimeSpan AllowedLateness { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Largest step one observation may move a host's event time forward. A record further ahead is counted in the
+    /// host's current window and moves nothing until a second record near the same time confirms the jump (a host
+    /// back after a long silence), so one forged or broken timestamp cannot push a host into the future. Default 1 hour.
+    /// </summary>
+    public TimeSpan MaxClockStep { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Event time a host must be watched before baseline-relative (volumetric, history) detectors fire. Default 1 day.</summary>
     public TimeSpan LearningPeriod { get; set; } = TimeSpan.FromDays(1);
 
@@ -76,6 +83,7 @@ public sealed class DetectionSettings
         _ = new NetworkClassifier(Networks!);
         if (Window < TimeSpan.FromSeconds(10) || Window > TimeSpan.FromHours(1)) Fail(p + "Window", "must be between 00:00:10 and 01:00:00");
         if (AllowedLateness < TimeSpan.Zero || AllowedLateness > Window) Fail(p + "AllowedLateness", "must be between 0 and Detection:Window");
+        if (MaxClockStep < Window) Fail(p + "MaxClockStep", "must be at least Detection:Window, e.g. 01:00:00");
         if (LearningPeriod < TimeSpan.Zero) Fail(p + "LearningPeriod", "must be >= 0");
         if (SuppressionWindow < TimeSpan.Zero || SuppressionWindow > TimeSpan.FromDays(7)) Fail(p + "SuppressionWindow", "must be between 0 and 7.00:00:00");
         Baseline.Validate(p + "Baseline:");

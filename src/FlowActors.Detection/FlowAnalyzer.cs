@@ -14,6 +14,7 @@ public sealed class FlowAnalyzer
     private readonly ThreatIntelSet? _intel;
     private readonly Dictionary<FlowAddress, HostBehavior> _hosts = new();
     private readonly int _maxHosts;
+    private readonly EventTimeGuard _times = new();
 
     /// <summary>Creates an analyzer.</summary>
     /// <param name="settings">Detection settings (validated).</param>
@@ -40,6 +41,9 @@ public sealed class FlowAnalyzer
     /// <summary>Observations dropped because the host map was full.</summary>
     public long ObservationsDropped { get; private set; }
 
+    /// <summary>Records whose start was after their end, repaired to the end before analysis.</summary>
+    public long RepairedTimes => _times.StartAfterEnd;
+
     /// <summary>Latest flow end seen (unix ms), or <see cref="long.MinValue"/>.</summary>
     public long EventTimeMs { get; private set; } = long.MinValue;
 
@@ -51,6 +55,21 @@ public sealed class FlowAnalyzer
 
     /// <summary>Feeds one record: an outbound observation to its source host and an inbound one to its destination host, for each end that is monitored.</summary>
     public void Add(in FlowRecord record, ICollection<Alert> alerts)
+    {
+        if (record.StartMs > record.EndMs)
+        {
+            // Offline there is no live clock to check against, but a start after the end is still repaired, or the
+            // observation would end at the (bogus) start and push the host's event time there.
+            var repaired = record;
+            _times.Check(ref repaired, long.MaxValue);
+            AddChecked(in repaired, alerts);
+            return;
+        }
+
+        AddChecked(in record, alerts);
+    }
+
+    private void AddChecked(in FlowRecord record, ICollection<Alert> alerts)
     {
         Records++;
         bool srcMonitored = _networks.IsMonitored(record.SrcAddr);

@@ -30,6 +30,10 @@ public sealed partial class HostBehavior
     private long _firstSeenMs = long.MinValue;
     private long _watermark = long.MinValue;
     private long _nextClose;
+    // An observation more than MaxClockStep ahead of event time, held until a second record confirms the jump
+    // (allocated on the first such record only: rare).
+    private FlowObservation[]? _held;
+    private long _heldJumpMs = long.MinValue;
     // The (at most two) open windows; allocated when a window opens and dropped when it closes, so a host at
     // rest holds no window memory.
     private WindowState? _a;
@@ -71,6 +75,9 @@ public sealed partial class HostBehavior
     /// <summary>Observations dropped because their window had already closed.</summary>
     public long LateObservations { get; private set; }
 
+    /// <summary>Observations more than <see cref="DetectionSettings.MaxClockStep"/> ahead of event time that did not move it (unconfirmed jumps).</summary>
+    public long HeldClockJumps { get; private set; }
+
     /// <summary>Observations skipped by the allowlist.</summary>
     public long IgnoredObservations { get; private set; }
 
@@ -93,9 +100,26 @@ public sealed partial class HostBehavior
     {
         long t = o.EndMs;
         if (t < 0) t = 0;
-        if (_watermark == long.MinValue) Start(t);
-        else if (t > _watermark) Advance(t, alerts);
+        if (_watermark == long.MinValue)
+        {
+            Start(t);
+        }
+        else if (t - _watermark > _c.MaxClockStepMs)
+        {
+            if (!ConfirmsJump(in o, t, alerts)) Hold(in o);
+            return;
+        }
+        else
+        {
+            if (_heldJumpMs != long.MinValue) ReleaseHeldAtEventTime();
+            if (t > _watermark) Advance(t, alerts);
+        }
 
+        Count(in o, t);
+    }
+
+    private void Count(in FlowObservation o, long t)
+    {
         long w = t / _c.WindowMs;
         if (w < _nextClose)
         {
@@ -130,7 +154,66 @@ public sealed partial class HostBehavior
     public void AdvanceTo(long eventTimeMs, ICollection<Alert> alerts)
     {
         if (_watermark == long.MinValue || eventTimeMs <= _watermark) return;
+        if (_heldJumpMs != long.MinValue && eventTimeMs >= _heldJumpMs)
+        {
+            // The clock reached the held observation's time by itself: it counts at its own time.
+            long heldAt = _heldJumpMs;
+            _heldJumpMs = long.MinValue;
+            AdvanceAndCount(in _held![0], heldAt, alerts);
+            if (eventTimeMs <= _watermark) return;
+        }
+
         Advance(eventTimeMs, alerts);
+    }
+
+    /// <summary>
+    /// True when <paramref name="t"/>, a jump beyond the bounded step, is confirmed by the held observation (a host
+    /// back after a silence): event time then moves to the held one's time, which is counted there, then to
+    /// <paramref name="t"/>.
+    /// </summary>
+    private bool ConfirmsJump(in FlowObservation o, long t, ICollection<Alert> alerts)
+    {
+        if (_heldJumpMs == long.MinValue || Math.Abs(t - _heldJumpMs) > _c.MaxClockStepMs) return false;
+        long heldAt = _heldJumpMs;
+        _heldJumpMs = long.MinValue;
+        // In time order, each counted once event time has reached it (windows open only up to event time).
+        if (heldAt <= t)
+        {
+            AdvanceAndCount(in _held![0], heldAt, alerts);
+            AdvanceAndCount(in o, t, alerts);
+        }
+        else
+        {
+            AdvanceAndCount(in o, t, alerts);
+            AdvanceAndCount(in _held![0], heldAt, alerts);
+        }
+
+        return true;
+    }
+
+    private void AdvanceAndCount(in FlowObservation o, long t, ICollection<Alert> alerts)
+    {
+        if (t > _watermark) Advance(t, alerts);
+        Count(in o, t);
+    }
+
+    /// <summary>
+    /// Holds an observation too far ahead of event time: one record alone never moves a host's clock by more than
+    /// <see cref="DetectionSettings.MaxClockStep"/>. A held one not confirmed is counted at the current event time.
+    /// </summary>
+    private void Hold(in FlowObservation o)
+    {
+        if (_heldJumpMs != long.MinValue) ReleaseHeldAtEventTime();
+        (_held ??= new FlowObservation[1])[0] = o;
+        _heldJumpMs = Math.Max(0, o.EndMs);
+        HeldClockJumps++;
+    }
+
+    /// <summary>Counts the held observation at the current event time (no record confirmed its jump).</summary>
+    private void ReleaseHeldAtEventTime()
+    {
+        _heldJumpMs = long.MinValue;
+        Count(in _held![0], _watermark);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

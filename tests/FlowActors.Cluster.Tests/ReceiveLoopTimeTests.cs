@@ -1,4 +1,5 @@
 using FlowActors.Cluster.Receiving;
+using FlowActors.Detection;
 using FlowActors.Protocols;
 
 namespace FlowActors.Cluster.Tests;
@@ -14,14 +15,18 @@ public sealed class ReceiveLoopTimeTests
             new() { StartMs = now - 10_000, EndMs = now - 1_000 },                        // normal
             new() { StartMs = now, EndMs = now + ReceiveLoop.FutureToleranceMs },          // at the tolerance: kept
             new() { StartMs = now + 3_600_000, EndMs = now + 3_600_000 + 4_000 },          // exporter clock an hour ahead
+            new() { StartMs = now + 20 * 86_400_000L, EndMs = now - 60_000 },              // the poison: start 20 days ahead, end in the past
         };
 
-        long moved = ReceiveLoop.RestampFutureTimes(records, now + ReceiveLoop.FutureToleranceMs, now);
+        var guard = new EventTimeGuard(ReceiveLoop.FutureToleranceMs);
+        int changed = guard.Check(records, now);
 
-        Assert.Equal(1, moved);
+        Assert.Equal(2, changed);
         Assert.Equal(now - 1_000, records[0].EndMs);
         Assert.Equal(now + ReceiveLoop.FutureToleranceMs, records[1].EndMs);
         Assert.Equal(now, records[2].EndMs);
         Assert.Equal(now - 4_000, records[2].StartMs);
+        Assert.Equal((now - 60_000, now - 60_000), (records[3].StartMs, records[3].EndMs));
+        Assert.Equal((1, 1), (guard.Future, guard.StartAfterEnd));
     }
 }

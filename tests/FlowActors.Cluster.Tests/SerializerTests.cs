@@ -110,14 +110,17 @@ public sealed class SerializerTests : IDisposable
         Assert.Null(status.Sinks[0].LastError);
 
         var stats = RoundTrip(new ReceiverStats(
-            [new PortStats(2055, 2, 33554432, 10, 14000, 250, 300, 1, 2, 0, 3, 4)],
+            [new PortStats(2055, 2, 33554432, 10, 14000, 250, 300, 1, 2, 0, 3, 4, DroppedKernel: 96, RepairedTimes: 2, TemplatesRefused: 7)],
             [new ExporterReport("192.0.2.1", 10, 250, 1, 2, 0, 1_764_331_200_000)],
-            [new TemplateReport("192.0.2.1", 9, 0, 256, false, true)]));
-        Assert.Equal(new PortStats(2055, 2, 33554432, 10, 14000, 250, 300, 1, 2, 0, 3, 4), Assert.Single(stats.Ports));
+            [new TemplateReport("192.0.2.1", 9, 0, 256, false, true)],
+            [new RefusedExporterReport("198.51.100.7", 3, 1_764_331_200_000)]));
+        Assert.Equal(new PortStats(2055, 2, 33554432, 10, 14000, 250, 300, 1, 2, 0, 3, 4, 96, 2, 7), Assert.Single(stats.Ports));
+        Assert.Equal(new RefusedExporterReport("198.51.100.7", 3, 1_764_331_200_000), Assert.Single(stats.RefusedExporters));
         Assert.Equal(new ExporterReport("192.0.2.1", 10, 250, 1, 2, 0, 1_764_331_200_000), Assert.Single(stats.Exporters));
         Assert.Equal(new TemplateReport("192.0.2.1", 9, 0, 256, false, true), Assert.Single(stats.Templates));
 
-        var blob = RoundTrip(new TemplateBlob(FlowAddress.Parse("192.0.2.1"), 10, 7, 300, true, 3, 1, [0, 8, 0, 4]));
+        var blob = RoundTrip(new TemplateBlob(FlowAddress.Parse("192.0.2.1"), 10, 7, 300, true, 3, 1, [0, 8, 0, 4], 1_764_331_200_123));
+        Assert.Equal(1_764_331_200_123, blob.RefreshedUnixMs);
         Assert.Equal((FlowAddress.Parse("192.0.2.1"), (ushort)10, 7u, (ushort)300, true, 3, 1), (blob.Exporter, blob.Version, blob.Domain, blob.TemplateId, blob.IsOptions, blob.FieldCount, blob.ScopeFieldCount));
         Assert.Equal(new byte[] { 0, 8, 0, 4 }, blob.Definition);
         Assert.Equal("192.0.2.1/10/7/300", blob.Key);

@@ -31,6 +31,28 @@ public sealed class FlowctlOperatorTests
     }
 
     [Fact]
+    public async Task Exporters_list_shows_senders_refused_by_the_allowlist_with_counts_and_the_kernels_drops()
+    {
+        await using var node = await InProcessNode.StartAsync(("FlowActors:Receivers:ExporterAllowlist:0", "192.0.2.0/24"));
+        await node.WaitReadyAsync();
+        // normal-v9 from 127.0.0.1, which the allowlist leaves out (issue 10, finding 3: who is trying to inject flows).
+        int sent = await FlowReplay.SendAsync(FlowReplay.Capture("normal-v9.pcap"), node.Settings.Receivers.NetFlowPort);
+
+        string output = "";
+        await Poll.UntilAsync(() =>
+        {
+            var (code, o, _) = Flowctl(node.Endpoint, "exporters", "list");
+            output = o;
+            return Task.FromResult(code == 0 && o.Split('\n').Any(l => l.Contains("127.0.0.1") && l.Contains($" {sent} ")));
+        }, TimeSpan.FromSeconds(30), "127.0.0.1 listed as refused with every datagram counted");
+
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(lines, l => l.StartsWith("refused_exporters", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("EXPORTER", StringComparison.Ordinal) && l.Contains("DATAGRAMS_REFUSED"));
+        Assert.Contains(lines, l => l.Contains("DROPPED_KERNEL")); // per port, from the sockets' kernel counters
+    }
+
+    [Fact]
     public async Task Json_switch_prints_the_endpoint_json()
     {
         await using var node = await InProcessNode.StartAsync();

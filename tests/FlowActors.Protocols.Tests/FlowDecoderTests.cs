@@ -83,7 +83,7 @@ public sealed class FlowDecoderTests
     }
 
     [Fact]
-    public void Templates_beyond_the_per_exporter_limit_are_refused()
+    public void Templates_beyond_the_per_exporter_limit_replace_that_exporters_own()
     {
         var decoder = new FlowDecoder(new FlowDecoderOptions { MaxTemplatesPerExporter = 2, MaxTemplates = 10 });
         Run(decoder, V9Template(256));
@@ -92,18 +92,20 @@ public sealed class FlowDecoderTests
         var (result, _) = Run(decoder, V9Template(258));
         var (otherResult, _) = Run(decoder, V9Template(258), exporter: FlowAddress.Parse("192.0.2.2"));
 
-        Assert.Equal(DecodeError.TemplateLimit, result.Error);
+        Assert.Equal(DecodeError.None, result.Error);
         Assert.Equal(DecodeError.None, otherResult.Error);
         Assert.Equal(2, decoder.Templates.CountFor(Exporter));
-        Assert.Equal(1, decoder.Templates.Rejected);
+        Assert.Equal(1, decoder.Templates.QuotaEvicted);
     }
 
     [Fact]
-    public void Templates_beyond_the_total_limit_are_refused()
+    public void Templates_beyond_the_total_limit_are_refused_when_every_held_one_decodes_data()
     {
         var decoder = new FlowDecoder(new FlowDecoderOptions { MaxTemplatesPerExporter = 2, MaxTemplates = 2 });
         Run(decoder, V9Template(256));
+        Run(decoder, V9Data(256));
         Run(decoder, V9Template(256, sourceId: 1), exporter: FlowAddress.Parse("192.0.2.2"));
+        Run(decoder, V9Data(256, sourceId: 1), exporter: FlowAddress.Parse("192.0.2.2"));
 
         var (result, _) = Run(decoder, V9Template(256), exporter: FlowAddress.Parse("192.0.2.3"));
 

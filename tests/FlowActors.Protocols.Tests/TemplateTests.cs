@@ -16,7 +16,7 @@ public sealed class TemplateTests
         var withUnknown = Build(9, [(8, 4), (82, 16), (12, 4), (57000, 4)]);
 
         Assert.Equal(42, softflowd.RecordLength);
-        Assert.Equal(15, softflowd.StepCount); // IP_PROTOCOL_VERSION (60) fills nothing
+        Assert.Equal(16, softflowd.StepCount); // IP_PROTOCOL_VERSION (60) decides between address families
         Assert.Equal(28, withUnknown.RecordLength);
         Assert.Equal(2, withUnknown.StepCount);
         Assert.False(withUnknown.HasVariableLength);
@@ -33,12 +33,15 @@ public sealed class TemplateTests
     }
 
     [Fact]
-    public void Variable_length_field_in_netflow_v9_is_a_bad_template()
+    public void Variable_length_field_in_netflow_v9_is_accepted_as_in_ipfix()
     {
+        // H3C/HPE NetStream sends v9 templates with length 65535 (RFC 7011 §7 encoding in the records).
         var key = new TemplateKey(Exporter, 9, 0, 256);
-        var specs = new RecordWriter().U16(82).U16(0xFFFF).ToArray();
+        var specs = new RecordWriter().U16(8).U16(4).U16(82).U16(0xFFFF).ToArray();
 
-        Assert.Equal(DecodeError.BadTemplate, FieldPlan.TryBuild(key, false, 0, 1, specs, out _));
+        Assert.Equal(DecodeError.None, FieldPlan.TryBuild(key, false, 0, 2, specs, out var plan));
+        Assert.True(plan!.HasVariableLength);
+        Assert.Equal(5, plan.RecordLength);
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public static class OperatorCommand
         new("sharding", "regions", "GET", [], 0, "shard regions on the node with shard and entity counts"),
         new("sharding", "region-stats", "GET", ["type"], 0, "entities per shard in the node's region TYPE (default host)"),
         new("sharding", "shard-stats", "GET", ["type"], 0, "shards and entities per node for TYPE (default host)"),
-        new("exporters", "list", "GET", [], 0, "exporters seen, with datagrams, records, errors and sequence gaps"),
+        new("exporters", "list", "GET", [], 0, "exporters seen, with datagrams, records, errors and sequence gaps; per port the kernel's drops; senders refused by the allowlist, with counts"),
         new("exporters", "templates", "GET", ["exporter"], 0, "templates learnt (from EXPORTER only, when given)"),
         new("hosts", "top", "GET", ["limit"], 0, "the busiest monitored hosts (top LIMIT, default 20)"),
         new("hosts", "show", "GET", ["ip"], 1, "baseline and recent alerts of one monitored host IP"),

@@ -76,7 +76,7 @@ public static class TableWriter
     }
 
     // Empty lists of rows still print as "(none)" under a heading, rather than as an empty value.
-    private static bool LooksLikeRows(string name) => name is "members" or "regions" or "shards" or "alerts" or "exporters" or "templates" or "hosts" or "sinks" or "checks";
+    private static bool LooksLikeRows(string name) => name is "members" or "regions" or "shards" or "alerts" or "exporters" or "refused_exporters" or "templates" or "hosts" or "sinks" or "checks";
 
     private static bool IsTable(JsonElement array)
     {

@@ -1,4 +1,5 @@
 using FlowActors.Protocols;
+using FlowActors.Protocols.Templates;
 
 namespace FlowActors.Cluster.Messages;
 
@@ -42,13 +43,29 @@ public sealed record TemplateReport(string Exporter, ushort Version, uint Domain
 /// <param name="DroppedOutputFull">Records dropped because a datagram decoded to more records than the output buffer holds.</param>
 /// <param name="DroppedHostLimit">Observations dropped because too many hosts had pending batches.</param>
 /// <param name="BatchesSent">Batches sent to host entities.</param>
-public sealed record PortStats(int Port, int Sockets, int ReceiveBufferBytes, long Datagrams, long Bytes, long Records, long Observations, long DecodeErrors, long DroppedNotAllowed, long DroppedOutputFull, long DroppedHostLimit, long BatchesSent);
+/// <param name="DroppedKernel">Datagrams the kernel dropped on the port's sockets (receive buffer full), since they opened.</param>
+/// <param name="RepairedTimes">Records whose start was after their end, repaired to the end.</param>
+/// <param name="TemplatesRefused">Templates refused by the template quotas (table full of other exporters' decodable templates).</param>
+public sealed record PortStats(int Port, int Sockets, int ReceiveBufferBytes, long Datagrams, long Bytes, long Records, long Observations, long DecodeErrors, long DroppedNotAllowed, long DroppedOutputFull, long DroppedHostLimit, long BatchesSent,
+    long DroppedKernel = 0, long RepairedTimes = 0, long TemplatesRefused = 0);
+
+/// <summary>A sender refused by the exporter allowlist.</summary>
+/// <param name="Exporter">Its address.</param>
+/// <param name="Datagrams">Datagrams refused.</param>
+/// <param name="LastSeenUnixMs">When the last one came.</param>
+public sealed record RefusedExporterReport(string Exporter, long Datagrams, long LastSeenUnixMs);
 
 /// <summary>Reply to <see cref="GetReceiverStats"/>.</summary>
 /// <param name="Ports">Per-port counters.</param>
 /// <param name="Exporters">Per-exporter counters.</param>
 /// <param name="Templates">Templates known to this node.</param>
-public sealed record ReceiverStats(IReadOnlyList<PortStats> Ports, IReadOnlyList<ExporterReport> Exporters, IReadOnlyList<TemplateReport> Templates) : IFlowActorsMessage;
+/// <param name="Refused">Senders refused by the exporter allowlist (bounded per socket), with counts.</param>
+public sealed record ReceiverStats(IReadOnlyList<PortStats> Ports, IReadOnlyList<ExporterReport> Exporters, IReadOnlyList<TemplateReport> Templates,
+    IReadOnlyList<RefusedExporterReport>? Refused = null) : IFlowActorsMessage
+{
+    /// <summary>Refused senders, never null.</summary>
+    public IReadOnlyList<RefusedExporterReport> RefusedExporters => Refused ?? [];
+}
 
 /// <summary>
 /// A template replicated between nodes through Akka.DistributedData (as the decoder's <c>TemplateCache.Snapshot</c>
@@ -63,8 +80,15 @@ public sealed record ReceiverStats(IReadOnlyList<PortStats> Ports, IReadOnlyList
 /// <param name="FieldCount">Fields in the template, scope fields included.</param>
 /// <param name="ScopeFieldCount">Scope fields (options templates).</param>
 /// <param name="Definition">The field specifiers as the exporter sent them (network order).</param>
-public sealed record TemplateBlob(FlowAddress Exporter, ushort Version, uint Domain, ushort TemplateId, bool IsOptions, int FieldCount, int ScopeFieldCount, byte[] Definition) : IFlowActorsMessage
+/// <param name="RefreshedUnixMs">When the exporter last sent it to the node that learnt it (Unix ms): the replicated store's age limit counts from it.</param>
+public sealed record TemplateBlob(FlowAddress Exporter, ushort Version, uint Domain, ushort TemplateId, bool IsOptions, int FieldCount, int ScopeFieldCount, byte[] Definition, long RefreshedUnixMs = 0) : IFlowActorsMessage
 {
     /// <summary>The DistributedData map key: <c>exporter/version/domain/template</c>.</summary>
-    public string Key => $"{Exporter}/{Version}/{Domain}/{TemplateId}";
+    public string Key => KeyOf(TemplateKey);
+
+    /// <summary>The decoder's key of this template.</summary>
+    public TemplateKey TemplateKey => new(Exporter, Version, Domain, TemplateId);
+
+    /// <summary>The DistributedData map key of <paramref name="key"/>.</summary>
+    public static string KeyOf(TemplateKey key) => $"{key.Exporter}/{key.Version}/{key.Domain}/{key.TemplateId}";
 }

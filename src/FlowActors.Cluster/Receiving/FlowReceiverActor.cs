@@ -51,7 +51,17 @@ public sealed class FlowReceiverActor : ReceiveActor
             loop.Start();
         }
         _log.Info("Receiving flows on UDP {0}:{1} with {2} socket(s), receive buffer {3} bytes", _port.BindAddress, _boundPort, sockets.Count, _grantedBuffer);
+        if (IsOpenToAnySender(_port, _allowlist))
+        {
+            // The allowlist is the first defence against forged flows (and so forged alerts) from any UDP sender.
+            _log.Warning("UDP {0}:{1} accepts flows from any sender: the exporter allowlist is empty on a non-loopback bind. Anyone who can reach this port can inject flows and alerts; list your exporters in ExporterAllowlist (FLOWACTORS__RECEIVERS__EXPORTERALLOWLIST__0=192.0.2.1/32)",
+                _port.BindAddress, _boundPort);
+        }
     }
+
+    /// <summary>True when anyone who can reach the port may inject flows: no exporter allowlist on a non-loopback bind.</summary>
+    internal static bool IsOpenToAnySender(ReceiverPortOptions port, ExporterAllowlist allowlist) =>
+        allowlist.AllowsAll && !System.Net.IPAddress.IsLoopback(System.Net.IPAddress.Parse(port.BindAddress));
 
     /// <inheritdoc />
     protected override void PostStop()
@@ -64,15 +74,20 @@ public sealed class FlowReceiverActor : ReceiveActor
     private PortReport Stats()
     {
         long datagrams = 0, bytes = 0, records = 0, observations = 0, errors = 0, notAllowed = 0, outputFull = 0, hostLimit = 0, batches = 0;
+        long kernel = 0, repaired = 0, templatesRefused = 0;
         var exporters = new List<ExporterReport>();
+        var refused = new List<RefusedExporterReport>();
         foreach (var l in _loops)
         {
             datagrams += l.Datagrams; bytes += l.Bytes; records += l.Records; observations += l.Observations; errors += l.DecodeErrors;
             notAllowed += l.DroppedNotAllowed; outputFull += l.DroppedOutputFull; hostLimit += l.DroppedHostLimit; batches += l.BatchesSent;
             exporters.AddRange(l.ExporterReports);
+            kernel += l.DroppedKernel; repaired += l.RepairedTimes; templatesRefused += l.TemplatesRefused;
+            foreach (var x in l.RefusedExporters) refused.Add(new RefusedExporterReport(x.Exporter.ToString(), x.Datagrams, x.LastSeenMs));
         }
-        var stats = new PortStats(_boundPort, _loops.Count, _grantedBuffer, datagrams, bytes, records, observations, errors, notAllowed, outputFull, hostLimit, batches);
-        return new PortReport(stats, exporters);
+        var stats = new PortStats(_boundPort, _loops.Count, _grantedBuffer, datagrams, bytes, records, observations, errors, notAllowed, outputFull, hostLimit, batches,
+            kernel, repaired, templatesRefused);
+        return new PortReport(stats, exporters, refused);
     }
 
     /// <summary>Asks a receiver for its counters (answered with <see cref="PortReport"/>).</summary>
@@ -82,5 +97,5 @@ public sealed class FlowReceiverActor : ReceiveActor
     }
 
     /// <summary>A receiver's counters and per-exporter reports.</summary>
-    internal sealed record PortReport(PortStats Stats, IReadOnlyList<ExporterReport> Exporters) : INoSerializationVerificationNeeded;
+    internal sealed record PortReport(PortStats Stats, IReadOnlyList<ExporterReport> Exporters, IReadOnlyList<RefusedExporterReport> Refused) : INoSerializationVerificationNeeded;
 }

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using FlowActors.Cluster.Messages;
+using FlowActors.Detection;
 using FlowActors.Protocols;
 using FlowActors.Protocols.Templates;
 
@@ -22,12 +23,14 @@ internal sealed class ReceiveLoop : IDisposable
     private static readonly long ExpireEveryMs = 10_000;
     private static readonly long PublishStatsEveryMs = 1_000;
 
+    private static readonly long TemplateLogEveryMs = 60_000;
+
     /// <summary>
     /// Flow times further ahead of the receive clock than this are an exporter clock error. Detection runs on event
     /// time, so one such record would push a host's clock ahead and make its normal traffic "late"; such records are
-    /// re-stamped to the receive time (duration kept) and counted.
+    /// re-stamped to the receive time (duration kept), and a start after the end is repaired (see <see cref="EventTimeGuard"/>).
     /// </summary>
-    internal const long FutureToleranceMs = 5 * 60_000;
+    internal const long FutureToleranceMs = EventTimeGuard.DefaultFutureToleranceMs;
 
     private readonly Socket _socket;
     private readonly FlowActorsClusterOptions _options;
@@ -43,10 +46,18 @@ internal sealed class ReceiveLoop : IDisposable
     private readonly Thread _thread;
     private readonly long _flushEveryMs;
     private volatile bool _stopping;
+    private readonly EventTimeGuard _times = new(FutureToleranceMs);
+    private readonly RefusedExporterTable _refused = new();
+    private readonly KernelDrops? _kernelDrops;
+    private long _kernelDropsAtStart = -1, _kernelDropped;
+    private long _loggedTemplatePressure, _countedTemplatePressure, _lastTemplateLogMs = long.MinValue;
+    private RefusedExporter[] _refusedReports = [];
+    private readonly long _refreshOfferEveryMs;
+    private long _lastRefreshOfferMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
     private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _importedTemplates, _futureTimes;
-    private long _loggedHostLimit, _loggedOutputFull, _loggedErrors, _loggedFutureTimes;
+    private long _loggedHostLimit, _loggedOutputFull, _loggedErrors, _loggedFutureTimes, _loggedRepairedTimes;
     private ExporterReport[] _exporterReports = [];
     private TemplateReport[] _templateReports = [];
 
@@ -68,6 +79,9 @@ internal sealed class ReceiveLoop : IDisposable
         // The receive timeout wakes an idle loop so pending batches still go out on the tick.
         _socket.ReceiveTimeout = (int)Math.Max(1, _flushEveryMs);
         _thread = new Thread(Run) { IsBackground = true, Name = name };
+        _kernelDrops = KernelDrops.For(socket);
+        _refreshOfferEveryMs = Math.Max(ExpireEveryMs, (long)options.Decoder.TemplateMaxAge.TotalMilliseconds / 4);
+        if (_kernelDrops is not null && _kernelDrops.TryRead(out long drops)) _kernelDropsAtStart = drops;
     }
 
     public long Datagrams => Volatile.Read(ref _datagrams);
@@ -80,6 +94,18 @@ internal sealed class ReceiveLoop : IDisposable
     public long DroppedHostLimit => _batcher.DroppedHostLimit;
     public long BatchesSent => _batcher.BatchesSent;
     public long ImportedTemplates => Volatile.Read(ref _importedTemplates);
+
+    /// <summary>Datagrams the kernel dropped on this socket since the loop started (receive buffer full).</summary>
+    public long DroppedKernel => Volatile.Read(ref _kernelDropped);
+
+    /// <summary>Records whose start was after their end, repaired to the end.</summary>
+    public long RepairedTimes => _times.StartAfterEnd;
+
+    /// <summary>Templates refused or evicted by the template quotas.</summary>
+    public long TemplatesRefused => _decoder.Templates.Rejected;
+
+    /// <summary>Senders refused by the exporter allowlist, with counts (refreshed on the stats tick).</summary>
+    public IReadOnlyList<RefusedExporter> RefusedExporters => Volatile.Read(ref _refusedReports);
     public IReadOnlyList<ExporterReport> ExporterReports => Volatile.Read(ref _exporterReports);
     public IReadOnlyList<TemplateReport> TemplateReports => Volatile.Read(ref _templateReports);
 
@@ -126,7 +152,9 @@ internal sealed class ReceiveLoop : IDisposable
                 }
                 if (now - lastExpire >= ExpireEveryMs)
                 {
-                    _decoder.ExpireTemplates(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                    long wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                    _decoder.ExpireTemplates(wall);
+                    if (wall - _lastRefreshOfferMs >= _refreshOfferEveryMs) OfferRefreshed(wall);
                     lastExpire = now;
                 }
                 if (now - lastStats >= PublishStatsEveryMs)
@@ -154,23 +182,27 @@ internal sealed class ReceiveLoop : IDisposable
         _datagrams++;
         _bytes += datagram.Length;
         var exporter = ExporterOf(from);
+        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (!_allowlist.AllowsAll && !_allowlist.IsAllowed(exporter))
         {
             _notAllowed++;
+            _refused.Refuse(exporter, nowMs);
             return;
         }
         _records.Clear();
         long dropped = _records.Dropped;
-        long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        long proofs = _decoder.Templates.Proofs;
         var result = _decoder.Decode(datagram, exporter, nowMs, _records);
         if (!result.IsOk) _decodeErrors++;
         _outputFull += _records.Dropped - dropped;
-        if (result.TemplatesLearned > 0) OfferTemplates(exporter);
-        long restamped = RestampFutureTimes(_records.RecordsMutable, nowMs + FutureToleranceMs, nowMs);
-        if (restamped > 0)
+        // Only exporters whose data decodes are replicated, so a flood of templates from spoofed sources stays local.
+        if ((result.TemplatesLearned > 0 || _decoder.Templates.Proofs != proofs) && _decoder.Templates.IsProven(exporter)) OfferTemplates(exporter);
+        long future = _times.Future, repaired = _times.StartAfterEnd;
+        if (_times.Check(_records.RecordsMutable, nowMs) > 0)
         {
-            _futureTimes += restamped;
-            ClusterMetrics.RestampedFutureTimes.Add(restamped);
+            if (_times.Future != future) ClusterMetrics.RestampedFutureTimes.Add(_times.Future - future);
+            if (_times.StartAfterEnd != repaired) ClusterMetrics.RepairedStartAfterEnd.Add(_times.StartAfterEnd - repaired);
+            _futureTimes = _times.Future;
         }
 
         var records = _records.Records;
@@ -193,23 +225,6 @@ internal sealed class ReceiveLoop : IDisposable
         }
     }
 
-    /// <summary>Moves records stamped after <paramref name="latestMs"/> to end at <paramref name="nowMs"/>, keeping their duration.</summary>
-    internal static long RestampFutureTimes(Span<FlowRecord> records, long latestMs, long nowMs)
-    {
-        long moved = 0;
-        for (int i = 0; i < records.Length; i++)
-        {
-            ref var r = ref records[i];
-            if (r.EndMs <= latestMs) continue;
-            long duration = Math.Max(0, r.EndMs - r.StartMs);
-            r.EndMs = nowMs;
-            r.StartMs = nowMs - duration;
-            moved++;
-        }
-
-        return moved;
-    }
-
     /// <summary>The datagram's source address without allocating (IPv4-mapped IPv6 becomes IPv4).</summary>
     internal static FlowAddress ExporterOf(SocketAddress from)
     {
@@ -227,8 +242,26 @@ internal sealed class ReceiveLoop : IDisposable
         foreach (var t in _decoder.Templates.Snapshot())
         {
             if (!t.Key.Exporter.Equals(exporter)) continue;
-            list.Add(new TemplateBlob(t.Key.Exporter, t.Key.Version, t.Key.Domain, t.Key.TemplateId, t.IsOptions, t.FieldCount, t.ScopeFieldCount, t.Definition.ToArray()));
+            list.Add(Blob(t));
         }
+        if (list.Count > 0) _replicator.Tell(new TemplateReplicatorActor.LocalTemplates(list), ActorRefs.NoSender);
+    }
+
+    private static TemplateBlob Blob(in TemplateInfo t) =>
+        new(t.Key.Exporter, t.Key.Version, t.Key.Domain, t.Key.TemplateId, t.IsOptions, t.FieldCount, t.ScopeFieldCount, t.Definition.ToArray(), t.LastSeenMs);
+
+    /// <summary>
+    /// Tells the replicator which templates the exporters refreshed since the last time (their replicated copies'
+    /// age counts from it); rare: every quarter of the template age.
+    /// </summary>
+    private void OfferRefreshed(long nowMs)
+    {
+        var list = new List<TemplateBlob>();
+        foreach (var t in _decoder.Templates.Snapshot())
+        {
+            if (t.LastSeenMs >= _lastRefreshOfferMs && _decoder.Templates.IsProven(t.Key.Exporter)) list.Add(Blob(t));
+        }
+        _lastRefreshOfferMs = nowMs;
         if (list.Count > 0) _replicator.Tell(new TemplateReplicatorActor.LocalTemplates(list), ActorRefs.NoSender);
     }
 
@@ -261,6 +294,15 @@ internal sealed class ReceiveLoop : IDisposable
                 _thread.Name, _futureTimes, FutureToleranceMs / 60_000);
             _loggedFutureTimes = _futureTimes;
         }
+        if (_times.StartAfterEnd != _loggedRepairedTimes)
+        {
+            _log.Warning("Receiver {0}: {1} records started after they ended; their start was set to their end (exporter bug or forged flows?)",
+                _thread.Name, _times.StartAfterEnd);
+            _loggedRepairedTimes = _times.StartAfterEnd;
+        }
+        LogTemplatePressure();
+        ReadKernelDrops();
+        Volatile.Write(ref _refusedReports, _refused.Snapshot());
         if (errors != _loggedErrors)
         {
             _log.Info("Receiver {0}: {1} datagrams with decode errors so far", _thread.Name, errors);
@@ -283,6 +325,37 @@ internal sealed class ReceiveLoop : IDisposable
             treports[i] = new TemplateReport(t.Key.Exporter.ToString(), t.Key.Version, t.Key.Domain, t.Key.TemplateId, t.IsOptions, false);
         }
         Volatile.Write(ref _templateReports, treports);
+    }
+
+    /// <summary>A log line at most once a minute while the template quotas refuse or evict templates.</summary>
+    private void LogTemplatePressure()
+    {
+        var t = _decoder.Templates;
+        long pressure = t.Rejected + t.Evicted + t.QuotaEvicted;
+        if (pressure != _countedTemplatePressure)
+        {
+            ClusterMetrics.TemplateQuota.Add(pressure - _countedTemplatePressure);
+            _countedTemplatePressure = pressure;
+        }
+        if (pressure == _loggedTemplatePressure) return;
+        long now = Environment.TickCount64;
+        if (_lastTemplateLogMs != long.MinValue && now - _lastTemplateLogMs < TemplateLogEveryMs) return;
+        // At most once a minute, so the string built here costs nothing on the hot path.
+        _log.Warning($"Receiver {_thread.Name}: template table under pressure ({t.Count} of {t.MaxTotal} held; in total {t.Rejected} refused from exporters whose data never decoded, {t.Evicted} evicted for other exporters, {t.QuotaEvicted} replaced within an exporter's quota of {t.MaxPerExporter}); a template flood from spoofed sources? Set an exporter allowlist");
+        _loggedTemplatePressure = pressure;
+        _lastTemplateLogMs = now;
+    }
+
+    private void ReadKernelDrops()
+    {
+        if (_kernelDrops is null || !_kernelDrops.TryRead(out long drops)) return;
+        if (_kernelDropsAtStart < 0) _kernelDropsAtStart = drops;
+        long since = Math.Max(0, drops - _kernelDropsAtStart);
+        long before = _kernelDropped;
+        if (since == before) return;
+        Volatile.Write(ref _kernelDropped, since);
+        _log.Warning("Receiver {0}: the kernel dropped {1} datagrams on this socket so far (receive buffer full); raise ReceiveBufferBytes and net.core.rmem_max, or add sockets",
+            _thread.Name, since);
     }
 
     /// <summary>Stops receiving, waits for the thread (which flushes pending batches on its way out) and closes the socket.</summary>

@@ -66,7 +66,8 @@ public sealed class ReceiverSupervisorActor : ReceiveActor, IWithTimers
     /// <inheritdoc />
     protected override void PreStart()
     {
-        _replicator = Context.ActorOf(TemplateReplicatorActor.GetProps(_exchange), "templates");
+        _replicator = Context.ActorOf(TemplateReplicatorActor.GetProps(_exchange,
+            _options.Decoder.MaxTemplates, _options.Decoder.MaxTemplatesPerExporter, _options.Decoder.TemplateMaxAge), "templates");
         var self = Self;
         Akka.Cluster.Cluster.Get(Context.System).RegisterOnMemberUp(() => self.Tell(CheckRegion.Instance));
     }
@@ -89,10 +90,17 @@ public sealed class ReceiverSupervisorActor : ReceiveActor, IWithTimers
         var templates = await _replicator.Ask<TemplateReport[]>(TemplateReplicatorActor.GetTemplateReports.Instance, timeout).ConfigureAwait(false);
         var ports = new List<PortStats>();
         var byExporter = new Dictionary<string, ExporterReport>(StringComparer.Ordinal);
+        var refused = new Dictionary<string, RefusedExporterReport>(StringComparer.Ordinal);
         foreach (var t in portTasks)
         {
             var report = await t.ConfigureAwait(false);
             ports.Add(report.Stats);
+            foreach (var x in report.Refused)
+            {
+                refused[x.Exporter] = refused.TryGetValue(x.Exporter, out var o)
+                    ? new RefusedExporterReport(x.Exporter, o.Datagrams + x.Datagrams, Math.Max(o.LastSeenUnixMs, x.LastSeenUnixMs))
+                    : x;
+            }
             foreach (var e in report.Exporters)
             {
                 byExporter[e.Exporter] = byExporter.TryGetValue(e.Exporter, out var o)
@@ -101,7 +109,7 @@ public sealed class ReceiverSupervisorActor : ReceiveActor, IWithTimers
                     : e;
             }
         }
-        return new ReceiverStats(ports, [.. byExporter.Values], templates);
+        return new ReceiverStats(ports, [.. byExporter.Values], templates, [.. refused.Values]);
     }
 
     /// <summary>Closes every port after its pending batches are sent; answered with <see cref="Done"/>.</summary>

@@ -125,6 +125,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 {
                     w.I32(p.Port); w.I32(p.Sockets); w.I32(p.ReceiveBufferBytes); w.I64(p.Datagrams); w.I64(p.Bytes); w.I64(p.Records); w.I64(p.Observations);
                     w.I64(p.DecodeErrors); w.I64(p.DroppedNotAllowed); w.I64(p.DroppedOutputFull); w.I64(p.DroppedHostLimit); w.I64(p.BatchesSent);
+                    w.I64(p.DroppedKernel); w.I64(p.RepairedTimes); w.I64(p.TemplatesRefused);
                 }
                 w.I32(m.Exporters.Count);
                 foreach (var e in m.Exporters)
@@ -136,9 +137,14 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 {
                     w.String(t.Exporter); w.U16(t.Version); w.U32(t.Domain); w.U16(t.TemplateId); w.Bool(t.IsOptions); w.Bool(t.Replicated);
                 }
+                w.I32(m.RefusedExporters.Count);
+                foreach (var x in m.RefusedExporters)
+                {
+                    w.String(x.Exporter); w.I64(x.Datagrams); w.I64(x.LastSeenUnixMs);
+                }
                 break;
             case TemplateBlob m:
-                w.Address(m.Exporter); w.U16(m.Version); w.U32(m.Domain); w.U16(m.TemplateId); w.Bool(m.IsOptions); w.I32(m.FieldCount); w.I32(m.ScopeFieldCount); w.Bytes(m.Definition);
+                w.Address(m.Exporter); w.U16(m.Version); w.U32(m.Domain); w.U16(m.TemplateId); w.Bool(m.IsOptions); w.I32(m.FieldCount); w.I32(m.ScopeFieldCount); w.Bytes(m.Definition); w.I64(m.RefreshedUnixMs);
                 break;
             default:
                 throw new SerializationException($"FlowActorsSerializer cannot serialize {obj.GetType().FullName}.");
@@ -200,17 +206,20 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
             {
                 var ports = new PortStats[r.Count(4)];
                 for (int i = 0; i < ports.Length; i++)
-                    ports[i] = new PortStats(r.I32(), r.I32(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
+                    ports[i] = new PortStats(r.I32(), r.I32(), r.I32(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
                 var exporters = new ExporterReport[r.Count(4)];
                 for (int i = 0; i < exporters.Length; i++)
                     exporters[i] = new ExporterReport(r.RequiredString(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64());
                 var templates = new TemplateReport[r.Count(4)];
                 for (int i = 0; i < templates.Length; i++)
                     templates[i] = new TemplateReport(r.RequiredString(), r.U16(), r.U32(), r.U16(), r.Bool(), r.Bool());
-                return new ReceiverStats(ports, exporters, templates);
+                var refused = new RefusedExporterReport[r.Count(4)];
+                for (int i = 0; i < refused.Length; i++)
+                    refused[i] = new RefusedExporterReport(r.RequiredString(), r.I64(), r.I64());
+                return new ReceiverStats(ports, exporters, templates, refused);
             }
             case TemplateBlobManifest:
-                return new TemplateBlob(r.Address(), r.U16(), r.U32(), r.U16(), r.Bool(), r.I32(), r.I32(), r.Bytes());
+                return new TemplateBlob(r.Address(), r.U16(), r.U32(), r.U16(), r.Bool(), r.I32(), r.I32(), r.Bytes(), r.I64());
             default:
                 throw new SerializationException($"FlowActorsSerializer does not know manifest '{manifest}'.");
         }

@@ -97,6 +97,7 @@ public sealed class NodeMetrics : IDisposable
             yield return new Measurement<long>(port.DroppedNotAllowed, tag, new KeyValuePair<string, object?>("reason", "exporter_not_allowed"));
             yield return new Measurement<long>(port.DroppedOutputFull, tag, new KeyValuePair<string, object?>("reason", "output_full"));
             yield return new Measurement<long>(port.DroppedHostLimit, tag, new KeyValuePair<string, object?>("reason", "host_limit"));
+            yield return new Measurement<long>(port.DroppedKernel, tag, new KeyValuePair<string, object?>("reason", "kernel"));
         }
     }
 

@@ -39,6 +39,15 @@ internal static class FlowRoutes
                         records_undecodable = e.RecordsUndecodable,
                         last_seen = e.LastSeenUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(e.LastSeenUnixMs) : (DateTimeOffset?)null,
                     }),
+                // Senders outside the exporter allowlist: who is trying to inject flows, and how often.
+                refused_exporters = stats.Value.RefusedExporters
+                    .OrderBy(e => e.Exporter, StringComparer.Ordinal)
+                    .Select(e => new
+                    {
+                        exporter = e.Exporter,
+                        datagrams_refused = e.Datagrams,
+                        last_seen = e.LastSeenUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(e.LastSeenUnixMs) : (DateTimeOffset?)null,
+                    }),
             }, OperatorEndpoint.Json);
         });
 

@@ -34,7 +34,7 @@ internal sealed class DecoderState(FlowDecoderOptions options, TemplateCache tem
             heldCtx.ExportTimeMs = held.ExportTimeMs;
             heldCtx.SysUpTimeMs = held.SysUpTimeMs;
             int before = tally.Records;
-            DataSetDecoder.Decode(plan!, held.Body, in heldCtx, output, ref tally, Options.MaxSamplersPerDomain);
+            if (DataSetDecoder.Decode(plan!, held.Body, in heldCtx, output, ref tally, Options.MaxSamplersPerDomain) > 0) Templates.MarkUsed(plan!);
             tally.Released += tally.Records - before;
             HeldDataQueue.Return(held);
         }
@@ -48,6 +48,7 @@ internal sealed class DecoderState(FlowDecoderOptions options, TemplateCache tem
         if (Templates.TryGet(key, out var plan))
         {
             int n = DataSetDecoder.Decode(plan, body, in ctx, output, ref tally, Options.MaxSamplersPerDomain);
+            if (n > 0) Templates.MarkUsed(plan);
             if (plan.IsOptions) tally.OptionRecordsInMessage += n;
             else tally.FlowRecordsInMessage += n;
             return;

@@ -15,6 +15,7 @@ internal enum FieldOp : byte
     StartMicroseconds, EndMicroseconds, StartNanoseconds, EndNanoseconds, StartDeltaMicroseconds, EndDeltaMicroseconds,
     ObservationTimeMilliseconds,
     SamplerId, SamplingInterval, SamplingSpace, SamplingSize, SamplingPopulation, SystemInitTimeMilliseconds,
+    IpVersion, IngressPhysicalInterface, EgressPhysicalInterface,
 }
 
 /// <summary>Maps NetFlow v9 field types and IPFIX information elements to <see cref="FieldOp"/>s.</summary>
@@ -79,6 +80,7 @@ internal static class FieldMap
             case 50: return scalar ? FieldOp.SamplingInterval : FieldOp.Skip;
             case 58: return scalar ? FieldOp.SrcVlan : FieldOp.Skip;
             case 59: return scalar ? FieldOp.DstVlan : FieldOp.Skip;
+            case 60: return scalar ? FieldOp.IpVersion : FieldOp.Skip;
             case 61: return scalar ? FieldOp.Direction : FieldOp.Skip;
             case 62: return length == 16 ? FieldOp.NextHopV6 : FieldOp.Skip;
             case 63: return length == 16 ? FieldOp.BgpNextHopV6 : FieldOp.Skip;
@@ -107,6 +109,9 @@ internal static class FieldMap
             case 231: return scalar ? FieldOp.BytesInitiator : FieldOp.Skip;
             case 233: return scalar ? FieldOp.FirewallEvent : FieldOp.Skip;
             case 243: return scalar ? FieldOp.Dot1qVlan : FieldOp.Skip;
+            // Juniper exports only these in place of ingressInterface/egressInterface (10/14).
+            case 252: return scalar ? FieldOp.IngressPhysicalInterface : FieldOp.Skip;
+            case 253: return scalar ? FieldOp.EgressPhysicalInterface : FieldOp.Skip;
             case 298: return scalar ? FieldOp.PacketsInitiator : FieldOp.Skip;
             case 302: return scalar ? FieldOp.SamplerId : FieldOp.Skip;
             case 305: return scalar ? FieldOp.SamplingInterval : FieldOp.Skip;

@@ -34,7 +34,7 @@ internal struct RecordContext
 /// </summary>
 /// <remarks>
 /// Fixed-length templates keep only the steps that fill something, each with its offset; templates with IPFIX
-/// variable-length fields (RFC 7011 §7) keep every field and are walked in order.
+/// variable-length fields (RFC 7011 §7, also in NetFlow v9 from H3C/HPE NetStream) keep every field and are walked in order.
 /// </remarks>
 internal sealed class FieldPlan
 {
@@ -72,6 +72,13 @@ internal sealed class FieldPlan
 
     /// <summary>Last time the exporter (re)sent this template, caller's clock.</summary>
     public long LastSeenMs { get; set; }
+
+    // Links of the template cache's two intrusive LRU orders (no allocation per move): the exporter's own templates,
+    // and all templates of exporters in the same trust tier (see TemplateCache).
+    internal FieldPlan? OwnOlder, OwnNewer, TierOlder, TierNewer;
+
+    /// <summary>The exporter's entry in the template cache that holds this plan.</summary>
+    internal ExporterTemplates? Owner;
 
     /// <summary>Number of steps walked per record.</summary>
     public int StepCount => _steps.Length;
@@ -117,7 +124,8 @@ internal sealed class FieldPlan
             if (version == 10 && (id & 0x8000) != 0) pos += 4;
             if (length == FieldMap.VariableLength)
             {
-                if (version != 10) return DecodeError.BadTemplate; // NetFlow v9 has no variable-length fields
+                // RFC 3954 has no variable-length fields, but H3C/HPE NetStream sends v9 templates with length 65535
+                // for strings, encoded in the records as IPFIX does (RFC 7011 §7).
                 variable = true;
                 minLength += 1;
             }
@@ -327,19 +335,30 @@ internal sealed class FieldPlan
         public ulong StartDeltaUs, EndDeltaUs, Interval, Space;
         public bool HasSpace, HasInit;
         public long InitMs;
+        public byte Families, IpVersion;
+        public bool HasPhysicalIn, HasPhysicalOut;
+        public uint PhysicalIn, PhysicalOut;
+        public FlowAddress SrcV6, DstV6, NextHopV6;
     }
+
+    private const byte SrcV4Bit = 1, SrcV6Bit = 2, DstV4Bit = 4, DstV6Bit = 8, HopV4Bit = 16, HopV6Bit = 32;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Apply(FieldOp op, ref byte v, int length, ref FlowRecord r, ref Scratch s)
     {
         switch (op)
         {
-            case FieldOp.SrcV4: r.SrcAddr = FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))); break;
-            case FieldOp.DstV4: r.DstAddr = FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))); break;
-            case FieldOp.SrcV6: r.SrcAddr = FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)); break;
-            case FieldOp.DstV6: r.DstAddr = FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)); break;
-            case FieldOp.NextHopV4: SetNextHop(ref r, ref s, FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))), 2); break;
-            case FieldOp.NextHopV6: SetNextHop(ref r, ref s, FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)), 2); break;
+            // Both families may be in one template (Juniper MX, Procera/Sandvine: the unused one is zero); IPv4 goes
+            // straight into the record, IPv6 waits in the scratch until Finish picks the family (see PickFamily).
+            case FieldOp.SrcV4: r.SrcAddr = FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))); s.Families |= SrcV4Bit; break;
+            case FieldOp.DstV4: r.DstAddr = FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))); s.Families |= DstV4Bit; break;
+            case FieldOp.SrcV6: s.SrcV6 = FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)); s.Families |= SrcV6Bit; break;
+            case FieldOp.DstV6: s.DstV6 = FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)); s.Families |= DstV6Bit; break;
+            case FieldOp.NextHopV4: SetNextHop(ref r, ref s, FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))), 2); s.Families |= HopV4Bit; break;
+            case FieldOp.NextHopV6: s.NextHopV6 = FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)); s.Families |= HopV6Bit; break;
+            case FieldOp.IpVersion: s.IpVersion = (byte)Read(ref v, length); break;
+            case FieldOp.IngressPhysicalInterface: s.PhysicalIn = (uint)Read(ref v, length); s.HasPhysicalIn = true; break;
+            case FieldOp.EgressPhysicalInterface: s.PhysicalOut = (uint)Read(ref v, length); s.HasPhysicalOut = true; break;
             case FieldOp.BgpNextHopV4: SetNextHop(ref r, ref s, FlowAddress.FromV4(BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(ref v))), 1); break;
             case FieldOp.BgpNextHopV6: SetNextHop(ref r, ref s, FlowAddress.FromV6(MemoryMarshal.CreateReadOnlySpan(ref v, 16)), 1); break;
             case FieldOp.SrcPort: r.SrcPort = (ushort)Read(ref v, length); r.Present |= FlowFields.Ports; break;
@@ -414,6 +433,21 @@ internal sealed class FieldPlan
         r.Version = ctx.Version;
         r.ObservationDomain = ctx.Domain;
 
+        if ((s.Families & (SrcV6Bit | DstV6Bit | HopV6Bit)) != 0) ResolveFamilies(ref r, ref s);
+
+        // Juniper sends ingressPhysicalInterface/egressPhysicalInterface (252/253) instead of 10/14.
+        if (s.HasPhysicalIn && (r.Present & FlowFields.InputInterface) == 0)
+        {
+            r.InputInterface = s.PhysicalIn;
+            r.Present |= FlowFields.InputInterface;
+        }
+
+        if (s.HasPhysicalOut && (r.Present & FlowFields.OutputInterface) == 0)
+        {
+            r.OutputInterface = s.PhysicalOut;
+            r.Present |= FlowFields.OutputInterface;
+        }
+
         // ICMP type/code only mean something for ICMP; some exporters send field 32 as zero on every flow.
         if (s.HasIcmp)
         {
@@ -463,6 +497,32 @@ internal sealed class FieldPlan
 
         if (announced == 0) announced = ctx.State.DefaultRate;
         r.SamplingRate = ctx.Sampling.Resolve(ctx.Exporter, announced);
+    }
+
+    /// <summary>
+    /// Picks IPv4 or IPv6 for the source, destination and next hop when the template carries IPv6 elements (27, 28,
+    /// 62). With only one family present it is taken; with both, the one that is set (non-zero), and when both are set,
+    /// the one that matches ipVersion (60) if the record has it, else IPv4 (Juniper MX and Procera/Sandvine zero the
+    /// unused family).
+    /// </summary>
+    private static void ResolveFamilies(ref FlowRecord r, ref Scratch s)
+    {
+        if (PickV6(s.Families, SrcV4Bit, SrcV6Bit, r.SrcAddr, s.SrcV6, s.IpVersion)) r.SrcAddr = s.SrcV6;
+        if (PickV6(s.Families, DstV4Bit, DstV6Bit, r.DstAddr, s.DstV6, s.IpVersion)) r.DstAddr = s.DstV6;
+        if ((s.Families & HopV6Bit) != 0 && s.NextHopRank <= 2 && PickV6(s.Families, HopV4Bit, HopV6Bit, r.NextHop, s.NextHopV6, s.IpVersion))
+        {
+            SetNextHop(ref r, ref s, s.NextHopV6, 2);
+        }
+    }
+
+    private static bool PickV6(byte families, byte v4Bit, byte v6Bit, FlowAddress v4, FlowAddress v6, byte ipVersion)
+    {
+        if ((families & v6Bit) == 0) return false;
+        if ((families & v4Bit) == 0) return true;
+        bool v4Set = v4.V4 != 0;
+        bool v6Set = v6.Hi != 0 || v6.Lo != 0;
+        if (v4Set != v6Set) return v6Set;
+        return ipVersion == 6;
     }
 
     private static bool ResolveTime(bool hasAbs, long abs, bool hasRel, uint rel, bool hasDelta, ulong deltaUs, long init, in RecordContext ctx, out long ms)

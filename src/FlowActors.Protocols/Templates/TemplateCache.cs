@@ -21,17 +21,47 @@ public readonly record struct TemplateInfo(
     long LastSeenMs,
     ReadOnlyMemory<byte> Definition);
 
+/// <summary>One exporter's templates in a <see cref="TemplateCache"/>: how many, whether its data has decoded, and their LRU order.</summary>
+internal sealed class ExporterTemplates(FlowAddress exporter)
+{
+    public readonly FlowAddress Exporter = exporter;
+    public int Count;
+
+    /// <summary>True once data from this exporter decoded with one of its templates: it is then protected from newcomers.</summary>
+    public bool Proven;
+
+    /// <summary>The exporter's least and most recently used templates.</summary>
+    public FieldPlan? Oldest, Newest;
+}
+
 /// <summary>
-/// Templates per (exporter, version, domain, template id), compiled into field plans. Bounded per exporter and in
-/// total; a redefinition replaces the old plan, a refresh with the same definition only renews it; templates not
-/// refreshed within the configured age are expired by <see cref="FlowDecoder.ExpireTemplates"/>.
+/// Templates per (exporter, version, domain, template id), compiled into field plans. A redefinition replaces the
+/// old plan, a refresh with the same definition only renews it; templates not refreshed within the configured age
+/// are expired by <see cref="FlowDecoder.ExpireTemplates"/>.
 /// </summary>
-/// <remarks>Not thread-safe: owned by one <see cref="FlowDecoder"/>, which is used by one receiver at a time.</remarks>
+/// <remarks>
+/// <para>Bounded so that no sender can starve another (spoofed sources flooding valid templates):</para>
+/// <list type="bullet">
+/// <item>an exporter at its quota (<see cref="MaxPerExporter"/>) makes room by evicting its own least recently
+/// used template;</item>
+/// <item>when the whole table is full, the least recently <em>used</em> (decoded against, else learnt) template of
+/// an exporter whose data never decoded is evicted first;</item>
+/// <item>an exporter whose data has decoded with its templates ("proven") is protected from exporters that only
+/// send templates: when only proven templates are left, a newcomer's template is refused, while a proven exporter
+/// takes the least recently used template of the exporter holding the most (its fair share).</item>
+/// </list>
+/// <para>Every eviction and refusal is counted (<see cref="Evicted"/>, <see cref="QuotaEvicted"/>,
+/// <see cref="Rejected"/>). All operations are O(1) except fair-share eviction among proven exporters, which scans
+/// the exporters once (only when the table is full of decodable templates).</para>
+/// <para>Not thread-safe: owned by one <see cref="FlowDecoder"/>, which is used by one receiver at a time.</para>
+/// </remarks>
 public sealed class TemplateCache
 {
     private readonly Dictionary<TemplateKey, FieldPlan> _plans = new();
-    private readonly Dictionary<FlowAddress, int> _perExporter = new();
+    private readonly Dictionary<FlowAddress, ExporterTemplates> _owners = new();
     private readonly List<TemplateKey> _scratch = new();
+    private readonly Tier _unproven = new();
+    private readonly Tier _proven = new();
 
     internal TemplateCache(int maxPerExporter, int maxTotal, int maxFields)
     {
@@ -67,11 +97,26 @@ public sealed class TemplateCache
     /// <summary>Templates dropped because they were not refreshed in time.</summary>
     public long Expired { get; private set; }
 
-    /// <summary>Templates refused because a per-exporter or total limit was reached.</summary>
+    /// <summary>Templates refused: the table was full of templates of exporters whose data decodes, and the sender's never had.</summary>
     public long Rejected { get; private set; }
 
+    /// <summary>Templates evicted because the table was full, to make room for another exporter's.</summary>
+    public long Evicted { get; private set; }
+
+    /// <summary>Templates an exporter evicted from its own share because it reached <see cref="MaxPerExporter"/>.</summary>
+    public long QuotaEvicted { get; private set; }
+
+    /// <summary>Exporters whose data has decoded with their templates (protected from newcomers).</summary>
+    public int ProvenExporters { get; private set; }
+
+    /// <summary>Times an exporter became proven (cumulative; a change tells a caller to replicate that exporter's templates).</summary>
+    public long Proofs { get; private set; }
+
     /// <summary>Templates held for <paramref name="exporter"/>.</summary>
-    public int CountFor(FlowAddress exporter) => _perExporter.TryGetValue(exporter, out int n) ? n : 0;
+    public int CountFor(FlowAddress exporter) => _owners.TryGetValue(exporter, out var o) ? o.Count : 0;
+
+    /// <summary>True when data from <paramref name="exporter"/> has decoded with one of its cached templates.</summary>
+    public bool IsProven(FlowAddress exporter) => _owners.TryGetValue(exporter, out var o) && o.Proven;
 
     /// <summary>True when the template is known.</summary>
     public bool Contains(in TemplateKey key) => _plans.ContainsKey(key);
@@ -102,6 +147,22 @@ public sealed class TemplateCache
 
     internal bool TryGet(in TemplateKey key, [NotNullWhen(true)] out FieldPlan? plan) => _plans.TryGetValue(key, out plan);
 
+    /// <summary>
+    /// Notes that data decoded with <paramref name="plan"/>: it becomes the exporter's most recently used template,
+    /// and the exporter is proven (its templates are protected from exporters that only send templates).
+    /// </summary>
+    internal void MarkUsed(FieldPlan plan)
+    {
+        var owner = plan.Owner;
+        if (owner is null) return;
+        if (!owner.Proven) Prove(owner);
+        if (ReferenceEquals(owner.Newest, plan) && ReferenceEquals(_proven.Newest, plan)) return;
+        UnlinkOwn(owner, plan);
+        LinkOwn(owner, plan);
+        _proven.Unlink(plan);
+        _proven.Link(plan);
+    }
+
     /// <summary>Learns, replaces or refreshes a template; <c>changed</c> is true when the plan is new or replaced (held data may now decode).</summary>
     internal DecodeError Learn(in TemplateKey key, bool isOptions, int scopeFieldCount, int fieldCount, ReadOnlySpan<byte> specs, long nowMs, out FieldPlan? plan, out bool changed)
     {
@@ -122,22 +183,40 @@ public sealed class TemplateCache
 
         if (existing is not null)
         {
+            var owner = existing.Owner!;
+            Detach(existing);
+            Attach(owner, plan);
             _plans[key] = plan;
             Replaced++;
             changed = true;
             return DecodeError.None;
         }
 
-        int forExporter = CountFor(key.Exporter);
-        if (_plans.Count >= MaxTotal || forExporter >= MaxPerExporter)
+        if (!_owners.TryGetValue(key.Exporter, out var learner)) learner = new ExporterTemplates(key.Exporter);
+
+        if (learner.Count >= MaxPerExporter)
         {
-            Rejected++;
-            plan = null;
-            return DecodeError.TemplateLimit;
+            // The exporter's own quota: it makes room in its own share, never in anyone else's.
+            RemoveKey(learner.Oldest!.Key);
+            QuotaEvicted++;
+        }
+        else if (_plans.Count >= MaxTotal)
+        {
+            var victim = ChooseVictim(learner);
+            if (victim is null)
+            {
+                Rejected++;
+                plan = null;
+                return DecodeError.TemplateLimit;
+            }
+
+            RemoveKey(victim.Key);
+            Evicted++;
         }
 
+        if (_owners.TryAdd(key.Exporter, learner) && learner.Proven) ProvenExporters++; // re-added after its quota emptied it
         _plans[key] = plan;
-        _perExporter[key.Exporter] = forExporter + 1;
+        Attach(learner, plan);
         Learned++;
         changed = true;
         return DecodeError.None;
@@ -146,7 +225,7 @@ public sealed class TemplateCache
     /// <summary>Removes one template (RFC 7011 §8.1 withdrawal).</summary>
     internal bool Withdraw(in TemplateKey key)
     {
-        if (!Remove(key)) return false;
+        if (!RemoveKey(key)) return false;
         Withdrawn++;
         return true;
     }
@@ -155,12 +234,13 @@ public sealed class TemplateCache
     internal int WithdrawAll(FlowAddress exporter, ushort version, uint domain, bool options)
     {
         _scratch.Clear();
-        foreach (var (k, p) in _plans)
+        if (!_owners.TryGetValue(exporter, out var owner)) return 0;
+        for (var p = owner.Oldest; p is not null; p = p.OwnNewer)
         {
-            if (p.IsOptions == options && k.IsInDomain(exporter, version, domain)) _scratch.Add(k);
+            if (p.IsOptions == options && p.Key.IsInDomain(exporter, version, domain)) _scratch.Add(p.Key);
         }
 
-        foreach (var k in _scratch) Remove(k);
+        foreach (var k in _scratch) RemoveKey(k);
         Withdrawn += _scratch.Count;
         return _scratch.Count;
     }
@@ -174,17 +254,115 @@ public sealed class TemplateCache
             if (p.LastSeenMs < cutoffMs) _scratch.Add(k);
         }
 
-        foreach (var k in _scratch) Remove(k);
+        foreach (var k in _scratch) RemoveKey(k);
         Expired += _scratch.Count;
         return _scratch.Count;
     }
 
-    private bool Remove(in TemplateKey key)
+    /// <summary>Which template gives way when the table is full, or null when <paramref name="learner"/> must be refused.</summary>
+    private FieldPlan? ChooseVictim(ExporterTemplates learner)
     {
-        if (!_plans.Remove(key)) return false;
-        int n = CountFor(key.Exporter) - 1;
-        if (n <= 0) _perExporter.Remove(key.Exporter);
-        else _perExporter[key.Exporter] = n;
+        // Exporters that only sent templates give way first, least recently learnt first.
+        if (_unproven.Oldest is { } unused) return unused;
+        if (!learner.Proven) return null;
+
+        // Only proven exporters are left: the one holding the most gives up its least recently used template, so
+        // every proven exporter can reach an equal share.
+        ExporterTemplates? largest = null;
+        foreach (var o in _owners.Values)
+        {
+            if (largest is null || o.Count > largest.Count) largest = o;
+        }
+
+        return largest is not null && largest.Count > learner.Count + 1 ? largest.Oldest : null;
+    }
+
+    private void Prove(ExporterTemplates owner)
+    {
+        owner.Proven = true;
+        ProvenExporters++;
+        Proofs++;
+        for (var p = owner.Oldest; p is not null; p = p.OwnNewer)
+        {
+            _unproven.Unlink(p);
+            _proven.Link(p);
+        }
+    }
+
+    private void Attach(ExporterTemplates owner, FieldPlan plan)
+    {
+        plan.Owner = owner;
+        owner.Count++;
+        LinkOwn(owner, plan);
+        (owner.Proven ? _proven : _unproven).Link(plan);
+    }
+
+    private void Detach(FieldPlan plan)
+    {
+        var owner = plan.Owner!;
+        owner.Count--;
+        UnlinkOwn(owner, plan);
+        (owner.Proven ? _proven : _unproven).Unlink(plan);
+        plan.Owner = null;
+    }
+
+    private bool RemoveKey(in TemplateKey key)
+    {
+        if (!_plans.Remove(key, out var plan)) return false;
+        var owner = plan.Owner!;
+        Detach(plan);
+        if (owner.Count == 0)
+        {
+            _owners.Remove(owner.Exporter);
+            if (owner.Proven) ProvenExporters--;
+        }
+
         return true;
+    }
+
+    private static void LinkOwn(ExporterTemplates owner, FieldPlan plan)
+    {
+        plan.OwnOlder = owner.Newest;
+        plan.OwnNewer = null;
+        if (owner.Newest is not null) owner.Newest.OwnNewer = plan;
+        owner.Newest = plan;
+        owner.Oldest ??= plan;
+    }
+
+    private static void UnlinkOwn(ExporterTemplates owner, FieldPlan plan)
+    {
+        if (plan.OwnOlder is not null) plan.OwnOlder.OwnNewer = plan.OwnNewer;
+        else if (ReferenceEquals(owner.Oldest, plan)) owner.Oldest = plan.OwnNewer;
+        if (plan.OwnNewer is not null) plan.OwnNewer.OwnOlder = plan.OwnOlder;
+        else if (ReferenceEquals(owner.Newest, plan)) owner.Newest = plan.OwnOlder;
+        plan.OwnOlder = null;
+        plan.OwnNewer = null;
+    }
+
+    /// <summary>An LRU order over the templates of one trust tier (exporters proven or not).</summary>
+    private sealed class Tier
+    {
+        public FieldPlan? Oldest { get; private set; }
+
+        public FieldPlan? Newest { get; private set; }
+
+        public void Link(FieldPlan plan)
+        {
+            plan.TierOlder = Newest;
+            plan.TierNewer = null;
+            if (Newest is not null) Newest.TierNewer = plan;
+            Newest = plan;
+            Oldest ??= plan;
+        }
+
+        public void Unlink(FieldPlan plan)
+        {
+            if (plan.TierOlder is not null) plan.TierOlder.TierNewer = plan.TierNewer;
+            else if (ReferenceEquals(Oldest, plan)) Oldest = plan.TierNewer;
+            if (plan.TierNewer is not null) plan.TierNewer.TierOlder = plan.TierOlder;
+            else if (ReferenceEquals(Newest, plan)) Newest = plan.TierOlder;
+            plan.TierOlder = null;
+            plan.TierNewer = null;
+        }
     }
 }
