@@ -1,5 +1,6 @@
 using FlowActors.Node.Configuration;
 using FlowActors.Node.Hosting;
+using FlowActors.Node.Operator;
 using Microsoft.Extensions.Hosting;
 
 namespace FlowActors.Node;
@@ -49,6 +50,23 @@ public static class Program
         {
             await Console.Error.WriteLineAsync(
                 $"flowactors: cannot start. FlowActors:DataDirectory '{settings.DataDirectory}' cannot be created ({ex.Message}). Set FLOWACTORS__DATADIRECTORY to a writable directory.");
+            return ConfigurationError;
+        }
+
+        if (DataDirectoryCheck.FindProblem(settings.DataDirectory) is { } problem)
+        {
+            await Console.Error.WriteLineAsync(
+                $"flowactors: cannot start. FlowActors:DataDirectory '{settings.DataDirectory}' {problem}. Set FLOWACTORS__DATADIRECTORY to a directory this user ({Environment.UserName}) can write, or make it writable (e.g. chown).");
+            return ConfigurationError;
+        }
+
+        try
+        {
+            settings = OperatorToken.Resolve(settings);
+        }
+        catch (InvalidSettingsException ex)
+        {
+            await Console.Error.WriteLineAsync("flowactors: cannot start. " + ex.Message);
             return ConfigurationError;
         }
 

@@ -24,6 +24,8 @@ public static class NodeHost
     /// <summary>Builds the host for validated <paramref name="settings"/>; <paramref name="configuration"/> supplies logging settings.</summary>
     public static IHost Build(NodeSettings settings, IConfiguration configuration)
     {
+        // Mutating operator routes always need a token: generate one into the data directory when none is set.
+        settings = OperatorToken.Resolve(settings);
         if (settings.Operator.Enabled)
         {
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
