@@ -82,7 +82,8 @@ public static class Program
             return ConfigurationError;
         }
 
-        return 0;
+        // 0 after SIGTERM; NotReadyWatchdog.ExitCode when the node gave up after its not-ready grace period.
+        return Environment.ExitCode;
     }
 
     /// <summary>Help text.</summary>

@@ -71,7 +71,8 @@ public sealed class FlowReceiverActor : ReceiveActor
             notAllowed += l.DroppedNotAllowed; outputFull += l.DroppedOutputFull; hostLimit += l.DroppedHostLimit; batches += l.BatchesSent;
             exporters.AddRange(l.ExporterReports);
         }
-        var stats = new PortStats(_boundPort, _loops.Count, _grantedBuffer, datagrams, bytes, records, observations, errors, notAllowed, outputFull, hostLimit, batches);
+        // Sockets counts live receive loops: a loop that died shows here, and readiness turns false.
+        var stats = new PortStats(_boundPort, _loops.Count(l => l.IsRunning), _grantedBuffer, datagrams, bytes, records, observations, errors, notAllowed, outputFull, hostLimit, batches);
         return new PortReport(stats, exporters);
     }
 
