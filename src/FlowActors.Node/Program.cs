@@ -63,6 +63,7 @@ public static class Program
         try
         {
             settings = OperatorToken.Resolve(settings);
+            RemotingTls.Validate(settings.Cluster.Tls);
         }
         catch (InvalidSettingsException ex)
         {

@@ -216,7 +216,7 @@ public sealed class DeploymentManifestTests
         int replicas = int.Parse((string)LightYaml.At(statefulSet, "spec.replicas")!);
         Assert.Single(Production.Value, m => (string)m["kind"] == "Service" && (string?)LightYaml.At(m, "metadata.name") == service);
 
-        Assert.Equal(Enumerable.Range(0, replicas).Select(i => $"akka.tcp://flowactors@{name}-{i}.{service}:{Defaults.Cluster.Port}"), Seeds());
+        Assert.Equal(Enumerable.Range(0, replicas).Select(i => $"akka.ssl.tcp://flowactors@{name}-{i}.{service}:{Defaults.Cluster.Port}"), Seeds()); // TLS in production
         var publicHostname = ListAt(Container(), "env").Single(e => (string)e["name"] == "FLOWACTORS__CLUSTER__PUBLICHOSTNAME");
         Assert.Equal("$(POD_NAME)." + service, publicHostname["value"]);
     }

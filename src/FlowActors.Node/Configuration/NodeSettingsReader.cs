@@ -116,7 +116,7 @@ public static class NodeSettingsReader
             var op = ReadOperator(root.GetSection("Operator"));
             op = ReadOperatorTokenFile(root.GetSection("Operator"), op);
             CheckOperatorTokenStrength(root.GetSection("Operator"), op);
-            cluster = cluster with { Tls = ReadRemotingTls(root.GetSection("Cluster").GetSection("Tls")) };
+            cluster = WithRemotingTls(cluster, ReadRemotingTls(root.GetSection("Cluster").GetSection("Tls")));
             var health = ReadHealth(root.GetSection("Health"));
             bool demo = ReadBool(root, "Demo", false);
 
@@ -636,6 +636,14 @@ public static class NodeSettingsReader
             };
         }
 
+        /// <summary>With TLS, remoting speaks <c>akka.ssl.tcp</c>: seeds given as host:port (or akka.tcp) are addressed so.</summary>
+        private static ClusterSettings WithRemotingTls(ClusterSettings cluster, RemotingTlsSettings? tls)
+        {
+            if (tls is null) return cluster;
+            var seeds = cluster.Seeds.Select(s => s.StartsWith("akka.tcp://", StringComparison.Ordinal) ? "akka.ssl.tcp://" + s["akka.tcp://".Length..] : s).ToList();
+            return cluster with { Tls = tls, Seeds = seeds };
+        }
+
         /// <summary><c>Health</c>: how long the node may be not ready before it exits.</summary>
         private HealthSettings ReadHealth(IConfigurationSection s) => new()
         {
@@ -740,6 +748,12 @@ public static class NodeSettingsReader
 
         private static string? NormalizeSeed(string seed, string systemName)
         {
+            if (seed.StartsWith("akka.ssl.tcp://", StringComparison.Ordinal))
+            {
+                string rest = seed["akka.ssl.tcp://".Length..];
+                return NormalizeSeed("akka.tcp://" + rest, systemName) is { } plain ? "akka.ssl.tcp://" + plain["akka.tcp://".Length..] : null;
+            }
+
             if (seed.StartsWith("akka.tcp://", StringComparison.Ordinal) || seed.StartsWith("akka://", StringComparison.Ordinal))
             {
                 if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Port <= 0 || uri.UserInfo != systemName || uri.AbsolutePath is not ("" or "/"))

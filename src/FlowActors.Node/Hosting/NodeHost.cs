@@ -86,12 +86,14 @@ public static class NodeHost
             loggers.ClearLoggers();
             loggers.AddLoggerFactory();
         });
-        akka.WithRemoting(new RemoteOptions
+        var remote = new RemoteOptions
         {
             HostName = cluster.Hostname,
             PublicHostName = cluster.PublicHostname,
             Port = cluster.Port,
-        });
+        };
+        RemotingTls.Apply(remote, cluster.Tls);
+        akka.WithRemoting(remote);
         var options = settings.ToClusterOptions();
         akka.WithFlowActorsClustering(options, cluster.Seeds);
 
