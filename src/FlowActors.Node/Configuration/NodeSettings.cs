@@ -166,6 +166,9 @@ public sealed record DetectionSettings
     /// <summary>How often a host actor snapshots while active, in seconds.</summary>
     public required int SnapshotIntervalSeconds { get; init; }
 
+    /// <summary>Wall-clock tick on which a host that got no flows since the last tick advances its event time, in milliseconds.</summary>
+    public int IdleTickMilliseconds { get; init; } = 10_000;
+
     /// <summary>
     /// The detection library's settings bound from <c>Detection:Tuning</c> (detector parameters, learning period,
     /// suppression window, allowlists, threat-intel files), with the window and lateness above applied.

@@ -56,7 +56,7 @@ public static class NodeSettingsReader
         ["Cluster"] = ["SystemName", "Hostname", "PublicHostname", "Port", "Seeds", "Roles", "ShardCount", "Tls"],
         ["Receivers"] = ["BindAddress", "NetFlowPort", "IpfixPort", "SflowPort", "SocketsPerPort", "ReceiveBufferBytes", "ExporterAllowlist", "BatchSize", "FlushIntervalMs"],
         ["Networks"] = ["Monitored"],
-        ["Detection"] = ["WindowSeconds", "AllowedLatenessSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds", "Tuning"],
+        ["Detection"] = ["WindowSeconds", "AllowedLatenessSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds", "Tuning", "IdleTickMilliseconds"],
         ["Persistence"] = ["Provider", "ConnectionString"],
         ["Forwarder"] = ["Sinks"],
         ["Operator"] = ["Enabled", "BindAddress", "Port", "Token", "TokenFile", "ProtectProbesAndMetrics"],
@@ -118,6 +118,7 @@ public static class NodeSettingsReader
             CheckOperatorTokenStrength(root.GetSection("Operator"), op);
             cluster = WithRemotingTls(cluster, ReadRemotingTls(root.GetSection("Cluster").GetSection("Tls")));
             var health = ReadHealth(root.GetSection("Health"));
+            detection = detection with { IdleTickMilliseconds = ReadIdleTick(root.GetSection("Detection")) };
             bool demo = ReadBool(root, "Demo", false);
 
             if (op.Enabled && op.Port != 0 && op.Port == cluster.Port)
@@ -643,6 +644,10 @@ public static class NodeSettingsReader
             var seeds = cluster.Seeds.Select(s => s.StartsWith("akka.tcp://", StringComparison.Ordinal) ? "akka.ssl.tcp://" + s["akka.tcp://".Length..] : s).ToList();
             return cluster with { Tls = tls, Seeds = seeds };
         }
+
+        /// <summary><c>Detection:IdleTickMilliseconds</c>: the wall-clock tick on which a silent host's event time moves on.</summary>
+        private int ReadIdleTick(IConfigurationSection s) =>
+            ReadInt(s, "IdleTickMilliseconds", 10_000, 100, 3_600_000, "to 100-3600000 milliseconds, e.g. 10000");
 
         /// <summary><c>Health</c>: how long the node may be not ready before it exits.</summary>
         private HealthSettings ReadHealth(IConfigurationSection s) => new()

@@ -106,6 +106,8 @@ public sealed class NodeProcess : IAsyncDisposable
         // do not wait for the idle tick to push event time past a 5-minute window.
         ["FLOWACTORS__DETECTION__WINDOWSECONDS"] = "10",
         ["FLOWACTORS__DETECTION__ALLOWEDLATENESSSECONDS"] = "0",
+        // A silent host's window closes on the idle tick: 1 s rather than 10 s, so tests wait for behaviour, not the clock.
+        ["FLOWACTORS__DETECTION__IDLETICKMILLISECONDS"] = "1000",
         ["Logging__LogLevel__Default"] = "Information",
         ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         ["DOTNET_gcServer"] = "0",
