@@ -78,6 +78,7 @@ public sealed class NodeSettingsReaderTests
     [InlineData("FlowActors:Networks:Monitored", "fc00::/129", "must list CIDR prefixes whose length is 0-128 for this address family", "fc00::/129")]
     [InlineData("FlowActors:Networks:Monitored", "10.0.0.0", "must list CIDR prefixes (address/length)", "10.0.0.0")]
     [InlineData("FlowActors:Health:ExitAfterNotReadySeconds", "-1", "must be 0-86400", "-1")]
+    [InlineData("FlowActors:Detection:IdleTickMilliseconds", "50", "must be 100-3600000", "50")]
     [InlineData("FlowActors:Networks:Monitored", "10.0.0.1/8", "must list CIDR prefixes with no host bits set", "10.0.0.1/8")]
     [InlineData("FlowActors:Detection:WindowSeconds", "5", "must be 10-86400", "5")]
     [InlineData("FlowActors:Detection:PassivateAfterSeconds", "1", "must be 10-604800", "1")]
