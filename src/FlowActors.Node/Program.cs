@@ -1,5 +1,6 @@
 using FlowActors.Node.Configuration;
 using FlowActors.Node.Hosting;
+using FlowActors.Node.Operator;
 using Microsoft.Extensions.Hosting;
 
 namespace FlowActors.Node;
@@ -52,6 +53,24 @@ public static class Program
             return ConfigurationError;
         }
 
+        if (DataDirectoryCheck.FindProblem(settings.DataDirectory) is { } problem)
+        {
+            await Console.Error.WriteLineAsync(
+                $"flowactors: cannot start. FlowActors:DataDirectory '{settings.DataDirectory}' {problem}. Set FLOWACTORS__DATADIRECTORY to a directory this user ({Environment.UserName}) can write, or make it writable (e.g. chown).");
+            return ConfigurationError;
+        }
+
+        try
+        {
+            settings = OperatorToken.Resolve(settings);
+            RemotingTls.Validate(settings.Cluster.Tls);
+        }
+        catch (InvalidSettingsException ex)
+        {
+            await Console.Error.WriteLineAsync("flowactors: cannot start. " + ex.Message);
+            return ConfigurationError;
+        }
+
         using var host = NodeHost.Build(settings, configuration);
         try
         {
@@ -64,7 +83,8 @@ public static class Program
             return ConfigurationError;
         }
 
-        return 0;
+        // 0 after SIGTERM; NotReadyWatchdog.ExitCode when the node gave up after its not-ready grace period.
+        return Environment.ExitCode;
     }
 
     /// <summary>Help text.</summary>

@@ -42,17 +42,34 @@ public sealed class EndToEndTests
         return JsonDocument.Parse(body).RootElement.Clone();
     }
 
-    private static async Task WaitForPortScanAlertAsync(string dataDirectory, NodeProcess node)
+    /// <summary>The port-scan alerts the captures raise, by (host, role): the scanned host as target, the scanner as actor.</summary>
+    private static readonly (string Host, string Role)[] PortScanAlerts = [(Target, "target"), (Scanner, "actor")];
+
+    private static (string Host, string Role) KeyOf(JsonElement alert) => (alert.GetProperty("host").GetString()!, alert.GetProperty("role").GetString()!);
+
+    /// <summary>
+    /// Waits for the whole expected set of port-scan alerts, selected by (host, role). They arrive in either order:
+    /// the flood closes the target's window, the idle tick the scanner's, and retries may reorder them.
+    /// </summary>
+    private static async Task<Dictionary<(string Host, string Role), JsonElement>> WaitForPortScanAlertsAsync(string dataDirectory, NodeProcess node)
     {
+        Dictionary<(string Host, string Role), JsonElement> found = new();
         try
         {
-            await Poll.UntilAsync(() => ReadAlerts(dataDirectory).Any(a => a.GetProperty("detector").GetString() == "port-scan"),
-                TimeSpan.FromSeconds(60), "the port-scan alert in alerts.jsonl");
+            await Poll.UntilAsync(() =>
+            {
+                found = ReadAlerts(dataDirectory).Where(a => a.GetProperty("detector").GetString() == "port-scan")
+                    .GroupBy(KeyOf).ToDictionary(g => g.Key, g => g.First());
+                return PortScanAlerts.All(found.ContainsKey);
+            }, TimeSpan.FromSeconds(90), "both port-scan alerts (target and actor) in alerts.jsonl");
         }
         catch (TimeoutException ex)
         {
-            throw new TimeoutException(ex.Message + "; node output:\n" + node.Output, ex);
+            throw new TimeoutException($"{ex.Message}; found {string.Join(", ", found.Keys)}; node output:\n{node.Output}", ex);
         }
+
+        Assert.Equal(PortScanAlerts.Order(), found.Keys.Order());
+        return found;
     }
 
     [Fact]
@@ -93,15 +110,14 @@ public sealed class EndToEndTests
             Assert.Equal(PortScanDatagrams, await FlowReplay.SendAsync(FlowReplay.Capture("portscan-v9.pcap"), netflowPort));
             Assert.Equal(SynFloodDatagrams, await FlowReplay.SendAsync(FlowReplay.Capture("synflood-v9.pcap"), netflowPort));
 
-            await WaitForPortScanAlertAsync(data.Path, node);
-            var alert = Assert.Single(ReadAlerts(data.Path), a => a.GetProperty("detector").GetString() == "port-scan");
-            // Both ends are monitored; the scan is reported on the host that was scanned, naming the scanner as its peer.
-            Assert.Equal(Target, alert.GetProperty("host").GetString());
-            Assert.Equal("target", alert.GetProperty("role").GetString());
+            var alerts = await WaitForPortScanAlertsAsync(data.Path, node);
+            // Both ends are monitored: the scanned host reports the scan as its target, naming the scanner as its peer.
+            var alert = alerts[(Target, "target")];
             Assert.Equal("T1046", alert.GetProperty("technique").GetProperty("id").GetString());
             Assert.Equal("TA0007", alert.GetProperty("tactic").GetProperty("id").GetString());
             Assert.Equal([Scanner], alert.GetProperty("peers").EnumerateArray().Select(p => p.GetString()));
             alertId = alert.GetProperty("id").GetString()!;
+            Assert.Equal([Target], alerts[(Scanner, "actor")].GetProperty("peers").EnumerateArray().Select(p => p.GetString()));
             await Poll.UntilAsync(async () => (await GetAsync(node, "api/forwarder/status")).GetProperty("outbox").GetInt32() == 0,
                 TimeSpan.FromSeconds(30), "the forwarder outbox to drain");
 
@@ -169,11 +185,17 @@ public sealed class EndToEndTests
         {
             await node.WaitReadyAsync();
 
-            await WaitForPortScanAlertAsync(data.Path, node);
+            // The scanner gets no traffic after the restart, and its entity is not started until something asks
+            // for it (issue 10, finding 8: a restored host should close its open window by the idle tick by
+            // itself). Asking first, then waiting for the full set, keeps this test about what it tests: nothing
+            // received before SIGTERM is lost.
             var scanner = await GetAsync(node, $"api/hosts/show?ip={Scanner}");
             Assert.Equal(PortScanFlowsOfScanner, scanner.GetProperty("flows_observed").GetInt64());
-            var ids = ReadAlerts(data.Path).Where(a => a.GetProperty("detector").GetString() == "port-scan").Select(a => a.GetProperty("id").GetString()).Distinct();
-            Assert.Single(ids);
+            await WaitForPortScanAlertsAsync(data.Path, node);
+            // One alert id per (host, role), however often it was delivered.
+            var idsByKey = ReadAlerts(data.Path).Where(a => a.GetProperty("detector").GetString() == "port-scan")
+                .GroupBy(KeyOf).ToDictionary(g => g.Key, g => g.Select(a => a.GetProperty("id").GetString()).Distinct().Count());
+            Assert.All(PortScanAlerts, key => Assert.Equal(1, idsByKey[key]));
 
             Assert.Equal(0, await node.TerminateAsync());
         }

@@ -17,6 +17,9 @@ public sealed class NodeProcessTests
         Assert.True(code == 0, output);
         Assert.Matches("status: +Up\\n", output);
         Assert.Matches("members_up: +1\\n", output);
+        // A mutating command: flowctl on the node's machine finds the generated token in the data directory.
+        (code, output) = await node.FlowctlAsync("cluster", "down-unreachable");
+        Assert.True(code == 0, output);
 
         int exit = await node.TerminateAsync();
 
@@ -66,5 +69,26 @@ public sealed class NodeProcessTests
 
         Assert.Equal(2, exit);
         Assert.Contains("unknown argument '--dmeo'", node.Output);
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task An_existing_but_unwritable_data_directory_exits_with_2_naming_the_setting()
+    {
+        // The node runs as nobody (65534), as a container's user would, over a directory owned by root with mode 0555.
+        using var parent = new TempDirectory();
+        File.SetUnixFileMode(parent.Path, (UnixFileMode)0b111_101_101);
+        string data = Path.Combine(parent.Path, "data");
+        Directory.CreateDirectory(data);
+        File.SetUnixFileMode(data, (UnixFileMode)0b101_101_101);
+        var environment = NodeProcess.FreshEnvironment(data, FreePorts.Udp());
+        await using var node = NodeProcess.Start(environment, [], runAsUid: 65534);
+
+        int exit = await node.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(exit == 2, $"exit {exit}:\n{node.Output}");
+        Assert.Contains($"FlowActors:DataDirectory '{data}' is not writable", node.Output);
+        Assert.Contains("Set FLOWACTORS__DATADIRECTORY to a directory this user", node.Output);
+        Assert.DoesNotContain("   at ", node.Output); // no stack trace
     }
 }

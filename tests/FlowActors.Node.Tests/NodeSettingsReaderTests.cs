@@ -74,7 +74,11 @@ public sealed class NodeSettingsReaderTests
     [InlineData("FlowActors:Receivers:BindAddress", "localhost", "must be an IP address", "localhost")]
     [InlineData("FlowActors:Receivers:ExporterAllowlist", "192.0.2.1,router-1", "must list IP addresses or CIDR prefixes", "router-1")]
     [InlineData("FlowActors:Receivers:BatchSize", "many", "must be 1-65536", "many")]
-    [InlineData("FlowActors:Networks:Monitored", "10.0.0.0/33", "must list CIDR prefixes", "10.0.0.0/33")]
+    [InlineData("FlowActors:Networks:Monitored", "10.0.0.0/33", "must list CIDR prefixes whose length is 0-32 for this address family", "10.0.0.0/33")]
+    [InlineData("FlowActors:Networks:Monitored", "fc00::/129", "must list CIDR prefixes whose length is 0-128 for this address family", "fc00::/129")]
+    [InlineData("FlowActors:Networks:Monitored", "10.0.0.0", "must list CIDR prefixes (address/length)", "10.0.0.0")]
+    [InlineData("FlowActors:Health:ExitAfterNotReadySeconds", "-1", "must be 0-86400", "-1")]
+    [InlineData("FlowActors:Detection:IdleTickMilliseconds", "50", "must be 100-3600000", "50")]
     [InlineData("FlowActors:Networks:Monitored", "10.0.0.1/8", "must list CIDR prefixes with no host bits set", "10.0.0.1/8")]
     [InlineData("FlowActors:Detection:WindowSeconds", "5", "must be 10-86400", "5")]
     [InlineData("FlowActors:Detection:PassivateAfterSeconds", "1", "must be 10-604800", "1")]
@@ -123,8 +127,8 @@ public sealed class NodeSettingsReaderTests
         Assert.Equal("FlowActors:Operator:Token", error.Key);
         Assert.Contains("is required when FlowActors:Operator:BindAddress is not loopback (got 0.0.0.0)", error.Message);
 
-        var withToken = NodeSettingsReader.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:Token", "s3cret")));
-        Assert.Equal("s3cret", withToken.Operator.Token);
+        var withToken = NodeSettingsReader.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:Token", "9f2c4e71b0a85d3e6c1f")));
+        Assert.Equal("9f2c4e71b0a85d3e6c1f", withToken.Operator.Token);
     }
 
     [Fact]
@@ -268,6 +272,90 @@ public sealed class NodeSettingsReaderTests
         Assert.Equal("FlowActors:Detection:Tuning", error.Key);
         Assert.Contains("PortScan:MinPorts", error.Message);
     }
+    [Fact]
+    public void A_slash_33_is_refused_for_its_length_not_for_host_bits()
+    {
+        var error = SingleError(("FlowActors:Networks:Monitored", "10.0.0.0/33"));
+
+        Assert.DoesNotContain("host bits", error.Message);
+        Assert.Contains("whose length is 0-32", error.Message);
+    }
+
+    [Theory]
+    [InlineData("   ", "must not be blank")]
+    [InlineData("s3cret", "must be at least 16 random-looking characters")]
+    [InlineData("aaaaaaaaaaaaaaaaaaaaaaaa", "must be at least 16 random-looking characters")]
+    [InlineData("change-me-to-a-long-random-secret", "must not be the example secret's placeholder value")]
+    public void Weak_tokens_on_a_public_bind_stop_start_up(string token, string expected)
+    {
+        var error = SingleError(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:Token", token));
+
+        Assert.Equal("FlowActors:Operator:Token", error.Key);
+        Assert.Contains(expected, error.Message);
+        Assert.Contains("Set FLOWACTORS__OPERATOR__TOKEN to a long random secret", error.Message);
+        Assert.DoesNotContain(token.Trim().Length > 0 ? token : "\u0000", error.Message); // the token itself never appears in a message
+    }
+
+    [Fact]
+    public void The_example_secret_placeholder_is_refused_even_on_loopback()
+    {
+        var secret = Harness.LightYaml.ReadDocuments(File.ReadAllText(Path.Combine(RepositoryRoot(), "k8s", "base", "secret.example.yaml"))).Single();
+        string placeholder = (string)Harness.LightYaml.At(secret, "stringData.operator-token")!;
+
+        var error = SingleError(("FlowActors:Operator:Token", placeholder));
+
+        Assert.Contains("must not be the example secret's placeholder value", error.Message);
+    }
+
+    [Fact]
+    public void A_random_token_of_16_characters_on_a_public_bind_is_accepted()
+    {
+        var s = NodeSettingsReader.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:Token", "q7Vx2mK9pL4wR8tZ")));
+
+        Assert.Equal("q7Vx2mK9pL4wR8tZ", s.Operator.Token);
+        Assert.Equal(OperatorTokenOrigin.Configured, s.Operator.TokenOrigin);
+    }
+
+    [Fact]
+    public void A_token_file_is_read_and_its_strength_checked()
+    {
+        using var dir = new TempDirectory();
+        string file = Path.Combine(dir.Path, "token");
+        File.WriteAllText(file, "q7Vx2mK9pL4wR8tZ\n");
+        var s = NodeSettingsReader.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:TokenFile", file)));
+        Assert.Equal("q7Vx2mK9pL4wR8tZ", s.Operator.Token);
+
+        File.WriteAllText(file, "short");
+        var error = SingleError(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:TokenFile", file));
+        Assert.Equal("FlowActors:Operator:TokenFile", error.Key);
+    }
+
+    [Fact]
+    public void Remoting_tls_needs_a_certificate_and_a_ca()
+    {
+        var settings = NodeSettingsReader.TryRead(Config(("FlowActors:Cluster:Tls:Enabled", "true")), out var errors);
+
+        Assert.Null(settings);
+        Assert.Equal(["FlowActors:Cluster:Tls:CaPath", "FlowActors:Cluster:Tls:CertificatePath"], errors.Select(e => e.Key).Order());
+        Assert.Contains(errors, e => e.Message.Contains("peers are validated against this CA only", StringComparison.Ordinal));
+        Assert.Null(NodeSettingsReader.Read(Config()).Cluster.Tls);
+        var typo = SingleError(("FlowActors:Cluster:Tls:CertPath", "x"));
+        Assert.Equal("FlowActors:Cluster:Tls:CertPath", typo.Key);
+    }
+
+    [Fact]
+    public void Health_grace_period_defaults_to_five_minutes()
+    {
+        Assert.Equal(300, NodeSettingsReader.Read(Config()).Health.ExitAfterNotReadySeconds);
+        Assert.Equal(0, NodeSettingsReader.Read(Config(("FlowActors:Health:ExitAfterNotReadySeconds", "0"))).Health.ExitAfterNotReadySeconds);
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "FlowActors.sln"))) dir = dir.Parent;
+        return dir!.FullName;
+    }
 }
 
 public sealed class NodeSettingsReaderThreatIntelTests
@@ -301,4 +389,5 @@ public sealed class NodeSettingsReaderThreatIntelTests
         var error = Assert.Single(errors);
         Assert.Contains("/nonexistent/blocklist.txt", error.Message);
     }
+
 }

@@ -123,7 +123,7 @@ public sealed class OperatorEndpointTests
         await using var node = await InProcessNode.StartAsync();
         await node.WaitReadyAsync();
 
-        using var leave = await node.Client.PostAsync("api/cluster/leave", null);
+        using var leave = await node.OperatorClient.PostAsync("api/cluster/leave", null);
         Assert.Equal(HttpStatusCode.Accepted, leave.StatusCode);
 
         await Poll.UntilAsync(async () =>
@@ -139,7 +139,7 @@ public sealed class OperatorEndpointTests
         await using var node = await InProcessNode.StartAsync();
         await node.WaitReadyAsync();
 
-        using var response = await node.Client.PostAsync("api/cluster/down-unreachable", null);
+        using var response = await node.OperatorClient.PostAsync("api/cluster/down-unreachable", null);
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -61,7 +61,7 @@ public static class OperatorCommand
                 text.Append("  flowctl ").Append((spec.Palette + " " + spec.Name + args).PadRight(40)).AppendLine(spec.Help);
             }
 
-            text.Append("  token: --token T or ").Append(TokenVariable).Append("; output: tables, or --json for the endpoint's JSON");
+            text.Append("  token: --token T, ").Append(TokenVariable).Append(", or (for a node on this machine) its data directory's ").Append(LocalToken.FileName).Append("; output: tables, or --json for the endpoint's JSON");
             return text.ToString();
         }
     }
@@ -143,6 +143,7 @@ public static class OperatorCommand
         }
 
         token ??= Environment.GetEnvironmentVariable(TokenVariable);
+        token ??= LocalToken.Find(endpoint);
         var query = new List<KeyValuePair<string, string>>();
         for (int i = 0; i < values.Count; i++) query.Add(new(spec.Arguments[i], values[i]));
 

@@ -85,7 +85,8 @@ public sealed class FlowReceiverActor : ReceiveActor
             kernel += l.DroppedKernel; repaired += l.RepairedTimes; templatesRefused += l.TemplatesRefused;
             foreach (var x in l.RefusedExporters) refused.Add(new RefusedExporterReport(x.Exporter.ToString(), x.Datagrams, x.LastSeenMs));
         }
-        var stats = new PortStats(_boundPort, _loops.Count, _grantedBuffer, datagrams, bytes, records, observations, errors, notAllowed, outputFull, hostLimit, batches,
+        // Sockets counts live receive loops: a loop that died shows here, and readiness turns false.
+        var stats = new PortStats(_boundPort, _loops.Count(l => l.IsRunning), _grantedBuffer, datagrams, bytes, records, observations, errors, notAllowed, outputFull, hostLimit, batches,
             kernel, repaired, templatesRefused);
         return new PortReport(stats, exporters, refused);
     }

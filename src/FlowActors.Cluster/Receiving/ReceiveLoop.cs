@@ -109,6 +109,9 @@ internal sealed class ReceiveLoop : IDisposable
     public IReadOnlyList<ExporterReport> ExporterReports => Volatile.Read(ref _exporterReports);
     public IReadOnlyList<TemplateReport> TemplateReports => Volatile.Read(ref _templateReports);
 
+    /// <summary>Whether the loop's thread still runs (false once it has stopped or died on an unexpected error).</summary>
+    public bool IsRunning => _thread.IsAlive && !_stopping;
+
     public void Start() => _thread.Start();
 
     private void Run()

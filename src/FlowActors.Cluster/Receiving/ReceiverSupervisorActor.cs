@@ -46,9 +46,16 @@ public sealed class ReceiverSupervisorActor : ReceiveActor, IWithTimers
             StartReceivers();
         });
         Receive<GetReceiverStats>(_ => Gather().PipeTo(Sender));
+        Receive<Terminated>(t =>
+        {
+            // A port that could not be bound (or whose actor failed) is gone: stop asking it, so the stats (and
+            // readiness, which compares them with the configured ports) show it missing instead of timing out.
+            if (_receivers.Remove(t.ActorRef)) _log.Error("Flow receiver {0} stopped; its UDP port is not received and the node is not ready", t.ActorRef.Path.Name);
+        });
         Receive<StopReceivers>(_ =>
         {
             _stopped = true;
+            foreach (var r in _receivers) Context.Unwatch(r);
             var stops = new List<Task>(_receivers.Count);
             foreach (var r in _receivers) stops.Add(r.GracefulStop(TimeSpan.FromSeconds(10)));
             _receivers.Clear();
@@ -77,7 +84,9 @@ public sealed class ReceiverSupervisorActor : ReceiveActor, IWithTimers
         for (int i = 0; i < _options.Receivers.Count; i++)
         {
             var port = _options.Receivers[i];
-            _receivers.Add(Context.ActorOf(FlowReceiverActor.GetProps(port, _options, _region, _replicator, _exchange), $"udp-{i}-{port.Port}"));
+            var receiver = Context.ActorOf(FlowReceiverActor.GetProps(port, _options, _region, _replicator, _exchange), $"udp-{i}-{port.Port}");
+            Context.Watch(receiver);
+            _receivers.Add(receiver);
         }
         _log.Info("Host shard region ready; started {0} flow receiver(s)", _receivers.Count);
     }

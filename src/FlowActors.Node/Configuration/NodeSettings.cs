@@ -35,6 +35,9 @@ public sealed record NodeSettings
     /// <summary>The HTTP operator endpoint.</summary>
     public required OperatorSettings Operator { get; init; }
 
+    /// <summary>Readiness watchdog.</summary>
+    public HealthSettings Health { get; init; } = new();
+
     /// <summary>Whether this node carries <paramref name="role"/>.</summary>
     public bool HasRole(string role) => Cluster.Roles.Contains(role, StringComparer.Ordinal);
 }
@@ -62,6 +65,39 @@ public sealed record ClusterSettings
 
     /// <summary>Number of host shards; fixed for the cluster's life (about 10× the largest node count).</summary>
     public required int ShardCount { get; init; }
+
+    /// <summary>Remoting over TLS; null when remoting is plain TCP.</summary>
+    public RemotingTlsSettings? Tls { get; init; }
+}
+
+/// <summary>
+/// Akka.Remote over TLS (DotNetty SSL): this node's certificate and key, from PEM files or a PFX, and the CA every
+/// peer's certificate must chain to. Both ends present certificates (mutual TLS), so a process without a
+/// certificate from the CA can neither join nor be joined.
+/// </summary>
+public sealed record RemotingTlsSettings
+{
+    /// <summary>PEM certificate (chain) of this node; used with <see cref="KeyPath"/>.</summary>
+    public string? CertificatePath { get; init; }
+
+    /// <summary>PEM private key of <see cref="CertificatePath"/>.</summary>
+    public string? KeyPath { get; init; }
+
+    /// <summary>PKCS#12 file with certificate and key, instead of the two PEM files.</summary>
+    public string? PfxPath { get; init; }
+
+    /// <summary>Password of <see cref="PfxPath"/> (empty for none).</summary>
+    public string PfxPassword { get; init; } = "";
+
+    /// <summary>PEM file with the CA certificate(s) peers are validated against (only these, not the system store).</summary>
+    public required string CaPath { get; init; }
+}
+
+/// <summary>How long the node may stay not ready before it gives up.</summary>
+public sealed record HealthSettings
+{
+    /// <summary>Seconds of continuous not-ready after which the node exits non-zero (0 never exits).</summary>
+    public int ExitAfterNotReadySeconds { get; init; } = 300;
 }
 
 /// <summary>Edge UDP receivers.</summary>
@@ -130,6 +166,9 @@ public sealed record DetectionSettings
     /// <summary>How often a host actor snapshots while active, in seconds.</summary>
     public required int SnapshotIntervalSeconds { get; init; }
 
+    /// <summary>Wall-clock tick on which a host that got no flows since the last tick advances its event time, in milliseconds.</summary>
+    public int IdleTickMilliseconds { get; init; } = 10_000;
+
     /// <summary>
     /// The detection library's settings bound from <c>Detection:Tuning</c> (detector parameters, learning period,
     /// suppression window, allowlists, threat-intel files), with the window and lateness above applied.
@@ -192,9 +231,29 @@ public sealed record OperatorSettings
     /// <summary>TCP port (0 picks a free one).</summary>
     public required int Port { get; init; }
 
-    /// <summary>Bearer token every <c>/api</c> call must carry; empty means none is required.</summary>
+    /// <summary>
+    /// Bearer token. Mutating routes always need it; read routes need it when it was configured
+    /// (<see cref="TokenOrigin"/> is not <see cref="OperatorTokenOrigin.Generated"/>). Empty only until
+    /// <c>OperatorToken.Resolve</c> has generated or read one at start.
+    /// </summary>
     public required string Token { get; init; }
+
+    /// <summary>File holding the token (a mounted secret), read at start instead of <see cref="Token"/>.</summary>
+    public string TokenFile { get; init; } = "";
+
+    /// <summary>Where <see cref="Token"/> came from.</summary>
+    public OperatorTokenOrigin TokenOrigin { get; init; } = OperatorTokenOrigin.Configured;
 
     /// <summary>Whether probes and /metrics also require the token.</summary>
     public required bool ProtectProbesAndMetrics { get; init; }
+}
+
+/// <summary>Where the operator token came from.</summary>
+public enum OperatorTokenOrigin
+{
+    /// <summary><c>Operator:Token</c> or <c>Operator:TokenFile</c>: every <c>/api</c> call needs it.</summary>
+    Configured,
+
+    /// <summary>Generated at first start into the data directory (mode 0600): only mutating calls need it.</summary>
+    Generated,
 }

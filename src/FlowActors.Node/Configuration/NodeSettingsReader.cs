@@ -52,15 +52,24 @@ public static class NodeSettingsReader
 
     private static readonly Dictionary<string, string[]> KnownKeys = new(StringComparer.OrdinalIgnoreCase)
     {
-        [""] = ["DataDirectory", "Demo", "Cluster", "Receivers", "Networks", "Detection", "Persistence", "Forwarder", "Operator"],
-        ["Cluster"] = ["SystemName", "Hostname", "PublicHostname", "Port", "Seeds", "Roles", "ShardCount"],
+        [""] = ["DataDirectory", "Demo", "Cluster", "Receivers", "Networks", "Detection", "Persistence", "Forwarder", "Operator", "Health"],
+        ["Cluster"] = ["SystemName", "Hostname", "PublicHostname", "Port", "Seeds", "Roles", "ShardCount", "Tls"],
         ["Receivers"] = ["BindAddress", "NetFlowPort", "IpfixPort", "SflowPort", "SocketsPerPort", "ReceiveBufferBytes", "ExporterAllowlist", "BatchSize", "FlushIntervalMs"],
         ["Networks"] = ["Monitored"],
-        ["Detection"] = ["WindowSeconds", "AllowedLatenessSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds", "Tuning"],
+        ["Detection"] = ["WindowSeconds", "AllowedLatenessSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds", "Tuning", "IdleTickMilliseconds"],
         ["Persistence"] = ["Provider", "ConnectionString"],
         ["Forwarder"] = ["Sinks"],
-        ["Operator"] = ["Enabled", "BindAddress", "Port", "Token", "ProtectProbesAndMetrics"],
+        ["Operator"] = ["Enabled", "BindAddress", "Port", "Token", "TokenFile", "ProtectProbesAndMetrics"],
+        ["Health"] = ["ExitAfterNotReadySeconds"],
     };
+
+    private static readonly string[] TlsKeys = ["Enabled", "CertificatePath", "KeyPath", "PfxPath", "PfxPassword", "CaPath"];
+
+    /// <summary>Placeholder values from examples (k8s/secret.example.yaml) that must never reach a running node.</summary>
+    public static readonly IReadOnlyList<string> PlaceholderTokens = ["change-me-to-a-long-random-secret", "change-me", "changeme"];
+
+    /// <summary>Shortest operator token accepted on a non-loopback bind.</summary>
+    public const int MinimumExposedTokenLength = 16;
 
     private static readonly string[] SinkKeys = ["Name", "Kind", "Path"];
 
@@ -105,6 +114,11 @@ public static class NodeSettingsReader
             var persistence = ReadPersistence(root.GetSection("Persistence"), dataDirectory);
             var forwarder = ReadForwarder(root.GetSection("Forwarder"), dataDirectory);
             var op = ReadOperator(root.GetSection("Operator"));
+            op = ReadOperatorTokenFile(root.GetSection("Operator"), op);
+            CheckOperatorTokenStrength(root.GetSection("Operator"), op);
+            cluster = WithRemotingTls(cluster, ReadRemotingTls(root.GetSection("Cluster").GetSection("Tls")));
+            var health = ReadHealth(root.GetSection("Health"));
+            detection = detection with { IdleTickMilliseconds = ReadIdleTick(root.GetSection("Detection")) };
             bool demo = ReadBool(root, "Demo", false);
 
             if (op.Enabled && op.Port != 0 && op.Port == cluster.Port)
@@ -141,6 +155,7 @@ public static class NodeSettingsReader
                 Persistence = persistence,
                 Forwarder = forwarder,
                 Operator = op,
+                Health = health,
             };
         }
 
@@ -303,11 +318,26 @@ public static class NodeSettingsReader
                 }
                 else
                 {
-                    Fail(s, key, entry, "must list CIDR prefixes with no host bits set", "to e.g. 10.0.0.0/8,2001:db8::/32 (comma-separated)");
+                    Fail(s, key, entry, DescribeBadPrefix(text), "to e.g. 10.0.0.0/8,2001:db8::/32 (comma-separated)");
                 }
             }
 
             return result;
+        }
+
+        /// <summary>Why <paramref name="text"/> is not a CIDR prefix: a message that is true for the value given.</summary>
+        private static string DescribeBadPrefix(string text)
+        {
+            int slash = text.IndexOf('/');
+            if (slash <= 0) return "must list CIDR prefixes (address/length)";
+            if (!IPAddress.TryParse(text[..slash], out var address)) return "must list CIDR prefixes whose address is an IP address";
+            int maxLength = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32;
+            if (!int.TryParse(text[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int length) || length > maxLength)
+            {
+                return $"must list CIDR prefixes whose length is 0-{maxLength.ToString(CultureInfo.InvariantCulture)} for this address family";
+            }
+
+            return "must list CIDR prefixes with no host bits set";
         }
 
         private DetectionSettings ReadDetection(IConfigurationSection s)
@@ -499,7 +529,7 @@ public static class NodeSettingsReader
 
             int port = ReadInt(s, "Port", 9110, 0, 65535, "to a free TCP port, e.g. 9110");
             string token = ReadString(s, "Token", "");
-            if (enabled && token.Length == 0 && !IPAddress.IsLoopback(bind))
+            if (enabled && token.Length == 0 && s.GetSection("TokenFile").Value is not { Length: > 0 } && !IPAddress.IsLoopback(bind))
             {
                 Fail(s, "Token", "", $"is required when {Key(s, "BindAddress")} is not loopback (got {bindText}): the API can take nodes out of the cluster",
                     "to a long random secret (e.g. from a Kubernetes secret), or bind to 127.0.0.1");
@@ -508,6 +538,122 @@ public static class NodeSettingsReader
             bool protect = ReadBool(s, "ProtectProbesAndMetrics", false);
             return new OperatorSettings { Enabled = enabled, BindAddress = bind, Port = port, Token = token, ProtectProbesAndMetrics = protect };
         }
+
+        /// <summary><c>Operator:TokenFile</c>: a mounted secret; its content (trimmed) becomes the token.</summary>
+        private OperatorSettings ReadOperatorTokenFile(IConfigurationSection s, OperatorSettings op)
+        {
+            string file = ReadString(s, "TokenFile", "").Trim();
+            if (file.Length == 0) return op;
+            if (op.Token.Length > 0)
+            {
+                Fail(s, "TokenFile", file, $"cannot be used together with {Key(s, "Token")}", "or Token, not both");
+                return op;
+            }
+
+            try
+            {
+                return op with { Token = File.ReadAllText(file).Trim(), TokenFile = file };
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Fail(s, "TokenFile", file, $"must be a readable file ({ex.Message})", "to the path of the mounted token secret");
+                return op;
+            }
+        }
+
+        /// <summary>
+        /// A blank token is refused everywhere; on a non-loopback bind the token must be at least
+        /// <see cref="MinimumExposedTokenLength"/> random-looking characters and never an example's placeholder.
+        /// </summary>
+        private void CheckOperatorTokenStrength(IConfigurationSection s, OperatorSettings op)
+        {
+            string key = op.TokenFile.Length > 0 ? "TokenFile" : "Token";
+            string raw = s.GetSection("Token").Value ?? "";
+            if (op.TokenFile.Length == 0 && raw.Length > 0 && raw.Trim().Length == 0)
+            {
+                Fail(s, key, raw, "must not be blank", "to a long random secret, e.g. from: openssl rand -hex 32");
+                return;
+            }
+
+            if (op.Token.Length == 0) return;
+            if (PlaceholderTokens.Any(p => op.Token.Contains(p, StringComparison.OrdinalIgnoreCase)))
+            {
+                Fail(s, key, "(the example's placeholder)", "must not be the example secret's placeholder value", "to a long random secret, e.g. from: openssl rand -hex 32");
+                return;
+            }
+
+            if (!op.Enabled || IPAddress.IsLoopback(op.BindAddress)) return;
+            if (op.Token.Length < MinimumExposedTokenLength || op.Token.Distinct().Count() < 8 || op.Token.Any(char.IsWhiteSpace))
+            {
+                Fail(s, key, $"({op.Token.Length.ToString(CultureInfo.InvariantCulture)} characters, {op.Token.Distinct().Count().ToString(CultureInfo.InvariantCulture)} distinct)",
+                    $"must be at least {MinimumExposedTokenLength.ToString(CultureInfo.InvariantCulture)} random-looking characters (at least 8 distinct, no spaces) when {Key(s, "BindAddress")} is not loopback",
+                    "to a long random secret, e.g. from: openssl rand -hex 32");
+            }
+        }
+
+        /// <summary><c>Cluster:Tls</c>: remoting over TLS with a certificate (PEM pair or PFX) and a CA file.</summary>
+        private RemotingTlsSettings? ReadRemotingTls(IConfigurationSection s)
+        {
+            foreach (var child in s.GetChildren())
+            {
+                if (!TlsKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+                {
+                    Errors.Add(new SettingError(child.Path, $"{child.Path} is not a setting. Known under {s.Path}: {string.Join(", ", TlsKeys)}. Remove {EnvironmentVariableFor(child.Path)} or fix its spelling."));
+                }
+            }
+
+            if (!ReadBool(s, "Enabled", false)) return null;
+            string cert = ReadString(s, "CertificatePath", "").Trim();
+            string key = ReadString(s, "KeyPath", "").Trim();
+            string pfx = ReadString(s, "PfxPath", "").Trim();
+            string ca = ReadString(s, "CaPath", "").Trim();
+            const string fix = "to a PEM certificate and key (CertificatePath, KeyPath) or a PFX (PfxPath), e.g. mounted from a Kubernetes TLS secret";
+            if (pfx.Length > 0 && (cert.Length > 0 || key.Length > 0))
+            {
+                Fail(s, "PfxPath", pfx, $"cannot be combined with {Key(s, "CertificatePath")}/{Key(s, "KeyPath")}", "or the PEM pair, not both");
+            }
+            else if (pfx.Length == 0 && (cert.Length == 0 || key.Length == 0))
+            {
+                Fail(s, cert.Length == 0 ? "CertificatePath" : "KeyPath", "", "is required when remoting TLS is enabled", fix);
+            }
+
+            foreach (var (name, path) in new[] { ("CertificatePath", cert), ("KeyPath", key), ("PfxPath", pfx), ("CaPath", ca) })
+            {
+                if (path.Length > 0 && !File.Exists(path)) Fail(s, name, path, "must name an existing file", fix);
+            }
+
+            if (ca.Length == 0)
+            {
+                Fail(s, "CaPath", "", "is required when remoting TLS is enabled: peers are validated against this CA only", "to the PEM file of the cluster's CA certificate");
+            }
+
+            return new RemotingTlsSettings
+            {
+                CertificatePath = cert.Length > 0 ? cert : null,
+                KeyPath = key.Length > 0 ? key : null,
+                PfxPath = pfx.Length > 0 ? pfx : null,
+                PfxPassword = ReadString(s, "PfxPassword", ""),
+                CaPath = ca,
+            };
+        }
+
+        /// <summary>With TLS, remoting speaks <c>akka.ssl.tcp</c>: seeds given as host:port (or akka.tcp) are addressed so.</summary>
+        private static ClusterSettings WithRemotingTls(ClusterSettings cluster, RemotingTlsSettings? tls)
+        {
+            if (tls is null) return cluster;
+            var seeds = cluster.Seeds.Select(s => s.StartsWith("akka.tcp://", StringComparison.Ordinal) ? "akka.ssl.tcp://" + s["akka.tcp://".Length..] : s).ToList();
+            return cluster with { Tls = tls, Seeds = seeds };
+        }
+
+        /// <summary><c>Detection:IdleTickMilliseconds</c>: the wall-clock tick on which a silent host's event time moves on.</summary>
+        private int ReadIdleTick(IConfigurationSection s) =>
+            ReadInt(s, "IdleTickMilliseconds", 10_000, 100, 3_600_000, "to 100-3600000 milliseconds, e.g. 10000");
+
+        /// <summary><c>Health</c>: how long the node may be not ready before it exits.</summary>
+        private HealthSettings ReadHealth(IConfigurationSection s) => new()
+        {
+            ExitAfterNotReadySeconds = ReadInt(s, "ExitAfterNotReadySeconds", 300, 0, 86_400, "to 0 (never exit) or the seconds of not-ready after which the node exits, e.g. 300"),
+        };
 
         private void CheckUnknownKeys()
         {
@@ -607,6 +753,12 @@ public static class NodeSettingsReader
 
         private static string? NormalizeSeed(string seed, string systemName)
         {
+            if (seed.StartsWith("akka.ssl.tcp://", StringComparison.Ordinal))
+            {
+                string rest = seed["akka.ssl.tcp://".Length..];
+                return NormalizeSeed("akka.tcp://" + rest, systemName) is { } plain ? "akka.ssl.tcp://" + plain["akka.tcp://".Length..] : null;
+            }
+
             if (seed.StartsWith("akka.tcp://", StringComparison.Ordinal) || seed.StartsWith("akka://", StringComparison.Ordinal))
             {
                 if (!Uri.TryCreate(seed, UriKind.Absolute, out var uri) || uri.Port <= 0 || uri.UserInfo != systemName || uri.AbsolutePath is not ("" or "/"))

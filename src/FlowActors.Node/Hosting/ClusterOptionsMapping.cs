@@ -43,6 +43,7 @@ public static class ClusterOptionsMapping
             FlushInterval = TimeSpan.FromMilliseconds(settings.Receivers.FlushIntervalMs),
             PassivationIdleTimeout = TimeSpan.FromSeconds(settings.Detection.PassivateAfterSeconds),
             SnapshotInterval = TimeSpan.FromSeconds(settings.Detection.SnapshotIntervalSeconds),
+            IdleAdvanceInterval = TimeSpan.FromMilliseconds(settings.Detection.IdleTickMilliseconds),
             PersistenceProvider = settings.Persistence.Provider == Configuration.PersistenceProvider.PostgreSql
                 ? Cluster.PersistenceProvider.PostgreSql
                 : Cluster.PersistenceProvider.Sqlite,

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -24,6 +25,8 @@ public static class NodeHost
     /// <summary>Builds the host for validated <paramref name="settings"/>; <paramref name="configuration"/> supplies logging settings.</summary>
     public static IHost Build(NodeSettings settings, IConfiguration configuration)
     {
+        // Mutating operator routes always need a token: generate one into the data directory when none is set.
+        settings = OperatorToken.Resolve(settings);
         if (settings.Operator.Enabled)
         {
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
@@ -63,6 +66,9 @@ public static class NodeHost
         services.AddSingleton<NodeMetrics>();
         services.AddSingleton(_ => new PrometheusExporter(PrometheusExporter.DefaultMeterPrefixes));
         services.AddSingleton<NodeReadiness>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(p => new PersistenceProbe(settings.Persistence, p.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<NotReadyWatchdog>();
         if (settings.Demo)
         {
             services.AddHostedService<DemoFeed>();
@@ -80,12 +86,14 @@ public static class NodeHost
             loggers.ClearLoggers();
             loggers.AddLoggerFactory();
         });
-        akka.WithRemoting(new RemoteOptions
+        var remote = new RemoteOptions
         {
             HostName = cluster.Hostname,
             PublicHostName = cluster.PublicHostname,
             Port = cluster.Port,
-        });
+        };
+        RemotingTls.Apply(remote, cluster.Tls);
+        akka.WithRemoting(remote);
         var options = settings.ToClusterOptions();
         akka.WithFlowActorsClustering(options, cluster.Seeds);
 
@@ -108,27 +116,37 @@ public static class NodeHost
         var readiness = provider.GetRequiredService<NodeReadiness>();
         readiness.Add(system => Registered<HostRegionMarker>(system, "host-shard-region"));
         readiness.Add(system => Registered<ForwarderProxyMarker>(system, "forwarder-proxy"));
+        var persistence = provider.GetRequiredService<PersistenceProbe>();
+        readiness.Add(_ => persistence.CheckAsync());
         if (options.HasRole(FlowActorsClusterOptions.EdgeRole))
         {
-            int expectedPorts = options.Receivers.Count;
-            readiness.Add(system => ReceiversBoundAsync(system, expectedPorts));
+            var expectedPorts = settings.Receivers.EnabledPorts;
+            int socketsPerPort = OperatingSystem.IsLinux() ? settings.Receivers.SocketsPerPort : 1;
+            readiness.Add(system => ReceiversRunningAsync(system, expectedPorts, socketsPerPort));
         }
     }
 
-    /// <summary>Ready only once every UDP port is bound: the receivers open after the shard region is up, and a datagram sent before that is lost.</summary>
-    private static async Task<ReadinessCheck> ReceiversBoundAsync(Akka.Actor.ActorSystem system, int expectedPorts)
+    /// <summary>
+    /// Ready only while every configured UDP port is bound and every one of its receive loops runs: the receivers
+    /// open after the shard region is up (a datagram sent before that is lost), a port another process holds is
+    /// never bound, and a receive loop that died on an unexpected error receives nothing.
+    /// </summary>
+    private static async Task<ReadinessCheck> ReceiversRunningAsync(Akka.Actor.ActorSystem system, IReadOnlyList<int> expectedPorts, int socketsPerPort)
     {
-        const string name = "flow-receivers";
+        const string name = ReceiverReadiness.Name;
         if (!ActorRegistry.For(system).TryGet<ReceiverMarker>(out var receivers)) return new ReadinessCheck(name, false, "not started");
         try
         {
             var stats = await receivers.Ask<FlowActors.Cluster.Messages.ReceiverStats>(FlowActors.Cluster.Messages.GetReceiverStats.Instance, TimeSpan.FromSeconds(2));
-            bool ok = stats.Ports.Count == expectedPorts;
-            return new ReadinessCheck(name, ok, $"{stats.Ports.Count} of {expectedPorts} UDP ports open");
+            return ReceiverReadiness.Evaluate(stats.Ports, expectedPorts, socketsPerPort);
         }
         catch (Akka.Actor.AskTimeoutException)
         {
             return new ReadinessCheck(name, false, "receivers did not answer within 2 s");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new ReadinessCheck(name, false, "receivers failed to report: " + ex.Message);
         }
     }
 

@@ -11,8 +11,9 @@ namespace FlowActors.Node.Operator;
 
 /// <summary>
 /// The operator endpoint: probes (<c>/healthz/live</c>, <c>/healthz/ready</c>), Prometheus <c>/metrics</c> and the
-/// JSON <c>/api/{palette}/{command}</c> routes that <c>flowctl</c> calls. With a token configured every
-/// <c>/api</c> call must carry <c>Authorization: Bearer TOKEN</c>; probes and metrics too when
+/// JSON <c>/api/{palette}/{command}</c> routes that <c>flowctl</c> calls. Every mutating call must carry
+/// <c>Authorization: Bearer TOKEN</c> (the configured token, or the one generated into the data directory) and pass
+/// <see cref="CrossSiteGuard"/>; with a configured token every <c>/api</c> call needs it; probes and metrics too when
 /// <see cref="OperatorSettings.ProtectProbesAndMetrics"/> is set.
 /// </summary>
 public static class OperatorEndpoint
@@ -29,6 +30,7 @@ public static class OperatorEndpoint
     public static void Map(WebApplication app, OperatorSettings settings)
     {
         byte[] token = Encoding.UTF8.GetBytes(settings.Token);
+        bool loopbackBind = System.Net.IPAddress.IsLoopback(settings.BindAddress);
         var metrics = app.Services.GetRequiredService<NodeMetrics>();
         // Created now, not on the first scrape: counters only see measurements made after their listener starts.
         var exporter = app.Services.GetRequiredService<PrometheusExporter>();
@@ -38,12 +40,25 @@ public static class OperatorEndpoint
             string group = path.StartsWith("/api/", StringComparison.Ordinal) ? "api"
                 : path.StartsWith("/healthz", StringComparison.Ordinal) ? "probe"
                 : path == "/metrics" ? "metrics" : "other";
-            bool needsToken = token.Length > 0 && (group is "api" or "other" || settings.ProtectProbesAndMetrics);
+            bool mutating = CrossSiteGuard.IsMutating(context.Request.Method);
+            if (group is "api" or "other" && CrossSiteGuard.Check(context.Request, loopbackBind) is { } refusal)
+            {
+                context.Response.StatusCode = refusal.Status;
+                await context.Response.WriteAsJsonAsync(new ErrorResponse(refusal.Error), Json);
+                metrics.CountRequest(group, context.Response.StatusCode);
+                return;
+            }
+
+            bool needsToken = mutating
+                || (token.Length > 0 && settings.TokenOrigin == OperatorTokenOrigin.Configured && group is "api" or "other")
+                || (token.Length > 0 && settings.ProtectProbesAndMetrics);
             if (needsToken && !HasToken(context.Request, token))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Bearer";
-                await context.Response.WriteAsJsonAsync(new ErrorResponse("a bearer token is required: pass --token or set FLOWCTL_TOKEN"), Json);
+                await context.Response.WriteAsJsonAsync(new ErrorResponse(token.Length == 0
+                    ? "this route changes state and needs a bearer token, but the node has none"
+                    : $"a bearer token is required: pass --token or set FLOWCTL_TOKEN (flowctl on this machine reads {OperatorToken.FileName} from the node's data directory)"), Json);
                 metrics.CountRequest(group, context.Response.StatusCode);
                 return;
             }
@@ -77,6 +92,7 @@ public static class OperatorEndpoint
 
     private static bool HasToken(HttpRequest request, byte[] expected)
     {
+        if (expected.Length == 0) return false;
         string? header = request.Headers.Authorization;
         const string prefix = "Bearer ";
         if (header is null || !header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) return false;

@@ -1,5 +1,6 @@
 using FlowActors.Node.Configuration;
 using FlowActors.Node.Hosting;
+using FlowActors.Node.Operator;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -17,7 +18,12 @@ public sealed class InProcessNode : IAsyncDisposable
         _host = host;
         _data = data;
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{settings.Operator.Port}/"), Timeout = TimeSpan.FromSeconds(20) };
+        OperatorClient = new HttpClient { BaseAddress = Client.BaseAddress, Timeout = Client.Timeout };
+        OperatorClient.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", settings.Operator.Token);
     }
+
+    /// <summary>Client carrying the node's operator token (configured or generated), as flowctl on this machine sends it.</summary>
+    public HttpClient OperatorClient { get; }
 
     /// <summary>The settings it runs with.</summary>
     public NodeSettings Settings { get; }
@@ -51,7 +57,7 @@ public sealed class InProcessNode : IAsyncDisposable
         };
         foreach (var (key, value) in extra) values[key] = value;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var settings = NodeSettingsReader.Read(configuration);
+        var settings = OperatorToken.Resolve(NodeSettingsReader.Read(configuration));
         var host = NodeHost.Build(settings, configuration);
         await host.StartAsync();
         return new InProcessNode(settings, host, data);
@@ -68,6 +74,7 @@ public sealed class InProcessNode : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
+        OperatorClient.Dispose();
         if (_host is not null)
         {
             await _host.StopAsync();

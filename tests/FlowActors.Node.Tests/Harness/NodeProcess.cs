@@ -13,8 +13,9 @@ public sealed class NodeProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private NodeProcess(Process process, int operatorPort)
+    private NodeProcess(Process process, int operatorPort, string? dataDirectory)
     {
+        DataDirectory = dataDirectory;
         _process = process;
         OperatorPort = operatorPort;
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{operatorPort}/"), Timeout = TimeSpan.FromSeconds(20) };
@@ -25,6 +26,9 @@ public sealed class NodeProcess : IAsyncDisposable
 
     /// <summary>flowctl.dll, built next to the tests as a referenced project.</summary>
     public static string FlowctlAssembly => Path.Combine(AppContext.BaseDirectory, "flowctl.dll");
+
+    /// <summary>The node's data directory, when the test set one.</summary>
+    public string? DataDirectory { get; }
 
     /// <summary>Operator endpoint port.</summary>
     public int OperatorPort { get; }
@@ -48,15 +52,26 @@ public sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the node with <paramref name="environment"/> (FLOWACTORS__* variables) and <paramref name="args"/>.</summary>
-    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) => Start(environment, args, runAsUid: null);
+
+    /// <summary>
+    /// Starts the node as user <paramref name="runAsUid"/> (through <c>setpriv</c>; the test runs as root), so a
+    /// directory's permissions mean to the node what they mean to a deployed one.
+    /// </summary>
+    public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, string[] args, int? runAsUid)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(runAsUid is null ? "dotnet" : "setpriv")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetTempPath(),
         };
+        if (runAsUid is { } uid)
+        {
+            foreach (var a in new[] { $"--reuid={uid}", $"--regid={uid}", "--clear-groups", "dotnet" }) start.ArgumentList.Add(a);
+        }
+
         start.ArgumentList.Add(NodeAssembly);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         // Only the test's settings: nothing inherited from the test process may change the node's configuration.
@@ -68,7 +83,7 @@ public sealed class NodeProcess : IAsyncDisposable
         foreach (var (key, value) in environment) start.Environment[key] = value;
         int operatorPort = int.Parse(environment.GetValueOrDefault("FLOWACTORS__OPERATOR__PORT", "9110"));
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var node = new NodeProcess(process, operatorPort);
+        var node = new NodeProcess(process, operatorPort, environment.GetValueOrDefault("FLOWACTORS__DATADIRECTORY"));
         process.OutputDataReceived += (_, e) => node.Append(e.Data);
         process.ErrorDataReceived += (_, e) => node.Append(e.Data);
         process.Start();
@@ -91,6 +106,8 @@ public sealed class NodeProcess : IAsyncDisposable
         // do not wait for the idle tick to push event time past a 5-minute window.
         ["FLOWACTORS__DETECTION__WINDOWSECONDS"] = "10",
         ["FLOWACTORS__DETECTION__ALLOWEDLATENESSSECONDS"] = "0",
+        // A silent host's window closes on the idle tick: 1 s rather than 10 s, so tests wait for behaviour, not the clock.
+        ["FLOWACTORS__DETECTION__IDLETICKMILLISECONDS"] = "1000",
         ["Logging__LogLevel__Default"] = "Information",
         ["Logging__LogLevel__Microsoft.AspNetCore"] = "Warning",
         ["DOTNET_gcServer"] = "0",
@@ -159,6 +176,9 @@ public sealed class NodeProcess : IAsyncDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(FlowctlAssembly);
         start.ArgumentList.Add(Endpoint);
+        // flowctl on the node's machine finds the node's generated token through the data directory, as in its container.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("FLOWACTORS", StringComparison.OrdinalIgnoreCase) || k == "FLOWCTL_TOKEN").ToList()) start.Environment.Remove(key);
+        if (DataDirectory is not null) start.Environment["FLOWACTORS__DATADIRECTORY"] = DataDirectory;
         foreach (var arg in args) start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
