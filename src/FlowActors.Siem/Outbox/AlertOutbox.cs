@@ -299,16 +299,16 @@ public sealed class AlertOutbox
             foreach (var p in lane.Queue) all[p.Entry.SequenceNr] = p.Entry;
         }
 
-        return [.. all.Values];
+        return all.Values.ToArray();
     }
 
     /// <summary>Each sink's cursor (for a snapshot).</summary>
     public IReadOnlyList<KeyValuePair<string, long>> Cursors() =>
-        [.. _lanes.Values.Select(l => new KeyValuePair<string, long>(l.Name, l.Cursor))];
+        _lanes.Values.Select(l => new KeyValuePair<string, long>(l.Name, l.Cursor)).ToArray();
 
     /// <summary>Remembered alert versions as <c>id#count</c>, oldest first (for a snapshot).</summary>
     public IReadOnlyList<string> Versions() =>
-        [.. _versions.Entries().Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}#{kv.Value}"))];
+        _versions.Entries().Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}#{kv.Value}")).ToArray();
 
     /// <summary>Parses an <c>id#count</c> version key (as <see cref="Versions"/> writes them and the first forwarder did).</summary>
     public static bool TryParseVersion(string key, out string id, out int count)
