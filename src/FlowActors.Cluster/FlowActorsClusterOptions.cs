@@ -1,4 +1,5 @@
 using FlowActors.Protocols;
+using FlowActors.Siem.Outbox;
 using FlowActors.Siem.Sinks;
 
 namespace FlowActors.Cluster;
@@ -79,8 +80,15 @@ public sealed class FlowActorsClusterOptions
     /// <summary>Unacknowledged alerts a host actor keeps; older ones are dropped and counted (default 1,000).</summary>
     public int MaxUnacknowledgedAlertsPerHost { get; set; } = 1000;
 
-    /// <summary>Alerts the forwarder keeps undelivered; beyond it new alerts are refused (not acknowledged) so hosts retry (default 100,000).</summary>
-    public int ForwarderMaxOutbox { get; set; } = 100_000;
+    /// <summary>
+    /// Alerts the forwarder keeps undelivered (by any sink); beyond it new alerts are refused (not acknowledged) so hosts
+    /// retry (default 1,000,000). Each sink's own backlog is bounded by its <see cref="SinkPolicy.MaxBacklog"/>, so with
+    /// the sum of those below this, one dead sink never makes the forwarder refuse alerts for the others.
+    /// </summary>
+    public int ForwarderMaxOutbox { get; set; } = 1_000_000;
+
+    /// <summary>Most recent accepted alerts kept for the pull API (<c>/api/alerts</c>) whether delivered or not (default 10,000).</summary>
+    public int ForwarderPullWindow { get; set; } = 10_000;
 
     /// <summary>Journal events after which the forwarder snapshots and deletes what every sink has (default 500).</summary>
     public int ForwarderSnapshotEvery { get; set; } = 500;
@@ -103,8 +111,14 @@ public sealed class FlowActorsClusterOptions
     /// <summary>Also print alerts on standard output (default on).</summary>
     public bool ConsoleSink { get; set; } = true;
 
-    /// <summary>Further sinks (syslog, HTTP, ...) created on the forwarder node; each must have a distinct <see cref="IAlertSink.Name"/>.</summary>
+    /// <summary>Further sink instances (tests); each must have a distinct <see cref="IAlertSink.Name"/>. Delivered with the default policy.</summary>
     public IList<Func<IAlertSink>> AdditionalSinks { get; set; } = [];
+
+    /// <summary>
+    /// Configured sinks with their policies (what the node binds from <c>Forwarder:Sinks</c>); each is created on the
+    /// forwarder's node when first delivered to, so one that cannot be created fails on its own.
+    /// </summary>
+    public IList<AlertSinkDefinition> Sinks { get; set; } = [];
 
     /// <summary>Decoder limits and sampling overrides for the receivers.</summary>
     public FlowDecoderOptions Decoder { get; set; } = new();
@@ -173,6 +187,16 @@ public sealed class FlowActorsClusterOptions
         if (MaxUnacknowledgedAlertsPerHost < 1) Fail("MaxUnacknowledgedAlertsPerHost", "must be at least 1");
         if (ForwarderMaxOutbox < 1) Fail("ForwarderMaxOutbox", "must be at least 1");
         if (ForwarderSnapshotEvery < 1) Fail("ForwarderSnapshotEvery", "must be at least 1");
+        if (ForwarderPullWindow is < 1 or > 1_000_000) Fail("ForwarderPullWindow", $"is {ForwarderPullWindow}; use 1..1000000");
+        long backlogs = Sinks.Sum(s => (long)s.Policy.MaxBacklog);
+        if (backlogs >= ForwarderMaxOutbox)
+            Fail("Forwarder:Sinks", $"allow {backlogs} alerts of backlog in total, not below ForwarderMaxOutbox {ForwarderMaxOutbox}; lower the sinks' MaxBacklog so one dead sink cannot make the forwarder refuse alerts");
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in Sinks)
+        {
+            if (!names.Add(s.Name)) Fail("Forwarder:Sinks", $"name '{s.Name}' twice; give each sink a distinct Name");
+            foreach (var problem in s.Policy.Validate($"Forwarder:Sinks:{s.Name}")) Fail("Forwarder:Sinks", problem.TrimEnd('.'));
+        }
         if (SinkRetryInterval < TimeSpan.FromMilliseconds(10)) Fail("SinkRetryInterval", "must be at least 10 ms");
         if (!Enum.IsDefined(PersistenceProvider)) Fail("Persistence:Provider", "use sqlite or postgresql");
         if (PersistenceProvider == PersistenceProvider.PostgreSql && string.IsNullOrWhiteSpace(ConnectionString))

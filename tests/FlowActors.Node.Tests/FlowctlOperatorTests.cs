@@ -97,28 +97,28 @@ public sealed class FlowctlOperatorTests
     public async Task Alerts_recent_prints_one_line_per_alert()
     {
         await using var node = await InProcessNode.StartAsync();
-        await File.WriteAllTextAsync(Path.Combine(node.DataDirectory, "alerts.jsonl"),
-            "{\"id\":\"x1\",\"time\":\"2026-11-20T10:00:00Z\",\"host\":\"10.99.0.10\",\"role\":\"target\",\"detector\":\"syn-flood\",\"technique\":\"T1498.001\",\"severity\":8,\"summary\":\"SYN flood\"}\n");
+        await node.WaitReadyAsync();
+        await ForwarderFeed.AcceptAsync(node, ForwarderFeed.Alert("x1", "syn-flood", severity: 8));
 
         var (code, output, _) = Flowctl(node.Endpoint, "alerts", "recent");
 
         Assert.Equal(0, code);
-        Assert.Equal("2026-11-20T10:00:00Z  sev=8  syn-flood         10.99.0.10 (target)         T1498.001  SYN flood\n", output.Replace("\r", ""));
+        Assert.Equal("2026-11-20T10:00:00.000Z  sev=8  syn-flood         10.99.0.10 (actor)          T1046  10.99.0.10 syn-flood\n", output.Replace("\r", ""));
     }
 
     [Fact]
     public async Task Alerts_tail_follow_prints_the_last_alerts_then_each_new_one_once()
     {
         await using var node = await InProcessNode.StartAsync();
-        string path = Path.Combine(node.DataDirectory, "alerts.jsonl");
-        await File.WriteAllTextAsync(path, "{\"id\":\"old\",\"detector\":\"port-scan\"}\n{\"id\":\"last\",\"detector\":\"host-sweep\"}\n");
+        await node.WaitReadyAsync();
+        await ForwarderFeed.AcceptAsync(node, ForwarderFeed.Alert("old"), ForwarderFeed.Alert("last", "host-sweep"));
         var output = new StringWriter();
         var synchronized = TextWriter.Synchronized(output);
         using var stop = new CancellationTokenSource();
 
         var tail = Task.Run(() => Cli.Operator.OperatorCommand.Run([node.Endpoint, "alerts", "tail", "1", "-f", "--interval", "0.1", "--json"], synchronized, synchronized, cancellation: stop.Token));
         await Poll.UntilAsync(() => { lock (synchronized) return output.ToString().Contains("\"last\""); }, TimeSpan.FromSeconds(20), "the last existing alert");
-        await File.AppendAllTextAsync(path, "{\"id\":\"new\",\"detector\":\"syn-flood\"}\n");
+        await ForwarderFeed.AcceptAsync(node, ForwarderFeed.Alert("new", "syn-flood"));
         await Poll.UntilAsync(() => { lock (synchronized) return output.ToString().Contains("\"new\""); }, TimeSpan.FromSeconds(20), "the new alert");
         await stop.CancelAsync();
 
@@ -126,6 +126,33 @@ public sealed class FlowctlOperatorTests
         var ids = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("id").GetString());
         Assert.Equal(["last", "new"], ids);
+    }
+
+    [Fact]
+    public async Task Forwarder_status_prints_a_row_per_sink_with_its_delivery_counters()
+    {
+        await using var node = await InProcessNode.StartAsync();
+        await node.WaitReadyAsync();
+        await ForwarderFeed.AcceptAsync(node, ForwarderFeed.Alert("s1"));
+
+        const string JsonlRow = @"(?m)^jsonl +healthy +1 +0 +0 +0 +0 +0 +closed +\d+(\.\d)? +\d+(\.\d)? +-$";
+        string output = "";
+        try
+        {
+            await Poll.UntilAsync(() =>
+            {
+                output = Flowctl(node.Endpoint, "forwarder", "status").Out.Replace("\r", "");
+                return System.Text.RegularExpressions.Regex.IsMatch(output, JsonlRow);
+            }, TimeSpan.FromSeconds(30), "the jsonl sink to report one alert delivered");
+        }
+        catch (TimeoutException)
+        {
+            Assert.Matches(JsonlRow, output);
+        }
+
+        Assert.Matches(@"(?m)^SINK +HEALTH +DELIVERED +RETRIED +FAILED +BACKLOG +DROPPED +RATE-LIMITED +CIRCUIT +P50-MS +P99-MS +LAST-ERROR$", output);
+        Assert.Matches(@"(?m)^console +healthy +1 ", output);
+        Assert.Matches(@"(?m)^accepted: +1$", output);
     }
 
     [Fact]

@@ -33,8 +33,9 @@ public sealed class NodeSettingsReaderTests
         Assert.Equal(PersistenceProvider.Sqlite, s.Persistence.Provider);
         Assert.Equal("Data Source=" + Path.Combine("data", "flowactors.db"), s.Persistence.ConnectionString);
         Assert.Equal(
-            [new SinkSettings("jsonl", SinkKind.File, Path.Combine("data", "alerts.jsonl")), new SinkSettings("console", SinkKind.Console, null)],
-            s.Forwarder.Sinks);
+            [("jsonl", SinkKind.File, Path.Combine("data", "alerts.jsonl")), ("console", SinkKind.Console, null)],
+            s.Forwarder.Sinks.Select(k => (k.Name, k.Kind, k.Path)));
+        Assert.Equal(10_000, s.Forwarder.PullWindow);
         Assert.Equal("127.0.0.1", s.Operator.BindAddress.ToString());
         Assert.Equal(9110, s.Operator.Port);
         Assert.Equal(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"], s.Networks.Monitored.Select(n => n.ToString()));
@@ -214,10 +215,10 @@ public sealed class NodeSettingsReaderTests
     public void Sinks_can_be_named_by_key_and_a_file_sink_needs_a_path()
     {
         var s = NodeSettingsReader.Read(Config(("FlowActors:Forwarder:Sinks:siem:Kind", "file"), ("FlowActors:Forwarder:Sinks:siem:Path", "/var/log/fa.jsonl")));
-        Assert.Equal([new SinkSettings("siem", SinkKind.File, "/var/log/fa.jsonl")], s.Forwarder.Sinks);
+        Assert.Equal(("siem", SinkKind.File, "/var/log/fa.jsonl"), s.Forwarder.Sinks.Select(k => (k.Name, k.Kind, k.Path)).Last());
 
-        var error = SingleError(("FlowActors:Forwarder:Sinks:0:Kind", "file"));
-        Assert.Equal("FlowActors:Forwarder:Sinks:0:Path", error.Key);
+        var error = SingleError(("FlowActors:Forwarder:Sinks:2:Kind", "file"));
+        Assert.Equal("FlowActors:Forwarder:Sinks:2:Path", error.Key);
     }
 
     [Fact]

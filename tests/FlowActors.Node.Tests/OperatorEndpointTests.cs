@@ -158,21 +158,41 @@ public sealed class OperatorEndpointTests
     }
 
     [Fact]
-    public async Task Recent_alerts_are_read_from_the_file_sink_ignoring_a_partly_written_line()
+    public async Task Alerts_pull_api_resumes_from_a_cursor_and_recent_returns_the_last_ones()
     {
         await using var node = await InProcessNode.StartAsync();
-        string path = Path.Combine(node.DataDirectory, "alerts.jsonl");
-        await File.WriteAllTextAsync(path,
-            "{\"id\":\"a1\",\"detector\":\"port-scan\"}\n{\"id\":\"a2\",\"detector\":\"syn-flood\"}\n{\"id\":\"a3\",\"detector\":\"host-sweep\"}\n{\"id\":\"a4\",\"det");
+        await node.WaitReadyAsync();
+        await ForwarderFeed.AcceptAsync(node, ForwarderFeed.Alert("a1"), ForwarderFeed.Alert("a2"), ForwarderFeed.Alert("a3"));
+
+        var first = await GetJsonAsync(node.Client, "api/alerts?limit=2");
+        Assert.Equal(["a1", "a2"], first.GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("id").GetString()));
+        long cursor = first.GetProperty("next").GetInt64();
+        Assert.Equal(first.GetProperty("alerts")[1].GetProperty("cursor").GetInt64(), cursor);
+        Assert.False(first.GetProperty("truncated").GetBoolean());
+
+        await ForwarderFeed.AcceptAsync(node, ForwarderFeed.Alert("a4"));
+        var rest = await GetJsonAsync(node.Client, $"api/alerts?after={cursor}");
+        Assert.Equal(["a3", "a4"], rest.GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("id").GetString()));
+        var idle = await GetJsonAsync(node.Client, $"api/alerts?after={rest.GetProperty("next").GetInt64()}");
+        Assert.Empty(idle.GetProperty("alerts").EnumerateArray());
+        Assert.Equal(rest.GetProperty("next").GetInt64(), idle.GetProperty("next").GetInt64());
 
         var recent = await GetJsonAsync(node.Client, "api/alerts/recent?limit=2");
-        Assert.Equal(["a2", "a3"], recent.GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("id").GetString()));
-        long offset = recent.GetProperty("next_offset").GetInt64();
+        Assert.Equal(["a3", "a4"], recent.GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("id").GetString()));
+        Assert.Equal(10_000, recent.GetProperty("window").GetInt32());
+    }
 
-        await File.AppendAllTextAsync(path, "ector\":\"beaconing\"}\n");
-        var tail = await GetJsonAsync(node.Client, $"api/alerts/tail?offset={offset}");
-        Assert.Equal(["a4"], tail.GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("id").GetString()));
-        Assert.Equal(new FileInfo(path).Length, tail.GetProperty("next_offset").GetInt64());
+    [Fact]
+    public async Task Poller_that_fell_behind_the_pull_window_is_told_so()
+    {
+        await using var node = await InProcessNode.StartAsync(("FlowActors:Forwarder:PullWindow", "2"));
+        await node.WaitReadyAsync();
+        await ForwarderFeed.AcceptAsync(node, ForwarderFeed.Alert("a1"), ForwarderFeed.Alert("a2"), ForwarderFeed.Alert("a3"));
+
+        var behind = await GetJsonAsync(node.Client, "api/alerts?after=0");
+        Assert.True(behind.GetProperty("truncated").GetBoolean());
+        Assert.Equal(["a2", "a3"], behind.GetProperty("alerts").EnumerateArray().Select(a => a.GetProperty("id").GetString()));
+        Assert.Equal(behind.GetProperty("alerts")[0].GetProperty("cursor").GetInt64(), behind.GetProperty("oldest").GetInt64());
     }
 
     [Fact]

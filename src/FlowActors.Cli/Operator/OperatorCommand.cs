@@ -42,7 +42,7 @@ public static class OperatorCommand
         new("hosts", "show", "GET", ["ip"], 1, "baseline and recent alerts of one monitored host IP"),
         new("alerts", "tail", "GET", ["limit"], 0, "the last LIMIT alerts, then new ones as they arrive (-f to follow)"),
         new("alerts", "recent", "GET", ["limit"], 0, "the last LIMIT alerts (default 20)"),
-        new("forwarder", "status", "GET", [], 0, "the forwarder singleton: where it runs, outbox, delivery per sink"),
+        new("forwarder", "status", "GET", [], 0, "the forwarder singleton: outbox, and per sink delivered, retried, failed, backlog, circuit, latency"),
         new("node", "config", "GET", [], 0, "the node's effective configuration (secrets redacted)"),
         new("node", "version", "GET", [], 0, "version, runtime, uptime and address of the node"),
     ];
@@ -164,6 +164,10 @@ public static class OperatorCommand
             {
                 AlertWriter.Write(response, stdout);
             }
+            else if (spec.Palette == "forwarder")
+            {
+                ForwarderStatusWriter.Write(response, stdout);
+            }
             else
             {
                 TableWriter.Write(response, stdout);
@@ -184,16 +188,23 @@ public static class OperatorCommand
 
     private static int AlertsTail(OperatorClient client, string limit, bool follow, TimeSpan interval, bool json, TextWriter stdout, CancellationToken cancellation)
     {
+        // The cluster's alerts from the forwarder's journal: "next" is a stable cursor, so a follower sees each alert
+        // once however many nodes it asks in turn.
         var first = client.Send("GET", "/api/alerts/recent", [new("limit", limit)], cancellation);
         Print(first);
-        long offset = first.GetProperty("next_offset").GetInt64();
+        long cursor = first.GetProperty("next").GetInt64();
         while (follow && !cancellation.IsCancellationRequested)
         {
             cancellation.WaitHandle.WaitOne(interval);
             if (cancellation.IsCancellationRequested) break;
-            var next = client.Send("GET", "/api/alerts/tail", [new("offset", offset.ToString(CultureInfo.InvariantCulture))], cancellation);
+            var next = client.Send("GET", "/api/alerts", [new("after", cursor.ToString(CultureInfo.InvariantCulture)), new("limit", "1000")], cancellation);
+            if (next.TryGetProperty("truncated", out var truncated) && truncated.GetBoolean() && !json)
+            {
+                stdout.WriteLine($"(fell behind the forwarder's window: alerts after cursor {cursor} up to {next.GetProperty("oldest").GetInt64()} are no longer kept)");
+            }
+
             Print(next);
-            offset = next.GetProperty("next_offset").GetInt64();
+            cursor = next.GetProperty("next").GetInt64();
         }
 
         return 0;

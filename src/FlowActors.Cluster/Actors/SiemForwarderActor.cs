@@ -1,80 +1,91 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
+using Akka.Pattern;
 using Akka.Persistence;
 using FlowActors.Cluster.Messages;
+using FlowActors.Siem.Outbox;
 using FlowActors.Siem.Sinks;
 
 namespace FlowActors.Cluster.Actors;
 
 /// <summary>
-/// The SIEM forwarder (a cluster singleton, persistence id <c>siem-forwarder</c>): a persistent outbox.
-/// Each accepted alert is journalled before it is acknowledged, then delivered to every sink at least once;
-/// per-sink progress is journalled too. A snapshot holds what some sink still lacks, and the journal before it
-/// is deleted. After a crash or hand-over the next instance recovers and delivers what was pending.
+/// The SIEM forwarder (a cluster singleton, persistence id <c>siem-forwarder</c>): a persistent outbox. Each accepted
+/// alert is journalled before it is acknowledged; what to deliver where and when is decided by an
+/// <see cref="AlertOutbox"/>, and each sink's deliveries run through its own <see cref="SinkDeliveryPipeline"/>
+/// (timeout, retry, circuit breaker). Per-sink progress is journalled after each delivery; every
+/// <see cref="FlowActorsClusterOptions.ForwarderSnapshotEvery"/> events a snapshot holds what the pull window and the
+/// sinks' backlogs still need, and the journal before it is deleted. After a crash or hand-over the next instance
+/// recovers and delivers what was pending.
 /// </summary>
 public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
 {
     /// <summary>The persistence id (one forwarder per cluster).</summary>
     public const string ForwarderPersistenceId = "siem-forwarder";
 
-    private const int MaxDeliveryBatch = 256;
-    private const int RecentIdCapacity = 20_000;
+    private const string WakeTimer = "wake";
 
     private readonly FlowActorsClusterOptions _options;
-    private readonly Func<IReadOnlyList<IAlertSink>> _sinkFactory;
+    private readonly IReadOnlyList<AlertSinkDefinition> _definitions;
+    private readonly TimeProvider _time;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly List<OutboxEntry> _outbox = new();
-    private readonly Dictionary<string, long> _progress = new(StringComparer.Ordinal);
-    private readonly Queue<string> _recentOrder = new();
-    private readonly HashSet<string> _recentIds = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SinkState> _sinks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SinkDeliveryPipeline> _pipelines = new(StringComparer.Ordinal);
+    private readonly AlertOutbox _outbox;
     private int _eventsSinceSnapshot;
-    private long _accepted;
-    private long _duplicates;
-    private long _refused;
     private bool _recovered;
+    private long _refusalsLogged;
 
-    /// <summary>Creates the forwarder; <paramref name="sinkFactory"/> opens the sinks when the actor starts.</summary>
-    public SiemForwarderActor(FlowActorsClusterOptions options, Func<IReadOnlyList<IAlertSink>> sinkFactory)
+    /// <summary>Creates the forwarder for <paramref name="sinks"/>; each sink is created when first delivered to.</summary>
+    public SiemForwarderActor(FlowActorsClusterOptions options, IReadOnlyList<AlertSinkDefinition> sinks, TimeProvider? time = null)
     {
         _options = options;
-        _sinkFactory = sinkFactory;
+        _definitions = sinks;
+        _time = time ?? TimeProvider.System;
+        _outbox = new AlertOutbox(
+            sinks.Select(s => new KeyValuePair<string, SinkPolicy>(s.Name, s.Policy)),
+            new AlertOutboxOptions
+            {
+                PullWindow = options.ForwarderPullWindow,
+                MaxUndelivered = options.ForwarderMaxOutbox,
+                RetryBaseDelay = options.SinkRetryInterval,
+                RetryMaxDelay = TimeSpan.FromSeconds(30),
+            },
+            _time);
 
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is not ForwarderSnapshot snap) return;
             _recovered = true;
-            _outbox.Clear();
-            _outbox.AddRange(snap.Outbox);
-            foreach (var p in snap.Progress) _progress[p.Sink] = p.DeliveredThrough;
-            foreach (var id in snap.RecentIds) Remember(id);
+            foreach (var id in snap.RecentIds)
+            {
+                if (AlertOutbox.TryParseVersion(id, out var alertId, out int count)) _outbox.RememberVersion(alertId, count);
+            }
+            foreach (var e in snap.Outbox) _outbox.Append(e.SequenceNr, e.Alert);
+            foreach (var p in snap.Progress) _outbox.RestoreCursor(p.Sink, p.DeliveredThrough);
         });
         Recover<AlertJournaled>(e =>
         {
             _recovered = true;
-            _outbox.Add(new OutboxEntry(LastSequenceNr, e.Alert));
-            Remember(VersionKey(e.Alert));
+            _outbox.Append(LastSequenceNr, e.Alert);
             _eventsSinceSnapshot++;
         });
         Recover<SinkProgress>(e =>
         {
             _recovered = true;
-            _progress[e.Sink] = Math.Max(e.DeliveredThrough, _progress.GetValueOrDefault(e.Sink));
+            _outbox.RestoreCursor(e.Sink, e.DeliveredThrough);
             _eventsSinceSnapshot++;
         });
         Recover<RecoveryCompleted>(_ =>
         {
-            Prune();
-            if (_outbox.Count > 0) _log.Info("SIEM forwarder recovered {0} undelivered alerts", _outbox.Count);
-            foreach (var sink in _sinks.Values) TryDeliver(sink);
+            _outbox.CompleteRecovery();
+            if (_outbox.Undelivered > 0) _log.Info("SIEM forwarder recovered {0} alerts not yet delivered to every sink", _outbox.Undelivered);
+            Pump();
         });
 
         Command<ForwardAlert>(Accept);
-        Command<SinkDelivered>(Delivered);
-        Command<SinkFailed>(Failed);
-        Command<RetrySink>(r => { if (_sinks.TryGetValue(r.Sink, out var s)) { s.RetryScheduled = false; TryDeliver(s); } });
+        Command<DeliveryDone>(Done);
+        Command<Wake>(_ => Pump());
         Command<GetForwarderStatus>(_ => Sender.Tell(Status()));
+        Command<PullAlerts>(q => Sender.Tell(Pull(q)));
         Command<SaveSnapshotSuccess>(s =>
         {
             DeleteMessages(s.Metadata.SequenceNr);
@@ -87,17 +98,45 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsFailure>(f => _log.Debug("Deleting old forwarder snapshots failed: {0}", f.Cause.Message));
     }
 
-    /// <summary>Props for the forwarder.</summary>
-    public static Props GetProps(FlowActorsClusterOptions options, Func<IReadOnlyList<IAlertSink>> sinkFactory) =>
-        Props.Create(() => new SiemForwarderActor(options, sinkFactory));
+    /// <summary>Props for the forwarder with configured sink definitions.</summary>
+    public static Props GetProps(FlowActorsClusterOptions options, IReadOnlyList<AlertSinkDefinition> sinks, TimeProvider? time = null) =>
+        Props.Create(() => new SiemForwarderActor(options, sinks, time));
 
-    /// <summary>The sinks configured by <paramref name="options"/>: JSON lines, console, then any additional ones.</summary>
-    public static IReadOnlyList<IAlertSink> CreateSinks(FlowActorsClusterOptions options)
+    /// <summary>Props for the forwarder over ready sink instances, each with the default policy.</summary>
+    public static Props GetProps(FlowActorsClusterOptions options, Func<IReadOnlyList<IAlertSink>> sinkFactory)
     {
-        var sinks = new List<IAlertSink>();
-        if (options.EffectiveAlertsJsonLinesPath is { } path) sinks.Add(new JsonLinesFileSink(path));
-        if (options.ConsoleSink) sinks.Add(new ConsoleSink());
-        foreach (var f in options.AdditionalSinks) sinks.Add(f());
+        ArgumentNullException.ThrowIfNull(sinkFactory);
+        var sinks = sinkFactory();
+        var definitions = sinks.Select(s => new AlertSinkDefinition(s.Name, new SinkPolicy(), () => s) { ReopenAfterFailure = false }).ToArray();
+        return GetProps(options, definitions);
+    }
+
+    /// <summary>
+    /// The forwarder singleton under a backoff supervisor: a failed journal write stops the persistent actor, and the
+    /// supervisor starts it again (recovering from the journal) after 1 s, doubling up to 30 s, instead of leaving the
+    /// cluster without a forwarder.
+    /// </summary>
+    public static Props GetSupervisedProps(FlowActorsClusterOptions options, IReadOnlyList<AlertSinkDefinition> sinks, TimeProvider? time = null) =>
+        BackoffSupervisor.Props(Backoff.OnStop(GetProps(options, sinks, time), "forwarder", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), 0.2, -1)
+            .WithDefaultStoppingStrategy());
+
+    /// <summary>
+    /// The sinks configured by <paramref name="options"/>: the JSON-lines file and console sinks when enabled, the
+    /// further instances, then <see cref="FlowActorsClusterOptions.Sinks"/>.
+    /// </summary>
+    public static IReadOnlyList<AlertSinkDefinition> SinkDefinitions(FlowActorsClusterOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var sinks = new List<AlertSinkDefinition>();
+        if (options.EffectiveAlertsJsonLinesPath is { } path) sinks.Add(new AlertSinkDefinition("jsonl", new SinkPolicy(), () => new JsonLinesFileSink(path)));
+        if (options.ConsoleSink) sinks.Add(new AlertSinkDefinition("console", new SinkPolicy(), () => new ConsoleSink()));
+        foreach (var f in options.AdditionalSinks)
+        {
+            var sink = f();
+            sinks.Add(new AlertSinkDefinition(sink.Name, new SinkPolicy(), () => sink) { ReopenAfterFailure = false });
+        }
+
+        sinks.AddRange(options.Sinks);
         return sinks;
     }
 
@@ -110,184 +149,163 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
     /// <inheritdoc />
     protected override void PreStart()
     {
-        foreach (var sink in _sinkFactory())
+        foreach (var d in _definitions)
         {
-            if (!_sinks.TryAdd(sink.Name, new SinkState(sink)))
-                throw new InvalidOperationException($"Two alert sinks are named '{sink.Name}'; sink names must be distinct.");
+            _pipelines[d.Name] = new SinkDeliveryPipeline(d.Name, d.Create, d.Retry, _time, d.ReopenAfterFailure);
         }
+
         base.PreStart();
     }
 
     /// <inheritdoc />
     protected override void PostStop()
     {
-        foreach (var s in _sinks.Values)
+        foreach (var p in _pipelines.Values)
         {
             try
             {
-                s.Sink.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+                p.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
             }
             catch (Exception e)
             {
-                _log.Warning(e, "Closing sink {0} failed", s.Sink.Name);
+                _log.Warning(e, "Closing sink {0} failed", p.Name);
             }
         }
+
         base.PostStop();
     }
 
     private void Accept(ForwardAlert msg)
     {
         var alert = msg.Alert;
-        if (_recentIds.Contains(VersionKey(alert)))
+        switch (_outbox.Offer(alert))
         {
-            _duplicates++;
-            Sender.Tell(new AlertAccepted(alert.Id, alert.Count));
-            return;
+            case OfferResult.Duplicate:
+                Sender.Tell(new AlertAccepted(alert.Id, alert.Count));
+                return;
+            case OfferResult.Stale:
+                // A newer version of this id is journalled already: acknowledge, so the sender stops resending it.
+                if (_outbox.Stale % 1000 == 1) _log.Warning("SIEM forwarder refused alert {0} with count {1}: a higher count was accepted already ({2} stale so far)", alert.Id, alert.Count, _outbox.Stale);
+                Sender.Tell(new AlertAccepted(alert.Id, alert.Count));
+                return;
+            case OfferResult.Full:
+                // Not acknowledged: the host actor keeps it and retries once sinks have caught up.
+                if (_refusalsLogged++ % 1000 == 0) _log.Warning("SIEM forwarder outbox full ({0} alerts undelivered); refusing new alerts until sinks catch up ({1} refused)", _outbox.Undelivered, _outbox.Refused);
+                return;
         }
-        if (_outbox.Count >= _options.ForwarderMaxOutbox)
-        {
-            // Not acknowledged: the host actor keeps it and retries once sinks have caught up.
-            _refused++;
-            if (_refused % 1000 == 1) _log.Warning("SIEM forwarder outbox full ({0} alerts); refusing new alerts until sinks catch up ({1} refused)", _outbox.Count, _refused);
-            return;
-        }
+
         var sender = Sender;
         Persist(new AlertJournaled(alert), e =>
         {
-            _accepted++;
-            _outbox.Add(new OutboxEntry(LastSequenceNr, e.Alert));
-            Remember(VersionKey(e.Alert));
+            _outbox.Append(LastSequenceNr, e.Alert);
             sender.Tell(new AlertAccepted(e.Alert.Id, e.Alert.Count));
             AfterEvent();
-            foreach (var s in _sinks.Values) TryDeliver(s);
+            Pump();
         });
     }
 
-    private void TryDeliver(SinkState state)
+    /// <summary>Starts a delivery on every idle sink with a batch due, then sets the wake-up for the next one due.</summary>
+    private void Pump()
     {
-        if (state.InFlight || state.RetryScheduled || IsRecovering) return;
-        long through = _progress.GetValueOrDefault(state.Sink.Name);
-        int start = FirstAfter(through);
-        if (start >= _outbox.Count) return;
-        int count = Math.Min(MaxDeliveryBatch, _outbox.Count - start);
-        var alerts = new Alert[count];
-        for (int i = 0; i < count; i++) alerts[i] = _outbox[start + i].Alert;
-        long last = _outbox[start + count - 1].SequenceNr;
-        state.InFlight = true;
-        Deliver(state.Sink, alerts, last).PipeTo(Self);
+        if (IsRecovering) return;
+        foreach (var name in _outbox.Sinks)
+        {
+            if (_outbox.TryTakeBatch(name, out var batch)) Deliver(_pipelines[name], batch!).PipeTo(Self);
+        }
+
+        if (_outbox.NextWakeUp() is { } delay) Timers.StartSingleTimer(WakeTimer, Wake.Instance, delay + TimeSpan.FromMilliseconds(1));
+        else Timers.Cancel(WakeTimer);
     }
 
-    /// <summary>Runs one delivery; a sink that throws (synchronously or not) becomes a <see cref="SinkFailed"/>.</summary>
-    private static async Task<object> Deliver(IAlertSink sink, Alert[] alerts, long last)
+    /// <summary>Runs one delivery; a sink that throws (synchronously or not, also when created) becomes a failed <see cref="DeliveryDone"/>.</summary>
+    private static async Task<DeliveryDone> Deliver(SinkDeliveryPipeline pipeline, DeliveryBatch batch)
     {
         try
         {
-            await sink.DeliverAsync(alerts, CancellationToken.None).ConfigureAwait(false);
-            return new SinkDelivered(sink.Name, last, alerts.Length);
+            await pipeline.DeliverAsync(batch.Alerts, CancellationToken.None).ConfigureAwait(false);
+            return new DeliveryDone(batch, null, null);
         }
         catch (Exception e)
         {
-            return new SinkFailed(sink.Name, e.GetBaseException().Message);
+            return new DeliveryDone(batch, e.GetBaseException().Message, SinkDeliveryPipeline.RetryAfter(e));
         }
     }
 
-    private void Delivered(SinkDelivered d)
+    private void Done(DeliveryDone d)
     {
-        if (!_sinks.TryGetValue(d.Sink, out var state)) return;
-        state.Delivered += d.Count;
-        state.Backoff = TimeSpan.Zero;
-        Persist(new SinkProgress(d.Sink, d.Through), e =>
+        var batch = d.Batch;
+        if (d.Error is null)
         {
-            _progress[e.Sink] = Math.Max(e.DeliveredThrough, _progress.GetValueOrDefault(e.Sink));
-            state.InFlight = false;
-            Prune();
-            AfterEvent();
-            TryDeliver(state);
-        });
-    }
-
-    private void Failed(SinkFailed f)
-    {
-        if (!_sinks.TryGetValue(f.Sink, out var state)) return;
-        state.InFlight = false;
-        state.Failures++;
-        state.LastError = f.Error;
-        state.Backoff = state.Backoff == TimeSpan.Zero ? _options.SinkRetryInterval
-            : TimeSpan.FromTicks(Math.Min(state.Backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
-        _log.Warning("Delivery to sink {0} failed ({1}); retrying in {2}", f.Sink, f.Error, state.Backoff);
-        state.RetryScheduled = true;
-        Timers.StartSingleTimer("retry-" + f.Sink, new RetrySink(f.Sink), state.Backoff);
-    }
-
-    private int FirstAfter(long sequenceNr)
-    {
-        int lo = 0, hi = _outbox.Count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (_outbox[mid].SequenceNr <= sequenceNr) lo = mid + 1;
-            else hi = mid;
+            long through = _outbox.Delivered(batch);
+            if (batch.Attempt > 1) _log.Info("Sink {0} delivered again after {1} attempts", batch.Sink, batch.Attempt);
+            Persist(new SinkProgress(batch.Sink, through), _ =>
+            {
+                AfterEvent();
+                Pump();
+            });
+            return;
         }
-        return lo;
-    }
 
-    /// <summary>Drops outbox entries every configured sink has.</summary>
-    private void Prune()
-    {
-        if (_sinks.Count == 0 || _outbox.Count == 0) return;
-        long min = long.MaxValue;
-        foreach (var name in _sinks.Keys) min = Math.Min(min, _progress.GetValueOrDefault(name));
-        int n = FirstAfter(min);
-        if (n > 0) _outbox.RemoveRange(0, n);
+        var delay = _outbox.Failed(batch, d.Error, d.RetryAfter);
+        // One line per failed attempt would flood the log during a long outage: the first few, then every 100th.
+        if (batch.Attempt <= 3 || batch.Attempt % 100 == 0)
+            _log.Warning("Delivery of {0} alerts to sink {1} failed (attempt {2}: {3}); retrying in {4:0.0} s", batch.Alerts.Count, batch.Sink, batch.Attempt, d.Error, delay.TotalSeconds);
+        Pump();
     }
 
     private void AfterEvent()
     {
         if (++_eventsSinceSnapshot < _options.ForwarderSnapshotEvery) return;
         _eventsSinceSnapshot = 0;
-        var progress = new List<SinkProgress>(_progress.Count);
-        foreach (var (sink, seq) in _progress) progress.Add(new SinkProgress(sink, seq));
-        SaveSnapshot(new ForwarderSnapshot([.. _outbox], progress, [.. _recentOrder]));
+        var retained = _outbox.Retained();
+        var entries = new OutboxEntry[retained.Count];
+        for (int i = 0; i < entries.Length; i++) entries[i] = new OutboxEntry(retained[i].SequenceNr, retained[i].Alert);
+        var progress = _outbox.Cursors().Select(c => new SinkProgress(c.Key, c.Value)).ToArray();
+        SaveSnapshot(new ForwarderSnapshot(entries, progress, _outbox.Versions()));
     }
 
-    /// <summary>
-    /// Dedup key: the id plus the suppression count. A retry of the same version is a duplicate; an update that
-    /// folded more findings into the alert (higher count) is delivered again under the same id.
-    /// </summary>
-    private static string VersionKey(Alert alert) => string.Create(CultureInfo.InvariantCulture, $"{alert.Id}#{alert.Count}");
-
-    private void Remember(string id)
+    private PulledAlerts Pull(PullAlerts q)
     {
-        if (!_recentIds.Add(id)) return;
-        _recentOrder.Enqueue(id);
-        if (_recentOrder.Count > RecentIdCapacity) _recentIds.Remove(_recentOrder.Dequeue());
+        int limit = Math.Clamp(q.Limit, 1, 10_000);
+        var result = q.After is { } after ? _outbox.Pull(after, limit) : _outbox.Recent(limit);
+        var alerts = result.Alerts.Select(a => new PulledAlert(a.SequenceNr, a.Alert)).ToArray();
+        return new PulledAlerts(alerts, result.Next, result.Oldest, result.Truncated, _options.ForwarderPullWindow);
     }
 
     private ForwarderStatus Status()
     {
-        var sinks = new List<SinkStatus>(_sinks.Count);
-        foreach (var (name, s) in _sinks)
+        var sinks = new List<SinkStatus>();
+        foreach (var lane in _outbox.Status())
         {
-            long through = _progress.GetValueOrDefault(name);
-            sinks.Add(new SinkStatus(name, through, _outbox.Count - FirstAfter(through), s.Delivered, s.Failures, s.LastError));
+            var pipeline = _pipelines[lane.Name];
+            string circuit = pipeline.Circuit;
+            sinks.Add(new SinkStatus(lane.Name, lane.DeliveredThrough, lane.Backlog, lane.Delivered, lane.Failed, lane.LastError)
+            {
+                Retried = pipeline.Retried,
+                Dropped = lane.Dropped,
+                RateLimited = lane.RateLimited,
+                Filtered = lane.Filtered,
+                SuppressedUpdates = lane.SuppressedUpdates,
+                Circuit = circuit,
+                Health = circuit == "closed" ? lane.Health : "degraded",
+                LatencyP50Ms = lane.LatencyP50Ms,
+                LatencyP99Ms = lane.LatencyP99Ms,
+                NextAttemptUnixMs = lane.NextAttemptAt?.ToUnixTimeMilliseconds() ?? 0,
+            });
         }
-        return new ForwarderStatus(((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(), LastSequenceNr, _outbox.Count, _accepted, _duplicates, _refused, _recovered, sinks);
+
+        return new ForwarderStatus(((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString(), LastSequenceNr, _outbox.Undelivered,
+            _outbox.Accepted, _outbox.Duplicates, _outbox.Refused, _recovered, sinks)
+        {
+            Stale = _outbox.Stale,
+            PullOldest = _outbox.Recent(1).Oldest,
+        };
     }
 
-    private sealed class SinkState(IAlertSink sink)
+    private sealed record DeliveryDone(DeliveryBatch Batch, string? Error, TimeSpan? RetryAfter) : INoSerializationVerificationNeeded;
+
+    private sealed class Wake : INoSerializationVerificationNeeded
     {
-        public IAlertSink Sink { get; } = sink;
-        public bool InFlight { get; set; }
-        public bool RetryScheduled { get; set; }
-        public TimeSpan Backoff { get; set; }
-        public long Delivered { get; set; }
-        public long Failures { get; set; }
-        public string? LastError { get; set; }
+        public static readonly Wake Instance = new();
     }
-
-    private sealed record SinkDelivered(string Sink, long Through, int Count) : INoSerializationVerificationNeeded;
-
-    private sealed record SinkFailed(string Sink, string Error) : INoSerializationVerificationNeeded;
-
-    private sealed record RetrySink(string Sink) : INoSerializationVerificationNeeded;
 }

@@ -77,7 +77,8 @@ public static class FlowActorsHostingExtensions
 
     /// <summary>
     /// The SIEM forwarder: on nodes with the forwarder role a cluster singleton manager plus proxy, elsewhere
-    /// only the proxy; registered as <see cref="ForwarderProxyMarker"/>.
+    /// only the proxy; registered as <see cref="ForwarderProxyMarker"/>. The singleton is a backoff supervisor
+    /// around the persistent forwarder, so a failed journal write restarts it rather than stopping it.
     /// </summary>
     public static AkkaConfigurationBuilder WithFlowActorsForwarder(this AkkaConfigurationBuilder builder, FlowActorsClusterOptions options)
     {
@@ -88,7 +89,7 @@ public static class FlowActorsHostingExtensions
         {
             return builder.WithSingleton<ForwarderProxyMarker>(
                 ForwarderSingletonName,
-                (_, _, _) => SiemForwarderActor.GetProps(options, () => SiemForwarderActor.CreateSinks(options)),
+                (_, _, _) => SiemForwarderActor.GetSupervisedProps(options, SiemForwarderActor.SinkDefinitions(options)),
                 singletonOptions,
                 createProxyToo: true);
         }

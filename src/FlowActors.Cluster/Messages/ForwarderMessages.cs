@@ -22,12 +22,43 @@ public sealed record GetForwarderStatus : IFlowActorsMessage
 
 /// <summary>Delivery state of one sink.</summary>
 /// <param name="Name">Sink name.</param>
-/// <param name="DeliveredThrough">Journal sequence number through which this sink has every alert.</param>
-/// <param name="Pending">Alerts journalled but not yet delivered to this sink.</param>
+/// <param name="DeliveredThrough">Journal sequence number through which this sink has every alert (delivered, filtered or dropped).</param>
+/// <param name="Pending">Alerts waiting for this sink (its backlog, including a batch in flight).</param>
 /// <param name="Delivered">Alerts delivered by this incarnation.</param>
 /// <param name="Failures">Failed delivery attempts by this incarnation.</param>
 /// <param name="LastError">Last delivery error, if any.</param>
-public sealed record SinkStatus(string Name, long DeliveredThrough, int Pending, long Delivered, long Failures, string? LastError);
+public sealed record SinkStatus(string Name, long DeliveredThrough, int Pending, long Delivered, long Failures, string? LastError)
+{
+    /// <summary>Retries made inside delivery attempts (Polly).</summary>
+    public long Retried { get; init; }
+
+    /// <summary>Alerts dropped for this sink because its backlog was full (oldest first).</summary>
+    public long Dropped { get; init; }
+
+    /// <summary>Alerts that arrived above the sink's rate limit and waited.</summary>
+    public long RateLimited { get; init; }
+
+    /// <summary>Alerts below the sink's minimum severity.</summary>
+    public long Filtered { get; init; }
+
+    /// <summary>Updates not sent because of the sink's Updates policy.</summary>
+    public long SuppressedUpdates { get; init; }
+
+    /// <summary>Circuit breaker state: closed, open, half-open.</summary>
+    public string Circuit { get; init; } = "closed";
+
+    /// <summary><c>healthy</c>, or <c>degraded</c> while deliveries to this sink fail (for readiness and alerting).</summary>
+    public string Health { get; init; } = "healthy";
+
+    /// <summary>Median delay from acceptance to delivery over the last 1,024 alerts, in milliseconds.</summary>
+    public double LatencyP50Ms { get; init; }
+
+    /// <summary>99th percentile of the same.</summary>
+    public double LatencyP99Ms { get; init; }
+
+    /// <summary>When the next attempt may start after a failure (Unix ms; 0 when not waiting).</summary>
+    public long NextAttemptUnixMs { get; init; }
+}
 
 /// <summary>Reply to <see cref="GetForwarderStatus"/>.</summary>
 /// <param name="NodeAddress">Akka address of the node the singleton runs on.</param>
@@ -46,7 +77,35 @@ public sealed record ForwarderStatus(
     long Duplicates,
     long Refused,
     bool Recovered,
-    IReadOnlyList<SinkStatus> Sinks) : IFlowActorsMessage;
+    IReadOnlyList<SinkStatus> Sinks) : IFlowActorsMessage
+{
+    /// <summary>Versions refused because a higher count of the same id was accepted already (counts must rise).</summary>
+    public long Stale { get; init; }
+
+    /// <summary>Cursor of the oldest alert the pull API still has (0 when none).</summary>
+    public long PullOldest { get; init; }
+}
+
+/// <summary>
+/// Pull API query: alerts journalled after cursor <paramref name="After"/> (a journal sequence number), at most
+/// <paramref name="Limit"/>; with no cursor, the last <paramref name="Limit"/> alerts. Answered with <see cref="PulledAlerts"/>.
+/// </summary>
+/// <param name="After">Cursor from the previous answer's <see cref="PulledAlerts.Next"/>, or null for the most recent alerts.</param>
+/// <param name="Limit">Most alerts to return.</param>
+public sealed record PullAlerts(long? After, int Limit) : IFlowActorsMessage;
+
+/// <summary>One alert of a <see cref="PulledAlerts"/> answer.</summary>
+/// <param name="Cursor">Its journal sequence number: pass it as <c>after</c> to get what follows.</param>
+/// <param name="Alert">The alert.</param>
+public sealed record PulledAlert(long Cursor, Alert Alert);
+
+/// <summary>Answer to <see cref="PullAlerts"/>.</summary>
+/// <param name="Alerts">Alerts after the cursor, oldest first.</param>
+/// <param name="Next">Cursor for the next call.</param>
+/// <param name="Oldest">Cursor of the oldest alert still kept (0 when none).</param>
+/// <param name="Truncated">True when alerts after the given cursor had already left the window (the poller fell behind).</param>
+/// <param name="Window">How many recent alerts the forwarder keeps for pulling.</param>
+public sealed record PulledAlerts(IReadOnlyList<PulledAlert> Alerts, long Next, long Oldest, bool Truncated, int Window) : IFlowActorsMessage;
 
 /// <summary>Journal event: an alert accepted into the outbox.</summary>
 /// <param name="Alert">The alert.</param>

@@ -31,6 +31,9 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
     internal const string GetReceiverStatsManifest = "gr";
     internal const string ReceiverStatsManifest = "rs";
     internal const string TemplateBlobManifest = "tb";
+    internal const string ForwarderStatusV2Manifest = "ft";
+    internal const string PullAlertsManifest = "pa";
+    internal const string PulledAlertsManifest = "pl";
 
     /// <summary>Smallest packed observation: peer (1, 5 or 17 bytes) then fixed fields; the host is written once per batch.</summary>
     internal const int MinObservationBytes = 1 + 8 + 8 + 8 + 8 + 2 + 2 + 2 + 1 + 1;
@@ -53,7 +56,9 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
         ForwardAlert => ForwardAlertManifest,
         AlertAccepted => AlertAcceptedManifest,
         GetForwarderStatus => GetForwarderStatusManifest,
-        ForwarderStatus => ForwarderStatusManifest,
+        ForwarderStatus => ForwarderStatusV2Manifest,
+        PullAlerts => PullAlertsManifest,
+        PulledAlerts => PulledAlertsManifest,
         AlertJournaled => AlertJournaledManifest,
         SinkProgress => SinkProgressManifest,
         ForwarderSnapshot => ForwarderSnapshotManifest,
@@ -103,7 +108,18 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 foreach (var s in m.Sinks)
                 {
                     w.String(s.Name); w.I64(s.DeliveredThrough); w.I32(s.Pending); w.I64(s.Delivered); w.I64(s.Failures); w.String(s.LastError);
+                    w.I64(s.Retried); w.I64(s.Dropped); w.I64(s.RateLimited); w.I64(s.Filtered); w.I64(s.SuppressedUpdates);
+                    w.String(s.Circuit); w.String(s.Health); w.F64(s.LatencyP50Ms); w.F64(s.LatencyP99Ms); w.I64(s.NextAttemptUnixMs);
                 }
+                w.I64(m.Stale); w.I64(m.PullOldest);
+                break;
+            case PullAlerts m:
+                w.Bool(m.After.HasValue); w.I64(m.After ?? 0); w.I32(m.Limit);
+                break;
+            case PulledAlerts m:
+                w.I32(m.Alerts.Count);
+                foreach (var a in m.Alerts) { w.I64(a.Cursor); WriteAlert(w, a.Alert); }
+                w.I64(m.Next); w.I64(m.Oldest); w.Bool(m.Truncated); w.I32(m.Window);
                 break;
             case AlertJournaled m:
                 WriteAlert(w, m.Alert);
@@ -189,6 +205,32 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 var sinks = new SinkStatus[r.Count(4)];
                 for (int i = 0; i < sinks.Length; i++) sinks[i] = new SinkStatus(r.RequiredString(), r.I64(), r.I32(), r.I64(), r.I64(), r.String());
                 return new ForwarderStatus(node, last, outbox, acc, dup, refused, recovered, sinks);
+            }
+            case ForwarderStatusV2Manifest:
+            {
+                string node = r.RequiredString();
+                long last = r.I64(); int outbox = r.I32(); long acc = r.I64(); long dup = r.I64(); long refused = r.I64(); bool recovered = r.Bool();
+                var sinks = new SinkStatus[r.Count(4)];
+                for (int i = 0; i < sinks.Length; i++)
+                {
+                    sinks[i] = new SinkStatus(r.RequiredString(), r.I64(), r.I32(), r.I64(), r.I64(), r.String())
+                    {
+                        Retried = r.I64(), Dropped = r.I64(), RateLimited = r.I64(), Filtered = r.I64(), SuppressedUpdates = r.I64(),
+                        Circuit = r.RequiredString(), Health = r.RequiredString(), LatencyP50Ms = r.F64(), LatencyP99Ms = r.F64(), NextAttemptUnixMs = r.I64(),
+                    };
+                }
+                return new ForwarderStatus(node, last, outbox, acc, dup, refused, recovered, sinks) { Stale = r.I64(), PullOldest = r.I64() };
+            }
+            case PullAlertsManifest:
+            {
+                bool has = r.Bool(); long after = r.I64();
+                return new PullAlerts(has ? after : null, r.I32());
+            }
+            case PulledAlertsManifest:
+            {
+                var alerts = new PulledAlert[r.Count(12)];
+                for (int i = 0; i < alerts.Length; i++) alerts[i] = new PulledAlert(r.I64(), ReadAlert(ref r));
+                return new PulledAlerts(alerts, r.I64(), r.I64(), r.Bool(), r.I32());
             }
             case AlertJournaledManifest: return new AlertJournaled(ReadAlert(ref r));
             case SinkProgressManifest: return new SinkProgress(r.RequiredString(), r.I64());

@@ -196,7 +196,7 @@ public sealed record PersistenceSettings
     public required string ConnectionString { get; init; }
 }
 
-/// <summary>Kinds of alert sink the node can configure.</summary>
+/// <summary>Kinds of alert sink the node can configure (<c>Forwarder:Sinks:N:Kind</c>).</summary>
 public enum SinkKind
 {
     /// <summary>JSON lines appended to a file.</summary>
@@ -204,19 +204,44 @@ public enum SinkKind
 
     /// <summary>One line per alert on standard output.</summary>
     Console,
+
+    /// <summary>Syslog over UDP, TCP or TLS (CEF, LEEF, JSON or RFC 5424 with JSON).</summary>
+    Syslog,
+
+    /// <summary>Splunk HTTP Event Collector.</summary>
+    Hec,
+
+    /// <summary>A generic JSON webhook.</summary>
+    Webhook,
 }
 
 /// <summary>One alert sink.</summary>
 /// <param name="Name">Sink name, used to record delivery per sink; stable across restarts.</param>
 /// <param name="Kind">What the sink is.</param>
 /// <param name="Path">File path for <see cref="SinkKind.File"/>.</param>
-public sealed record SinkSettings(string Name, SinkKind Kind, string? Path);
+public sealed record SinkSettings(string Name, SinkKind Kind, string? Path)
+{
+    /// <summary>Configuration key of the entry, e.g. <c>FlowActors:Forwarder:Sinks:2</c>.</summary>
+    public string Key { get; init; } = "";
+
+    /// <summary>Severity filter, batching, backlog, updates and rate limit.</summary>
+    public FlowActors.Siem.Outbox.SinkPolicy Policy { get; init; } = new();
+
+    /// <summary>
+    /// The kind's own settings as given (e.g. <c>Host</c>, <c>Port</c>, <c>Url</c>), with secrets read from their
+    /// <c>*File</c> keys already (<c>TokenFile</c> → <c>Token</c>). Never log these: see <see cref="SinkKinds.IsSecret"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+}
 
 /// <summary>The SIEM forwarder.</summary>
 public sealed record ForwarderSettings
 {
     /// <summary>Sinks every alert is delivered to.</summary>
     public required IReadOnlyList<SinkSettings> Sinks { get; init; }
+
+    /// <summary>Most recent alerts the forwarder keeps for <c>GET /api/alerts</c> pollers (default 10,000).</summary>
+    public int PullWindow { get; init; } = 10_000;
 }
 
 /// <summary>The operator endpoint (flowctl, probes, metrics).</summary>

@@ -36,7 +36,7 @@ public sealed class InvalidSettingsException : Exception
 /// variable that sets it and what to set it to. Unknown keys are errors too: a misspelt setting would
 /// otherwise be ignored silently.
 /// </summary>
-public static class NodeSettingsReader
+public static partial class NodeSettingsReader
 {
     /// <summary>Name of the configuration section.</summary>
     public const string SectionName = "FlowActors";
@@ -58,7 +58,7 @@ public static class NodeSettingsReader
         ["Networks"] = ["Monitored"],
         ["Detection"] = ["WindowSeconds", "AllowedLatenessSeconds", "PassivateAfterSeconds", "SnapshotIntervalSeconds", "Tuning", "IdleTickMilliseconds"],
         ["Persistence"] = ["Provider", "ConnectionString"],
-        ["Forwarder"] = ["Sinks"],
+        ["Forwarder"] = ["Sinks", "PullWindow"],
         ["Operator"] = ["Enabled", "BindAddress", "Port", "Token", "TokenFile", "ProtectProbesAndMetrics"],
         ["Health"] = ["ExitAfterNotReadySeconds"],
     };
@@ -70,8 +70,6 @@ public static class NodeSettingsReader
 
     /// <summary>Shortest operator token accepted on a non-loopback bind.</summary>
     public const int MinimumExposedTokenLength = 16;
-
-    private static readonly string[] SinkKeys = ["Name", "Kind", "Path"];
 
     /// <summary>Reads the settings, throwing <see cref="InvalidSettingsException"/> listing every bad value.</summary>
     public static NodeSettings Read(IConfiguration configuration)
@@ -93,7 +91,7 @@ public static class NodeSettingsReader
     /// <summary>The environment variable that sets <paramref name="key"/> (<c>FlowActors:Cluster:Port</c> → <c>FLOWACTORS__CLUSTER__PORT</c>).</summary>
     public static string EnvironmentVariableFor(string key) => key.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant();
 
-    private sealed class Reader(IConfigurationSection root)
+    private sealed partial class Reader(IConfigurationSection root)
     {
         public List<SettingError> Errors { get; } = new();
 
@@ -442,79 +440,6 @@ public static class NodeSettingsReader
             }
 
             return new PersistenceSettings { Provider = provider, ConnectionString = connection };
-        }
-
-        private ForwarderSettings ReadForwarder(IConfigurationSection s, string dataDirectory)
-        {
-            var sinksSection = s.GetSection("Sinks");
-            var children = sinksSection.GetChildren().ToList();
-            if (children.Count == 0)
-            {
-                return new ForwarderSettings
-                {
-                    Sinks =
-                    [
-                        new SinkSettings("jsonl", SinkKind.File, Path.Combine(dataDirectory, "alerts.jsonl")),
-                        new SinkSettings("console", SinkKind.Console, null),
-                    ],
-                };
-            }
-
-            var sinks = new List<SinkSettings>();
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var child in children)
-            {
-                foreach (var key in child.GetChildren())
-                {
-                    if (!SinkKeys.Contains(key.Key, StringComparer.OrdinalIgnoreCase))
-                    {
-                        Errors.Add(new SettingError(key.Path, $"{key.Path} is not a setting (a sink has Name, Kind and Path). Remove {EnvironmentVariableFor(key.Path)} or fix its spelling."));
-                    }
-                }
-
-                string kindText = ReadString(child, "Kind", "");
-                SinkKind kind;
-                switch (kindText.Trim().ToLowerInvariant())
-                {
-                    case "file":
-                    case "jsonl":
-                        kind = SinkKind.File;
-                        break;
-                    case "console":
-                        kind = SinkKind.Console;
-                        break;
-                    default:
-                        Fail(child, "Kind", kindText, "must be file or console", "to file (JSON lines, needs Path) or console");
-                        continue;
-                }
-
-                bool numbered = int.TryParse(child.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _);
-                string name = ReadString(child, "Name", numbered ? kind.ToString().ToLowerInvariant() + "-" + child.Key : child.Key);
-                if (!names.Add(name))
-                {
-                    Fail(child, "Name", name, "must be unique among the sinks (delivery is recorded per sink name)", "to a name no other sink uses");
-                }
-
-                string? path = null;
-                if (kind == SinkKind.File)
-                {
-                    path = ReadString(child, "Path", "");
-                    if (path.Length == 0 || path.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
-                    {
-                        Fail(child, "Path", path, "must be a file path for a file sink", "to e.g. data/alerts.jsonl");
-                    }
-                }
-
-                if (kind == SinkKind.Console && sinks.Any(k => k.Kind == SinkKind.Console))
-                {
-                    Fail(child, "Kind", kindText, "may name one console sink only (there is one standard output)", "to file, or remove this sink");
-                    continue;
-                }
-
-                sinks.Add(new SinkSettings(name, kind, path));
-            }
-
-            return new ForwarderSettings { Sinks = sinks };
         }
 
         private OperatorSettings ReadOperator(IConfigurationSection s)

@@ -1,6 +1,6 @@
 using FlowActors.Cluster;
 using FlowActors.Node.Configuration;
-using FlowActors.Siem.Sinks;
+using FlowActors.Siem.Outbox;
 
 namespace FlowActors.Node.Hosting;
 
@@ -22,17 +22,6 @@ public static class ClusterOptionsMapping
             });
         }
 
-        var fileSinks = new List<Func<IAlertSink>>();
-        foreach (var sink in settings.Forwarder.Sinks)
-        {
-            if (sink.Kind == SinkKind.File)
-            {
-                // Every file sink is created with its configured name: delivery is recorded per sink name.
-                var (path, name) = (sink.Path!, sink.Name);
-                fileSinks.Add(() => new JsonLinesFileSink(path, name));
-            }
-        }
-
         return new FlowActorsClusterOptions
         {
             Roles = settings.Cluster.Roles.ToList(),
@@ -50,11 +39,16 @@ public static class ClusterOptionsMapping
             ConnectionString = settings.Persistence.ConnectionString,
             DataDirectory = settings.DataDirectory,
             AlertsJsonLinesPath = "",
-            ConsoleSink = settings.Forwarder.Sinks.Any(s => s.Kind == SinkKind.Console),
-            AdditionalSinks = fileSinks,
+            ConsoleSink = false,
+            Sinks = SinkDefinitions(settings),
+            ForwarderPullWindow = settings.Forwarder.PullWindow,
             Detection = DetectionFor(settings),
         };
     }
+
+    /// <summary>Every configured sink with its policy; each is created on the forwarder's node when first delivered to.</summary>
+    private static List<AlertSinkDefinition> SinkDefinitions(NodeSettings settings) =>
+        settings.Forwarder.Sinks.Select(s => new AlertSinkDefinition(s.Name, s.Policy, SinkKinds.Factory(s))).ToList();
 
     /// <summary>
     /// The library's settings from <c>Detection:Tuning</c>, with the window, lateness and networks the node's own

@@ -1,126 +1,78 @@
-using System.Text;
-using System.Text.Json;
-using FlowActors.Node.Configuration;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Hosting;
+using FlowActors.Cluster.Hosting;
+using FlowActors.Cluster.Messages;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace FlowActors.Node.Operator;
 
 /// <summary>
-/// <c>flowctl alerts recent|tail</c>: alerts as this node's JSON-lines file sink wrote them (the forwarder's
-/// delivered record, so what an operator sees is what the SIEM got).
+/// The pull API and <c>flowctl alerts recent|tail</c>: alerts as the forwarder singleton journalled them, asked through
+/// the singleton proxy, so every node answers for the whole cluster.
 /// </summary>
+/// <remarks>
+/// <c>GET /api/alerts?after=CURSOR&amp;limit=N</c> returns up to N alerts journalled after CURSOR (a journal sequence
+/// number; 0 or none for the oldest kept), each with its <c>cursor</c>, and <c>next</c>: pass it as <c>after</c> to
+/// resume. A poller that resumes from the last cursor it processed sees every alert at least once. The forwarder keeps
+/// the last <c>Forwarder:PullWindow</c> alerts (default 10,000) for pulling; a poller that falls further behind gets
+/// the oldest kept alerts with <c>truncated: true</c> and <c>oldest</c>, so it knows it missed some.
+/// </remarks>
 internal static class AlertRoutes
 {
     /// <summary>Most alerts one call returns.</summary>
     public const int MaxLimit = 1_000;
 
-    /// <summary>Most bytes one tail call reads.</summary>
-    private const int MaxTailBytes = 1 << 20;
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
 
     public static void Map(WebApplication app)
     {
-        app.MapGet("/api/alerts/recent", (NodeSettings settings, int? limit) =>
-        {
-            if (!TryAlertsFile(settings, out var path, out var error)) return error!;
-            int n = Math.Clamp(limit ?? 20, 1, MaxLimit);
-            var (alerts, end) = ReadLast(path!, n);
-            return Results.Json(new { file = path, alerts, next_offset = end }, OperatorEndpoint.Json);
-        });
+        app.MapGet("/api/alerts", (ActorRegistry registry, long? after, int? limit) =>
+            PullAsync(registry, new PullAlerts(Math.Max(0, after ?? 0), Math.Clamp(limit ?? 100, 1, MaxLimit))));
 
-        app.MapGet("/api/alerts/tail", (NodeSettings settings, long? offset, int? limit) =>
-        {
-            if (!TryAlertsFile(settings, out var path, out var error)) return error!;
-            int n = Math.Clamp(limit ?? 100, 1, MaxLimit);
-            var (alerts, next) = ReadFrom(path!, Math.Max(0, offset ?? 0), n);
-            return Results.Json(new { file = path, alerts, next_offset = next }, OperatorEndpoint.Json);
-        });
+        app.MapGet("/api/alerts/recent", (ActorRegistry registry, int? limit) =>
+            PullAsync(registry, new PullAlerts(null, Math.Clamp(limit ?? 20, 1, MaxLimit))));
+
+        app.MapGet("/api/alerts/tail", (ActorRegistry registry, long? after, int? limit) =>
+            PullAsync(registry, new PullAlerts(Math.Max(0, after ?? 0), Math.Clamp(limit ?? 100, 1, MaxLimit))));
     }
 
-    private static bool TryAlertsFile(NodeSettings settings, out string? path, out IResult? error)
+    private static async Task<IResult> PullAsync(ActorRegistry registry, PullAlerts query)
     {
-        path = settings.Forwarder.Sinks.FirstOrDefault(s => s.Kind == SinkKind.File)?.Path;
-        error = null;
-        if (path is null)
+        if (!registry.TryGet<ForwarderProxyMarker>(out var proxy)) return OperatorEndpoint.Error("the forwarder proxy is not started yet", 503);
+        PulledAlerts pulled;
+        try
         {
-            error = OperatorEndpoint.Error("this node has no file sink configured (FlowActors:Forwarder:Sinks)", 404);
-            return false;
+            pulled = await proxy.Ask<PulledAlerts>(query, AskTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return OperatorEndpoint.Error($"the forwarder singleton did not answer within {AskTimeout.TotalSeconds:0} s (is a node with the forwarder role up?)", 504);
         }
 
-        return true;
+        return Results.Text(ToJson(pulled), "application/json");
     }
 
-    /// <summary>The last <paramref name="count"/> complete lines, oldest first, and the file length they end at.</summary>
-    internal static (List<JsonElement> Alerts, long End) ReadLast(string path, int count)
+    /// <summary>The answer as JSON: each alert in its canonical form plus its <c>cursor</c>.</summary>
+    internal static string ToJson(PulledAlerts pulled)
     {
-        if (!File.Exists(path)) return (new List<JsonElement>(), 0);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        long end = stream.Length;
-        // Read backwards in blocks until enough newlines are in hand; a trailing partial line (being written) is ignored.
-        var block = new byte[64 * 1024];
-        var collected = new List<byte[]>();
-        long position = end;
-        int newlines = 0;
-        while (position > 0 && newlines <= count)
+        var alerts = new JsonArray();
+        foreach (var item in pulled.Alerts)
         {
-            int size = (int)Math.Min(block.Length, position);
-            position -= size;
-            stream.Position = position;
-            stream.ReadExactly(block, 0, size);
-            collected.Insert(0, block[..size]);
-            newlines += block.AsSpan(0, size).Count((byte)'\n');
-            if (end - position > 64L * MaxTailBytes) break;
+            var node = JsonNode.Parse(item.Alert.ToJsonLine())!.AsObject();
+            node["cursor"] = item.Cursor;
+            alerts.Add(node);
         }
 
-        string text = Encoding.UTF8.GetString(collected.SelectMany(b => b).ToArray());
-        int lastNewline = text.LastIndexOf('\n');
-        if (lastNewline < 0) return (new List<JsonElement>(), end);
-        long completeEnd = end - Encoding.UTF8.GetByteCount(text.AsSpan(lastNewline + 1));
-        var lines = text[..lastNewline].Split('\n');
-        var alerts = ParseLines(lines.Skip(Math.Max(0, lines.Length - count)));
-        return (alerts, completeEnd);
-    }
-
-    /// <summary>Complete lines from byte <paramref name="offset"/> on (at most <paramref name="count"/>), and the offset after the last one returned.</summary>
-    internal static (List<JsonElement> Alerts, long Next) ReadFrom(string path, long offset, int count)
-    {
-        if (!File.Exists(path)) return (new List<JsonElement>(), 0);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        if (offset > stream.Length) offset = 0; // the file was truncated or replaced: start again
-        stream.Position = offset;
-        var buffer = new byte[(int)Math.Min(MaxTailBytes, stream.Length - offset)];
-        stream.ReadExactly(buffer);
-        var lines = new List<string>();
-        int start = 0;
-        long next = offset;
-        for (int i = 0; i < buffer.Length && lines.Count < count; i++)
+        var body = new JsonObject
         {
-            if (buffer[i] != (byte)'\n') continue;
-            lines.Add(Encoding.UTF8.GetString(buffer, start, i - start));
-            start = i + 1;
-            next = offset + start;
-        }
-
-        return (ParseLines(lines), next);
-    }
-
-    private static List<JsonElement> ParseLines(IEnumerable<string> lines)
-    {
-        var result = new List<JsonElement>();
-        foreach (var line in lines)
-        {
-            if (line.Trim().Length == 0) continue;
-            try
-            {
-                using var doc = JsonDocument.Parse(line);
-                result.Add(doc.RootElement.Clone());
-            }
-            catch (JsonException)
-            {
-                // A line that is not JSON is not an alert; the file is ours, but never let one bad line hide the rest.
-            }
-        }
-
-        return result;
+            ["alerts"] = alerts,
+            ["next"] = pulled.Next,
+            ["oldest"] = pulled.Oldest,
+            ["truncated"] = pulled.Truncated,
+            ["window"] = pulled.Window,
+        };
+        return body.ToJsonString();
     }
 }

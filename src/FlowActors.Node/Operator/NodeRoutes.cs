@@ -72,10 +72,7 @@ internal static class NodeRoutes
             provider = s.Persistence.Provider.ToString().ToLowerInvariant(),
             connection_string = NodeSettingsReader.Redact(s.Persistence.ConnectionString),
         },
-        forwarder = new
-        {
-            sinks = s.Forwarder.Sinks.Select(k => new { name = k.Name, kind = k.Kind.ToString().ToLowerInvariant(), path = k.Path }).ToArray(),
-        },
+        forwarder = ForwarderConfigView.Describe(s.Forwarder),
         @operator = new
         {
             bind_address = s.Operator.BindAddress.ToString(),

@@ -162,6 +162,18 @@ public sealed class NodeProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Kills the process with SIGKILL (<c>kill -9</c>): no shutdown, no last snapshot, no flush.</summary>
+    public async Task KillAsync()
+    {
+        using (var kill = Process.Start("kill", ["-KILL", _process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
     /// <summary>Waits for the process to exit by itself (e.g. on bad configuration).</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
