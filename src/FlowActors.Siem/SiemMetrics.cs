@@ -30,6 +30,10 @@ public static class SiemMetrics
     public static readonly Counter<long> BytesSent = Meter.CreateCounter<long>(
         "flowactors.siem.bytes_sent", "By", "Bytes handed to receivers");
 
+    /// <summary>Syslog messages sent again after a lost connection (duplicates by design, same ids).</summary>
+    public static readonly Counter<long> Replayed = Meter.CreateCounter<long>(
+        "flowactors.siem.replayed", "{message}", "Syslog messages re-sent after a lost TCP/TLS connection");
+
     /// <summary>Syslog messages cut to the configured maximum size.</summary>
     public static readonly Counter<long> MessagesTruncated = Meter.CreateCounter<long>(
         "flowactors.siem.messages_truncated", "{message}", "Syslog messages truncated to the configured maximum size");

@@ -163,6 +163,13 @@ public sealed class SyslogSinkOptions : SinkOptions
     /// <summary>Seconds a TCP or TLS connect (handshake included) or write may take before it counts as failed.</summary>
     public int ConnectTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// TCP/TLS: bytes of the most recent frames kept and sent again after a lost connection, because what the
+    /// receiver had not read yet when it stopped is gone and syslog has no acknowledgement (0: never re-send).
+    /// Duplicates carry the same alert ids. Default 1 MiB (about 1,500 alerts).
+    /// </summary>
+    public int ReplayBytes { get; set; } = 1024 * 1024;
+
     /// <summary>The port used: <see cref="Port"/>, or the transport's standard port.</summary>
     public int EffectivePort => Port != 0 ? Port : string.Equals(Transport, "tls", StringComparison.OrdinalIgnoreCase) ? 6514 : 514;
 
@@ -192,6 +199,7 @@ public sealed class SyslogSinkOptions : SinkOptions
             yield return Msg(keyPrefix, "MaxMessageBytes", MaxMessageBytes, "over UDP use at most 65000 bytes (one datagram); 2048 is what RFC 5426 receivers must accept");
         }
 
+        if (ReplayBytes is < 0 or > 64 * 1024 * 1024) yield return Msg(keyPrefix, "ReplayBytes", ReplayBytes, "use 0 (no re-send) to 67108864 bytes");
         if (ConnectTimeoutSeconds is < 1 or > 300) yield return Msg(keyPrefix, "ConnectTimeoutSeconds", ConnectTimeoutSeconds, "use 1 to 300");
         if (transport == "tls" && string.IsNullOrWhiteSpace(CaFile))
         {

@@ -24,7 +24,10 @@ namespace FlowActors.Siem.Sinks;
 /// <see cref="SinkRetryException"/> carrying the remaining wait. Over TLS the server certificate must chain to
 /// <see cref="SyslogSinkOptions.CaFile"/> and name <see cref="SyslogSinkOptions.ServerName"/> (default the host);
 /// a refusal is logged and counted (<see cref="TlsFailureCount"/>, <c>flowactors.siem.tls_failures</c>).
-/// Syslog has no acknowledgement: a batch counts as handed over once the kernel accepted it.
+/// Syslog has no acknowledgement: a batch counts as handed over once the kernel accepted it. Because a receiver
+/// that stops or dies loses what still sat unread in its socket buffer or memory, the stream transports keep the
+/// last <see cref="SyslogSinkOptions.ReplayBytes"/> of frames and send them again first on the connection that
+/// replaces a lost one: at least once across receiver restarts, at the cost of duplicates with the same ids.
 /// </remarks>
 public sealed class SyslogSink : IAlertSink
 {
@@ -38,6 +41,10 @@ public sealed class SyslogSink : IAlertSink
     private readonly ReconnectBackoff _backoff = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30));
     private Socket? _socket;
     private Stream? _stream;
+    private readonly Queue<(byte[] Bytes, int Messages)> _replay = new();
+    private long _replayBytes;
+    private bool _replayPending;
+    private long _replayed;
     private bool _everConnected;
     private long _tlsFailures;
     private long _connectFailures;
@@ -78,6 +85,9 @@ public sealed class SyslogSink : IAlertSink
 
     /// <summary>Messages cut to the maximum size.</summary>
     public long TruncatedCount => Interlocked.Read(ref _truncated);
+
+    /// <summary>Messages sent again after a lost connection (see <see cref="SyslogSinkOptions.ReplayBytes"/>).</summary>
+    public long ReplayedCount => Interlocked.Read(ref _replayed);
 
     /// <summary>Messages handed to the transport.</summary>
     public long MessagesSent => Interlocked.Read(ref _messagesSent);
@@ -181,8 +191,26 @@ public sealed class SyslogSink : IAlertSink
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(_options.ConnectTimeoutSeconds));
+            if (_replayPending && _replayBytes > 0)
+            {
+                // The last connection ended: what it carried last may have sat unread in the receiver's socket
+                // buffer or queue (syslog has no acknowledgement), so send it again first. Same ids: duplicates only.
+                int replayed = 0;
+                foreach (var (bytes, messages) in _replay)
+                {
+                    await _stream!.WriteAsync(bytes, timeout.Token).ConfigureAwait(false);
+                    replayed += messages;
+                }
+
+                Interlocked.Add(ref _replayed, replayed);
+                SiemMetrics.Add(SiemMetrics.Replayed, replayed, Name);
+                _log.LogInformation("Syslog sink {Sink}: re-sent the last {Count} messages of the lost connection.", Name, replayed);
+            }
+
             await _stream!.WriteAsync(payload, timeout.Token).ConfigureAwait(false);
             await _stream.FlushAsync(timeout.Token).ConfigureAwait(false);
+            _replayPending = false;
+            Remember(payload, alerts.Count);
             SiemMetrics.Add(SiemMetrics.BytesSent, payload.Length, Name);
             Interlocked.Add(ref _messagesSent, alerts.Count);
         }
@@ -195,6 +223,16 @@ public sealed class SyslogSink : IAlertSink
                 Name, _transport, _options.Host, _options.EffectivePort, e.Message, wait.TotalSeconds);
             throw new IOException($"syslog sink {Name}: write to {_options.Host}:{_options.EffectivePort} failed: {e.Message}", e);
         }
+    }
+
+    // Keeps the most recent frames, up to ReplayBytes, for re-sending after a lost connection.
+    private void Remember(byte[] payload, int messages)
+    {
+        int cap = _options.ReplayBytes;
+        if (cap <= 0) return;
+        _replay.Enqueue((payload, messages));
+        _replayBytes += payload.Length;
+        while (_replayBytes > cap && _replay.Count > 1) _replayBytes -= _replay.Dequeue().Bytes.Length;
     }
 
     private byte[] Frame(IReadOnlyList<Alert> alerts)
@@ -353,6 +391,7 @@ public sealed class SyslogSink : IAlertSink
         }
 
         _socket?.Dispose();
+        if (_stream is not null && _transport != "udp") _replayPending = true;
         _stream = null;
         _socket = null;
     }
