@@ -28,7 +28,9 @@ param(
   [int]$SocketBuffer = 8388608,
   [double]$MaxRate = 0,
   [string]$NodeCounts = '1,2,3',
-  [string]$Label = ''
+  [string]$Label = '',
+  [switch]$SkipNfcapd,
+  [switch]$SkipGenerator
 )
 
 $ErrorActionPreference = 'Stop'
@@ -124,7 +126,7 @@ switch ($Target) {
   'test'    { Invoke-Test }
   'bench'   { Invoke-Bench }
   'fuzz'    { Invoke-Fuzz }
-  'bench-e2e' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchE2E -Root $root -Populations ([int[]]($Populations -split ',')) -Quick:$Quick -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label }
+  'bench-e2e' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchE2E -Root $root -Populations ([int[]]($Populations -split ',')) -Quick:$Quick -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -SkipNfcapd:$SkipNfcapd -SkipGenerator:$SkipGenerator }
   'bench-gen' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchGenerator -Root $root -SocketBuffer $SocketBuffer -Seconds $(if ($StepSeconds -gt 0) { $StepSeconds } else { 3 }) }
   'bench-cluster' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchCluster -Root $root -NodeCounts ([int[]]($NodeCounts -split ',')) -Hosts $Hosts -Rate $Rate -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -Label $Label -Quick:$Quick }
   'publish' { Invoke-Publish }
