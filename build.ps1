@@ -128,7 +128,7 @@ switch ($Target) {
   'fuzz'    { Invoke-Fuzz }
   'bench-e2e' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchE2E -Root $root -Populations ([int[]]($Populations -split ',')) -Quick:$Quick -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -SkipNfcapd:$SkipNfcapd -SkipGenerator:$SkipGenerator }
   'bench-gen' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchGenerator -Root $root -SocketBuffer $SocketBuffer -Seconds $(if ($StepSeconds -gt 0) { $StepSeconds } else { 3 }) }
-  'bench-cluster' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchCluster -Root $root -NodeCounts ([int[]]($NodeCounts -split ',')) -Hosts $Hosts -Rate $Rate -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -Label $Label -Quick:$Quick }
+  'bench-cluster' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchCluster -Root $root -NodeCounts ([int[]]($NodeCounts -split ',')) -Hosts $Hosts -Rate $Rate -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -Quick:$Quick }
   'publish' { Invoke-Publish }
   'default' { Invoke-Test }
   default   { throw "unknown target '$Target' (build, test, bench, bench-e2e, bench-gen, bench-cluster, fuzz, publish, default)" }

@@ -113,13 +113,17 @@ function Get-UdpReceiveBuffers([int]$Port) {
 }
 
 function Get-ProcCpuSeconds([int]$ProcessId) {
-  $stat = Get-Content "/proc/$ProcessId/stat" -Raw
+  # 0 once the process is gone (a step where it died fails on that, not on this).
+  if (-not (Test-Path "/proc/$ProcessId/stat")) { return 0.0 }
+  $stat = Get-Content "/proc/$ProcessId/stat" -Raw -ErrorAction SilentlyContinue
+  if (-not $stat) { return 0.0 }
   $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
   return ([double]$fields[11] + [double]$fields[12]) / 100.0  # utime + stime, USER_HZ ticks
 }
 
 function Get-ProcMemoryKb([int]$ProcessId, [string]$Field) {
-  foreach ($line in Get-Content "/proc/$ProcessId/status") {
+  if (-not (Test-Path "/proc/$ProcessId/status")) { return 0.0 }
+  foreach ($line in Get-Content "/proc/$ProcessId/status" -ErrorAction SilentlyContinue) {
     if ($line -match "^${Field}:\s+(\d+) kB") { return [double]$Matches[1] }
   }
   return 0.0
@@ -275,6 +279,7 @@ function Invoke-NfcapdStep($Ctx, [int]$Hosts, [double]$Rate) {
     $sock1 = Get-UdpSocketState @($port); $snmp1 = Get-UdpSnmp
     $row.Cpu = (Get-ProcCpuSeconds $p.Id) - $cpu0
     $row.PeakRssMb = (Get-ProcMemoryKb $p.Id 'VmHWM') / 1024
+    $exited = $p.HasExited
   }
   finally {
     Stop-BenchProcess $p 60
@@ -287,6 +292,7 @@ function Invoke-NfcapdStep($Ctx, [int]$Hosts, [double]$Rate) {
   $row.SocketDrops = $sock1.Drops - $sock0.Drops; $row.SnmpDrops = $snmp1.RcvbufErrors - $snmp0.RcvbufErrors
   $row.Received = $records; $row.Decoded = $records
   Complete-StepVerdict $row
+  if ($exited) { $row.Lossless = $false; $row.Why += ', nfcapd exited during the step' }
   return $row
 }
 
@@ -325,8 +331,12 @@ function Invoke-NodeStep($Ctx, $Nodes, [int]$Hosts, [double]$Rate, [string[]]$Ex
   $row.Cpu = $cpu1 - $cpu0; $row.PeakRssMb = $rss
   $row['SendSeconds'] = $g.elapsed; $row['LastAppliedSeconds'] = $lastChange; $row['MetricsOk'] = $c1.Ok
   $row['Batches'] = $c1.Batches - $c0.Batches
+  # Analytics throughput in flows/s: observations applied per second from the first send to the last change of the
+  # count, converted back to flows with the stream's observations per flow.
+  $row['Analytics'] = if ($lastChange -gt 0 -and $g.observations -gt 0) { $row.Applied / $lastChange * ($g.flows / $g.observations) } else { 0.0 }
   Complete-StepVerdict $row
   if (-not $c1.Ok) { $row.Lossless = $false; $row.Why += ', /metrics did not answer' }
+  if (@($Nodes | Where-Object { $_.Process.HasExited }).Count -gt 0) { $row.Lossless = $false; $row.Why += ', a node process exited' }
   return $row
 }
 
@@ -390,14 +400,15 @@ function Format-Number([double]$Value) { if ([double]::IsNaN($Value)) { return '
 
 function Format-StepTable($Rows) {
   $t = [System.Text.StringBuilder]::new()
-  [void]$t.AppendLine('| offered flows/s | achieved flows/s | sent flows | kernel drops (socket / RcvbufErrors) | received datagrams | decoded records | observed | applied | node drops | CPU s | peak RSS MB | result |')
-  [void]$t.AppendLine('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+  [void]$t.AppendLine('| offered flows/s | achieved flows/s | sent flows | kernel drops (socket / RcvbufErrors) | received datagrams | decoded records | observed | applied | node drops | applied flows/s | CPU s | peak RSS MB | result |')
+  [void]$t.AppendLine('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
   foreach ($r in $Rows) {
     $received = if ($r.Stage -eq 'nfcapd') { '-' } else { "$(Format-Number $r.Received) of $(Format-Number $r.SentDatagrams)" }
     $observed = if ([double]::IsNaN($r.Observed)) { '-' } else { "$(Format-Number $r.Observed) of $(Format-Number $r.Expected)" }
-    [void]$t.AppendLine(('| {0} | {1} | {2} | {3} / {4} | {5} | {6} | {7} | {8} | {9} | {10:F1} | {11:N0} | {12} |' -f `
+    $analytics = if ($r.Contains('Analytics')) { Format-Number $r['Analytics'] } else { '-' }
+    [void]$t.AppendLine(('| {0} | {1} | {2} | {3} / {4} | {5} | {6} | {7} | {8} | {9} | {10} | {11:F1} | {12:N0} | {13} |' -f `
           (Format-Number $r.Offered), (Format-Number $r.Achieved), (Format-Number $r.Sent), (Format-Number $r.SocketDrops), (Format-Number $r.SnmpDrops),
-          $received, (Format-Number $r.Decoded), $observed, (Format-Number $r.Applied), (Format-Number $r.NodeDrops), $r.Cpu, $r.PeakRssMb,
+          $received, (Format-Number $r.Decoded), $observed, (Format-Number $r.Applied), (Format-Number $r.NodeDrops), $analytics, $r.Cpu, $r.PeakRssMb,
           $(if ($r.Lossless) { '**lossless**' } else { $r.Why })))
   }
   return $t.ToString()
@@ -466,7 +477,8 @@ function Build-BenchNode([string]$Root) {
 function Write-BenchResult([string]$Root, [string]$Markdown, [string]$Label) {
   $dir = Join-Path $Root 'bench/results'
   New-Item -ItemType Directory -Force $dir | Out-Null
-  $file = Join-Path $dir ("{0}{1}.md" -f [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss'), $(if ($Label) { "-$Label" } else { '' }))
+  $slug = ($Label -replace '[^A-Za-z0-9]+', '-').Trim('-').ToLowerInvariant()
+  $file = Join-Path $dir ("{0}{1}.md" -f [DateTime]::UtcNow.ToString('yyyyMMdd-HHmmss'), $(if ($slug) { "-$slug" } else { '' }))
   Set-Content -Path $file -Value $Markdown -Encoding utf8NoBOM
   Write-Host "results: $file"
   return $file
@@ -495,7 +507,6 @@ function Invoke-BenchE2E {
   $started = [DateTime]::UtcNow
   $md = [System.Text.StringBuilder]::new()
   $summary = [ordered]@{}
-  $node = $null
   try {
     [void]$md.AppendLine("# End-to-end benchmark, $($started.ToString('yyyy-MM-dd HH:mm')) UTC$(if ($Label) { " ($Label)" })")
     [void]$md.AppendLine('')
@@ -517,43 +528,65 @@ function Invoke-BenchE2E {
       [void]$md.AppendLine('')
       $nf = $null
       if (-not $SkipNfcapd) {
-        $nf = Find-LosslessRate $NfcapdStartRate 4 $maxRate $maxSteps $Bisections { param($r) Invoke-NfcapdStep $ctx $hosts $r } $null
-        [void]$md.AppendLine("### nfcapd (one socket, -B $SocketBuffer; kernel granted rb $($ctx.NfcapdBuffers))")
-        [void]$md.AppendLine('')
-        [void]$md.Append((Format-StepTable $nf.Rows))
-        [void]$md.AppendLine('')
-        [void]$md.AppendLine("nfcapd lossless: $(Format-Number $nf.Lossless) flows/s$(if ($nf.Capped) { ' (every step passed: at least this; the ladder stopped at its cap)' })")
-        [void]$md.AppendLine('')
+        try {
+          $nf = Find-LosslessRate $NfcapdStartRate 4 $maxRate $maxSteps $Bisections { param($r) Invoke-NfcapdStep $ctx $hosts $r } $null
+          [void]$md.AppendLine("### nfcapd (one socket, -B $SocketBuffer; kernel granted rb $($ctx.NfcapdBuffers))")
+          [void]$md.AppendLine('')
+          [void]$md.Append((Format-StepTable $nf.Rows))
+          [void]$md.AppendLine('')
+          [void]$md.AppendLine("nfcapd lossless: $(Format-Number $nf.Lossless) flows/s$(if ($nf.Capped) { ' (every step passed: at least this; the ladder stopped at its cap)' })")
+          [void]$md.AppendLine('')
+        }
+        catch {
+          # One stage failing (a process that would not start, say) is reported; the run goes on with the next.
+          Write-Warning "nfcapd stage at $hosts hosts aborted: $_"
+          [void]$md.AppendLine("### nfcapd: stage aborted: $_")
+          [void]$md.AppendLine('')
+          $nf = $null
+        }
       }
 
       # The node: one process per population, restarted after a failed step so a backlog does not leak into the next.
-      $nodeState = @{ Node = $null; Idle = 0.0 }
+      $nodeState = @{ Node = $null }
       $startNode = {
         if ($nodeState.Node) { Stop-BenchProcess $nodeState.Node.Process 5; Remove-Item -Recurse -Force $nodeState.Node.Data -ErrorAction SilentlyContinue }
+        $nodeState.Node = $null
         $n = Start-BenchNode $nodeDll @{ FLOWACTORS__RECEIVERS__RECEIVEBUFFERBYTES = "$SocketBuffer" }
-        Wait-BenchNodeReady $n $ctx.Http
         $nodeState.Node = $n
+        Wait-BenchNodeReady $n $ctx.Http
         $ctx.NodeBuffers = Get-UdpReceiveBuffers $n.NetFlowPort
       }
-      & $startNode
-      $node = $nodeState.Node
-      $fa = Find-LosslessRate $NodeStartRate 4 $maxRate $maxSteps $Bisections { param($r) Invoke-NodeStep $ctx @($nodeState.Node) $hosts $r } $startNode
-      $sockets = (Get-UdpSocketState @($nodeState.Node.NetFlowPort)).Sockets
-      [void]$md.AppendLine("### FlowActors node (Release, SQLite, $sockets sockets, ReceiveBufferBytes $SocketBuffer; kernel granted rb $($ctx.NodeBuffers))")
+      $fa = $null
+      try {
+        & $startNode
+        $fa = Find-LosslessRate $NodeStartRate 4 $maxRate $maxSteps $Bisections { param($r) Invoke-NodeStep $ctx @($nodeState.Node) $hosts $r } $startNode
+        $sockets = (Get-UdpSocketState @($nodeState.Node.NetFlowPort)).Sockets
+        [void]$md.AppendLine("### FlowActors node (Release, SQLite, $sockets sockets, ReceiveBufferBytes $SocketBuffer; kernel granted rb $($ctx.NodeBuffers))")
+        [void]$md.AppendLine('')
+        [void]$md.Append((Format-StepTable $fa.Rows))
+        [void]$md.AppendLine('')
+        [void]$md.AppendLine("FlowActors lossless: $(Format-Number $fa.Lossless) flows/s$(if ($fa.Capped) { ' (every step passed: at least this; the ladder stopped at its cap)' })")
+      }
+      catch {
+        Write-Warning "node stage at $hosts hosts aborted: $_"
+        [void]$md.AppendLine("### FlowActors node: stage aborted: $_")
+        if ($nodeState.Node) { [void]$md.AppendLine(''); [void]$md.AppendLine("Last node log lines:`n`n``````n$((Get-Content $nodeState.Node.Log -Tail 15 -ErrorAction SilentlyContinue) -join "`n")`n``````") }
+      }
+      finally {
+        if ($nodeState.Node) {
+          Stop-BenchProcess $nodeState.Node.Process 60
+          Remove-Item -Recurse -Force $nodeState.Node.Data -ErrorAction SilentlyContinue
+        }
+      }
+      $nodeRate = if ($fa) { $fa.Lossless } else { [double]::NaN }
+      $ratio = if ($nf -and $nf.Lossless -gt 0 -and $fa) { $fa.Lossless / $nf.Lossless } else { [double]::NaN }
+      if ($nf -and $fa) { [void]$md.AppendLine(''); [void]$md.AppendLine(('ratio at {0:N0} hosts: {1:F4}' -f $hosts, $ratio)) }
       [void]$md.AppendLine('')
-      [void]$md.Append((Format-StepTable $fa.Rows))
-      [void]$md.AppendLine('')
-      [void]$md.AppendLine("FlowActors lossless: $(Format-Number $fa.Lossless) flows/s$(if ($fa.Capped) { ' (every step passed: at least this; the ladder stopped at its cap)' })")
-      $ratio = if ($nf -and $nf.Lossless -gt 0) { $fa.Lossless / $nf.Lossless } else { [double]::NaN }
-      if ($nf) { [void]$md.AppendLine(''); [void]$md.AppendLine(('ratio at {0:N0} hosts: {1:F4}' -f $hosts, $ratio)) }
-      [void]$md.AppendLine('')
-      $summary["$hosts"] = @{ Nfcapd = $(if ($nf) { $nf.Lossless } else { [double]::NaN }); Node = $fa.Lossless; Ratio = $ratio }
-      Stop-BenchProcess $nodeState.Node.Process 60
-      Remove-Item -Recurse -Force $nodeState.Node.Data -ErrorAction SilentlyContinue
-      $node = $null
+      $summary["$hosts"] = @{ Nfcapd = $(if ($nf) { $nf.Lossless } else { [double]::NaN }); Node = $nodeRate; Ratio = $ratio }
 
       if ($hosts -ge 1000000) {
-        [void]$md.Append((Measure-RssPerHost $ctx $nodeDll $hosts $SocketBuffer $fa.Lossless $Quick))
+        try { [void]$md.Append((Measure-RssPerHost $ctx $nodeDll $hosts $SocketBuffer $(if ($fa) { $fa.Lossless } else { 0 }) $Quick)) }
+        catch { Write-Warning "RSS per host aborted: $_"; [void]$md.AppendLine("### RSS per host: aborted: $_"); [void]$md.AppendLine('') }
       }
     }
 
@@ -669,70 +702,90 @@ function Stop-BenchPostgres($Pg) {
 
 <#
   1, 2, 3 node processes on loopback, one PostgreSQL, every node an edge and analytics member (seeds: the first node);
-  the generator spreads datagrams over every node's receiver. Reports analytics throughput: observations applied by
-  every node's host actors ÷ time from the first send to the last applied, and whether the step was lossless.
+  the generator spreads datagrams over every node's receiver. For each node count: the lossless rate (same ladder and
+  loss definition as bench-e2e; the cluster is restarted on a fresh database after a failed step) and the analytics
+  throughput of every step (observations applied by all nodes' host actors ÷ time from the first send to the last
+  applied, in flows/s).
 #>
 function Invoke-BenchCluster {
-  param([string]$Root, [int[]]$NodeCounts, [int]$Hosts, [double]$Rate, [double]$StepSeconds, [int]$SocketBuffer, [string]$Label, [switch]$Quick)
+  param([string]$Root, [int[]]$NodeCounts, [int]$Hosts, [double]$Rate, [double]$StepSeconds, [int]$SocketBuffer, [double]$MaxRate, [string]$Label, [switch]$Quick)
   if ($StepSeconds -le 0) { $StepSeconds = if ($Quick) { 3 } else { 10 } }
-  if ($Rate -le 0) { $Rate = 20000 }
+  if ($Rate -le 0) { $Rate = if ($Quick) { 2000 } else { 5000 } }
+  if ($MaxRate -le 0) { $MaxRate = 8000000 }
+  $maxSteps = if ($Quick) { 4 } else { 8 }
+  $bisections = if ($Quick) { 1 } else { 2 }
   $nodeDll = Build-BenchNode $Root
   $ctx = New-BenchContext $Root $SocketBuffer $StepSeconds
   $machine = Get-MachineDescription
+  $started = [DateTime]::UtcNow
   $md = [System.Text.StringBuilder]::new()
-  [void]$md.AppendLine("# Cluster scaling, $([DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm')) UTC$(if ($Label) { " ($Label)" })")
+  [void]$md.AppendLine("# Cluster scaling, $($started.ToString('yyyy-MM-dd HH:mm')) UTC$(if ($Label) { " ($Label)" })")
   [void]$md.AppendLine('')
   foreach ($k in $machine.Keys) { [void]$md.AppendLine("- ${k}: $($machine[$k])") }
-  [void]$md.AppendLine("- git: $((& git -C $Root rev-parse --short HEAD 2>$null)); PostgreSQL (throw-away, fsync off) for every node; $(Format-Number $Hosts) hosts; offered $(Format-Number $Rate) flows/s for $StepSeconds s, spread over every node's receiver; waited up to 120 s for the host actors")
+  [void]$md.AppendLine("- git: $((& git -C $Root rev-parse --short HEAD 2>$null)) on $((& git -C $Root rev-parse --abbrev-ref HEAD 2>$null)); one throw-away PostgreSQL (fsync off) for all nodes, a fresh database per cluster start")
+  [void]$md.AppendLine("- stream: nfgen, $(Format-Number $Hosts) Zipf(1.1) hosts, datagrams spread round-robin over every node's NetFlow receiver; $StepSeconds s per step, ladder ×4 from $(Format-Number $Rate) flows/s, $bisections bisection step(s), at most $maxSteps steps; lossless as in bench-e2e")
   [void]$md.AppendLine('')
-  [void]$md.AppendLine('| nodes | offered flows/s | sent | kernel drops (socket / RcvbufErrors) | decoded | observed | applied | node drops | first send → last applied s | analytics flows/s | CPU s (all nodes) | peak RSS MB (sum) | result |')
-  [void]$md.AppendLine('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|')
+  $summary = [System.Collections.Generic.List[string]]::new()
   $pg = $null
+  $cluster = @{ Nodes = @(); Starts = 0 }
   try {
     $pg = Start-BenchPostgres
     foreach ($count in $NodeCounts) {
       Write-Host "cluster of $count node(s):" -ForegroundColor Yellow
-      $db = "bench_$count"
-      & $pg.Psql "CREATE DATABASE $db"
-      $conn = "Host=127.0.0.1;Port=$($pg.Port);Username=flowactors;Database=$db"
-      $nodes = @()
-      try {
+      $startCluster = {
+        foreach ($n in $cluster.Nodes) { Stop-BenchProcess $n.Process 5 }
+        $cluster.Nodes = @()
+        $cluster.Starts++
+        $db = "bench_$($cluster.Starts)"
+        & $pg.Psql "CREATE DATABASE $db"
         # Every node's seed is the first node (itself included, so it forms the cluster; it starts first).
         $seedPort = Get-BenchFreePort
         $settings = @{
-          FLOWACTORS__PERSISTENCE__PROVIDER = 'postgresql'; FLOWACTORS__PERSISTENCE__CONNECTIONSTRING = $conn
+          FLOWACTORS__PERSISTENCE__PROVIDER = 'postgresql'
+          FLOWACTORS__PERSISTENCE__CONNECTIONSTRING = "Host=127.0.0.1;Port=$($pg.Port);Username=flowactors;Database=$db"
           FLOWACTORS__RECEIVERS__RECEIVEBUFFERBYTES = "$SocketBuffer"
           FLOWACTORS__CLUSTER__SEEDS = "akka.tcp://flowactors@127.0.0.1:$seedPort"
         }
         for ($i = 0; $i -lt $count; $i++) {
           $n = Start-BenchNode $nodeDll $settings $(if ($i -eq 0) { $seedPort } else { 0 })
-          $nodes += $n
+          $cluster.Nodes += $n
           if ($i -eq 0) { Wait-BenchNodeReady $n $ctx.Http }
         }
-        foreach ($n in $nodes) { Wait-BenchNodeReady $n $ctx.Http }
-        Wait-ClusterMembers $ctx.Http $nodes $count
-        $row = Invoke-NodeStep $ctx $nodes $Hosts $Rate @() 120
-        Write-StepRow $row
-        $span = [Math]::Max($row.LastAppliedSeconds, 1e-3)
-        $throughput = $row.Applied / $span * ($row.Sent / [Math]::Max($row.Expected, 1))
-        Write-Host ('  analytics: {0:N0} flows/s ({1:N0} observations applied in {2:F1} s)' -f $throughput, $row.Applied, $span)
-        [void]$md.AppendLine(('| {0} | {1} | {2} | {3} / {4} | {5} | {6} | {7} | {8} | {9:F1} | {10:N0} | {11:F1} | {12:N0} | {13} |' -f `
-              $count, (Format-Number $row.Offered), (Format-Number $row.Sent), (Format-Number $row.SocketDrops), (Format-Number $row.SnmpDrops),
-              (Format-Number $row.Decoded), (Format-Number $row.Observed), (Format-Number $row.Applied), (Format-Number $row.NodeDrops),
-              $span, $throughput, $row.Cpu, $row.PeakRssMb, $(if ($row.Lossless) { 'lossless' } else { $row.Why })))
+        foreach ($n in $cluster.Nodes) { Wait-BenchNodeReady $n $ctx.Http }
+        Wait-ClusterMembers $ctx.Http $cluster.Nodes $count
+      }
+      try {
+        & $startCluster
+        $res = Find-LosslessRate $Rate 4 $MaxRate $maxSteps $bisections { param($r) Invoke-NodeStep $ctx $cluster.Nodes $Hosts $r } $startCluster
+        $best = ($res.Rows | ForEach-Object { $_['Analytics'] } | Measure-Object -Maximum).Maximum
+        Write-Host ('  {0} node(s): lossless {1:N0} flows/s; best analytics throughput {2:N0} flows/s' -f $count, $res.Lossless, $best)
+        [void]$md.AppendLine("## $count node(s)")
+        [void]$md.AppendLine('')
+        [void]$md.Append((Format-StepTable $res.Rows))
+        [void]$md.AppendLine('')
+        $summary.Add(('| {0} | {1}{2} | {3} |' -f $count, (Format-Number $res.Lossless), $(if ($res.Capped) { ' (cap)' } else { '' }), (Format-Number $best)))
       }
       finally {
-        foreach ($n in $nodes) { Stop-BenchProcess $n.Process 60 }
+        foreach ($n in $cluster.Nodes) { Stop-BenchProcess $n.Process 60 }
+        $cluster.Nodes = @()
       }
     }
+    [void]$md.AppendLine('## Summary')
     [void]$md.AppendLine('')
-    [void]$md.AppendLine('analytics flows/s = observations applied by all host actors ÷ (time from the first send to the last change of that count) × flows per observation of the stream.')
+    [void]$md.AppendLine('| nodes | lossless flows/s | analytics flows/s (best step) |')
+    [void]$md.AppendLine('|---:|---:|---:|')
+    foreach ($line in $summary) { [void]$md.AppendLine($line) }
+    [void]$md.AppendLine('')
+    [void]$md.AppendLine('analytics flows/s = observations applied by all host actors ÷ (time from the first send to the last change of that count, within the 5 s after sending) × flows per observation of the stream.')
+    [void]$md.AppendLine('')
+    [void]$md.AppendLine("- load average at end: $((Get-Content /proc/loadavg) -replace '^(\S+ \S+ \S+).*', '$1'); run took $([Math]::Round(([DateTime]::UtcNow - $started).TotalMinutes, 1)) min")
     $text = $md.ToString()
     Write-Host ''
     Write-Host $text
     Write-BenchResult $Root $text "cluster$(if ($Label) { "-$Label" })" | Out-Null
   }
   finally {
+    foreach ($n in $cluster.Nodes) { Stop-BenchProcess $n.Process 10 }
     Stop-BenchPostgres $pg
     $ctx.Http.Dispose()
     Remove-BenchTemp
