@@ -8,7 +8,10 @@
     test      build, then run every test project; prints "N passed, N failed" at the end
     bench     run the BenchmarkDotNet micro benchmarks (pass a filter with -Filter)
     fuzz      long decoder fuzz run (-Iterations, default 5,000,000)
-    bench-e2e end-to-end throughput of one node: flowctl generate -> UDP -> decode -> host actors (-Flows, -Hosts, -Rate)
+    bench-e2e lossless rate of nfcapd and of one node per host population, ratio at 50 k hosts, RSS per host at 1 M
+              (-Populations 1000,10000,50000,1000000 -Quick -StepSeconds -SocketBuffer -MaxRate -Label); bench/README.md
+    bench-gen   the load generator alone (bench/nfgen) against a socket that reads nothing: its ceiling and pacing
+    bench-cluster analytics flows/s of 1, 2, 3 node processes on one PostgreSQL (-NodeCounts -Hosts -Rate -StepSeconds)
     publish   publish the node and flowctl to artifacts/publish
     default   build and test
 #>
@@ -17,10 +20,17 @@ param(
   [string]$Configuration = 'Release',
   [string]$Filter = '*',
   [long]$Iterations = 5000000,
-  [long]$Flows = 5000000,
-  [int]$Hosts = 1000,
+  [int]$Hosts = 50000,
   [long]$Rate = 0,
-  [switch]$InternalPeers
+  [string]$Populations = '1000,10000,50000,1000000',
+  [switch]$Quick,
+  [double]$StepSeconds = 0,
+  [int]$SocketBuffer = 8388608,
+  [double]$MaxRate = 0,
+  [string]$NodeCounts = '1,2,3',
+  [string]$Label = '',
+  [switch]$SkipNfcapd,
+  [switch]$SkipGenerator
 )
 
 $ErrorActionPreference = 'Stop'
@@ -102,78 +112,8 @@ function Get-MetricSum([string]$Metrics, [string]$Name) {
   return $sum
 }
 
-# End to end through one node: flowctl generate sends NetFlow v9 over loopback UDP; the node decodes, batches per host,
-# and its host actors apply the observations. Throughput = observations applied / time from first send to last applied.
-function Invoke-BenchE2E {
-  Invoke-Dotnet build $sln -c Release
-  $node = Join-Path $root "src/FlowActors.Node/bin/$Configuration/net10.0/FlowActors.Node.dll"
-  $flowctl = Join-Path $root "src/FlowActors.Cli/bin/$Configuration/net10.0/flowctl.dll"
-  $data = Join-Path ([System.IO.Path]::GetTempPath()) ("flowactors-e2e-" + [guid]::NewGuid().ToString('N'))
-  New-Item -ItemType Directory $data | Out-Null
-  $netflow = Get-FreePort -Udp; $remoting = Get-FreePort; $operator = Get-FreePort
-  $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet', "`"$node`"")
-  $psi.WorkingDirectory = $data
-  $psi.RedirectStandardOutput = $true; $psi.RedirectStandardError = $true; $psi.UseShellExecute = $false
-  $psi.Environment['FLOWACTORS__DATADIRECTORY'] = $data
-  $psi.Environment['FLOWACTORS__CLUSTER__PORT'] = "$remoting"
-  $psi.Environment['FLOWACTORS__OPERATOR__PORT'] = "$operator"
-  $psi.Environment['FLOWACTORS__RECEIVERS__NETFLOWPORT'] = "$netflow"
-  $psi.Environment['FLOWACTORS__RECEIVERS__IPFIXPORT'] = '0'
-  $psi.Environment['FLOWACTORS__RECEIVERS__SFLOWPORT'] = '0'
-  $psi.Environment['FLOWACTORS__RECEIVERS__BINDADDRESS'] = '127.0.0.1'
-  $proc = [System.Diagnostics.Process]::Start($psi)
-  $log = Join-Path $data 'node.log'
-  $outTask = $proc.StandardOutput.ReadToEndAsync(); $errTask = $proc.StandardError.ReadToEndAsync()
-  $http = [System.Net.Http.HttpClient]::new()
-  $base = "http://127.0.0.1:$operator"
-  try {
-    $deadline = [DateTime]::UtcNow.AddSeconds(120)
-    while ($true) {
-      if ($proc.HasExited) { throw "node exited early (code $($proc.ExitCode))" }
-      try { if (($http.GetAsync("$base/healthz/ready").GetAwaiter().GetResult()).IsSuccessStatusCode) { break } } catch { }
-      if ([DateTime]::UtcNow -gt $deadline) { throw 'node not ready within 120 s' }
-      Start-Sleep -Milliseconds 250
-    }
-    $metric = 'flowactors_host_observations'
-    $before = Get-MetricSum ($http.GetStringAsync("$base/metrics").GetAwaiter().GetResult()) $metric
-    $cpuBefore = Get-ProcessCpuSeconds $proc.Id
-    $genArgs = @($flowctl, 'generate', '--to', "127.0.0.1:$netflow", '--flows', "$Flows", '--hosts', "$Hosts", '--rate', "$Rate")
-    if ($InternalPeers) { $genArgs += '--internal-peers' }
-    $clock = [System.Diagnostics.Stopwatch]::StartNew()
-    & dotnet @genArgs
-    if ($LASTEXITCODE -ne 0) { throw 'flowctl generate failed' }
-    $sendSeconds = $clock.Elapsed.TotalSeconds
-    # Wait until the host actors stop applying (no change for 3 s), remembering when the count last moved.
-    $last = -1.0; $lastChange = $clock.Elapsed.TotalSeconds; $metrics = ''
-    while ($clock.Elapsed.TotalSeconds - $lastChange -lt 3 -and $clock.Elapsed.TotalSeconds -lt 600) {
-      $metrics = $http.GetStringAsync("$base/metrics").GetAwaiter().GetResult()
-      $now = Get-MetricSum $metrics $metric
-      if ($now -ne $last) { $last = $now; $lastChange = $clock.Elapsed.TotalSeconds }
-      Start-Sleep -Milliseconds 200
-    }
-    $observed = $last - $before
-    $records = Get-MetricSum $metrics 'flowactors_receiver_records'
-    $datagrams = Get-MetricSum $metrics 'flowactors_receiver_datagrams'
-    $dropped = Get-MetricSum $metrics 'flowactors_receiver_dropped'
-    $perFlow = if ($InternalPeers) { 2 } else { 1 }
-    $cpuSeconds = (Get-ProcessCpuSeconds $proc.Id) - $cpuBefore
-    Write-Host ''
-    Write-Host ('flows sent:            {0:N0} in {1:F2} s (offered {2:N0} flows/s)' -f $Flows, $sendSeconds, ($Flows / $sendSeconds))
-    Write-Host ('datagrams received:    {0:N0}; records decoded: {1:N0}; dropped: {2:N0}' -f $datagrams, $records, $dropped)
-    Write-Host ('observations applied:  {0:N0} ({1:P1} of the {2:N0} expected)' -f $observed, ($observed / ($Flows * $perFlow)), ($Flows * $perFlow))
-    Write-Host ('end to end:            {0:N0} flows/s (observations/{1} per flow, first send to last applied, {2:F2} s)' -f ($observed / $perFlow / $lastChange), $perFlow, $lastChange)
-    Write-Host ('node CPU under load:   {0:F1} s ({1:N0} flows per CPU-second of the node)' -f $cpuSeconds, ($observed / $perFlow / [Math]::Max($cpuSeconds, 0.001)))
-  }
-  finally {
-    if (-not $proc.HasExited) {
-      & kill -TERM $proc.Id
-      if (-not $proc.WaitForExit(60000)) { $proc.Kill($true) }
-    }
-    $outTask.GetAwaiter().GetResult() + $errTask.GetAwaiter().GetResult() | Set-Content $log
-    Write-Host "node log: $log"
-    $http.Dispose()
-  }
-}
+# End-to-end benchmarks (bench-e2e, bench-gen, bench-cluster) live in bench/e2e/BenchE2E.ps1 (bench/README.md),
+# dot-sourced by their targets below.
 
 function Invoke-Publish {
   $out = Join-Path $root 'artifacts/publish'
@@ -186,8 +126,10 @@ switch ($Target) {
   'test'    { Invoke-Test }
   'bench'   { Invoke-Bench }
   'fuzz'    { Invoke-Fuzz }
-  'bench-e2e' { Invoke-BenchE2E }
+  'bench-e2e' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchE2E -Root $root -Populations ([int[]]($Populations -split ',')) -Quick:$Quick -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -SkipNfcapd:$SkipNfcapd -SkipGenerator:$SkipGenerator }
+  'bench-gen' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchGenerator -Root $root -SocketBuffer $SocketBuffer -Seconds $(if ($StepSeconds -gt 0) { $StepSeconds } else { 3 }) }
+  'bench-cluster' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchCluster -Root $root -NodeCounts ([int[]]($NodeCounts -split ',')) -Hosts $Hosts -Rate $Rate -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -Quick:$Quick }
   'publish' { Invoke-Publish }
   'default' { Invoke-Test }
-  default   { throw "unknown target '$Target' (build, test, bench, bench-e2e, fuzz, publish, default)" }
+  default   { throw "unknown target '$Target' (build, test, bench, bench-e2e, bench-gen, bench-cluster, fuzz, publish, default)" }
 }
