@@ -14,6 +14,7 @@ public sealed class FlowAnalyzer
     private readonly ThreatIntelSet? _intel;
     private readonly Dictionary<FlowAddress, HostBehavior> _hosts = new();
     private readonly int _maxHosts;
+    private readonly PrevalenceSketch _prevalence = new();
 
     /// <summary>Creates an analyzer.</summary>
     /// <param name="settings">Detection settings (validated).</param>
@@ -42,6 +43,9 @@ public sealed class FlowAnalyzer
 
     /// <summary>Latest flow end seen (unix ms), or <see cref="long.MinValue"/>.</summary>
     public long EventTimeMs { get; private set; } = long.MinValue;
+
+    /// <summary>How many of the analysed hosts keep a repeated channel to each destination (shared by every host here).</summary>
+    public IDestinationPrevalence Prevalence => _prevalence;
 
     /// <summary>Hosts tracked.</summary>
     public int HostCount => _hosts.Count;
@@ -79,7 +83,7 @@ public sealed class FlowAnalyzer
                 return;
             }
 
-            behavior = new HostBehavior(host, _settings, _intel);
+            behavior = new HostBehavior(host, _settings, _intel, _prevalence);
             _hosts.Add(host, behavior);
         }
 

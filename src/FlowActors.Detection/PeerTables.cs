@@ -337,6 +337,7 @@ internal sealed class BeaconTable
     {
         public FlowAddress Peer;
         public long LastStartMs;
+        public long FirstStartMs;
         public uint Connections;
         public ushort Port;
         public byte Position;
@@ -378,8 +379,8 @@ internal sealed class BeaconTable
         return 0;
     }
 
-    /// <summary>Records a new connection starting at <paramref name="startMs"/>.</summary>
-    public void Record(FlowAddress peer, ushort port, long startMs, ulong bytes, long minIntervalMs, long maxIntervalMs)
+    /// <summary>Records a new connection starting at <paramref name="startMs"/>; true when the peer was just promoted from a one-off candidate to a tracked, repeated channel.</summary>
+    public bool Record(FlowAddress peer, ushort port, long startMs, ulong bytes, long minIntervalMs, long maxIntervalMs)
     {
         var e = _entries;
         int n = Count;
@@ -401,7 +402,7 @@ internal sealed class BeaconTable
                 ulong cand = _candidates[c];
                 if (cand == 0 || (uint)(cand >> 32) != hash) continue;
                 long gap = (uint)(start - (uint)cand);
-                if (gap < minIntervalMs) return;
+                if (gap < minIntervalMs) return false;
                 _candidates[c] = 0;
                 if (gap > maxIntervalMs) break;
                 i = Slot();
@@ -410,25 +411,26 @@ internal sealed class BeaconTable
                 y.Peer = peer;
                 y.Port = port;
                 y.LastStartMs = startMs;
+                y.FirstStartMs = startMs - gap;
                 y.Connections = 2;
                 _intervals[i * RingSize] = (Half)(float)(gap / 1000.0);
                 _sizes[i * RingSize] = size;
                 y.Position = 1;
                 y.Filled = 1;
                 y.Dirty = true;
-                return;
+                return true;
             }
 
             _candidates[_nextCandidate] = ((ulong)hash << 32) | start | (start == 0 && hash == 0 ? 1UL : 0UL);
             _nextCandidate = (_nextCandidate + 1) % Candidates;
-            return;
+            return false;
         }
 
         ref Entry x = ref _entries[i];
         long interval = startMs - x.LastStartMs;
         if (interval < minIntervalMs)
         {
-            return; // a burst of connections is one beacon; records out of order are ignored too
+            return false; // a burst of connections is one beacon; records out of order are ignored too
         }
 
         x.LastStartMs = startMs;
@@ -438,7 +440,8 @@ internal sealed class BeaconTable
         {
             x.Filled = 0; // the pattern broke: start over
             x.Position = 0;
-            return;
+            x.FirstStartMs = startMs;
+            return false;
         }
 
         int at = i * RingSize + x.Position;
@@ -447,6 +450,7 @@ internal sealed class BeaconTable
         x.Position = (byte)((x.Position + 1) % RingSize);
         if (x.Filled < RingSize) x.Filled++;
         x.Dirty = true;
+        return false;
     }
 
     private int Slot()
@@ -501,6 +505,7 @@ internal sealed class BeaconTable
             ref Entry x = ref _entries[i];
             w.Address(x.Peer);
             w.I64(x.LastStartMs);
+            w.I64(x.FirstStartMs);
             w.U32(x.Connections);
             w.U16(x.Port);
             w.U8(x.Position);
@@ -515,7 +520,7 @@ internal sealed class BeaconTable
         }
     }
 
-    public static BeaconTable Read(ref SnapshotReader r, int cap)
+    public static BeaconTable Read(ref SnapshotReader r, int cap, byte version)
     {
         var t = new BeaconTable(cap);
         t._nextCandidate = r.U8();
@@ -534,6 +539,7 @@ internal sealed class BeaconTable
             ref Entry x = ref t._entries[i];
             x.Peer = r.Address();
             x.LastStartMs = r.I64();
+            x.FirstStartMs = version >= 2 ? r.I64() : x.LastStartMs; // version 1 did not keep when tracking began
             x.Connections = r.U32();
             x.Port = r.U16();
             x.Position = r.U8();

@@ -48,6 +48,7 @@ internal sealed class WindowState
     public DistinctSketch PeersOut, PeersIn, PortsOut, FailedInSources, FailedInPorts;
     public ScanTable? OutByTarget, InBySource, Sweeps;
     public TallyTable? Brute, TopExternal, TopDns, Intel, NewAdmin, Rare;
+    public BurstTable? Bursts;
 
     public bool IsOpen => Index >= 0;
 
@@ -90,6 +91,7 @@ internal sealed class WindowState
         Intel?.Clear();
         NewAdmin?.Clear();
         Rare?.Clear();
+        Bursts?.Clear();
     }
 
     public int HeapBytes()
@@ -98,7 +100,7 @@ internal sealed class WindowState
         b += PeersOut.HeapBytes + PeersIn.HeapBytes + PortsOut.HeapBytes + FailedInSources.HeapBytes + FailedInPorts.HeapBytes;
         b += (OutByTarget?.HeapBytes() ?? 0) + (InBySource?.HeapBytes() ?? 0) + (Sweeps?.HeapBytes() ?? 0);
         b += (Brute?.HeapBytes() ?? 0) + (TopExternal?.HeapBytes() ?? 0) + (TopDns?.HeapBytes() ?? 0);
-        b += (Intel?.HeapBytes() ?? 0) + (NewAdmin?.HeapBytes() ?? 0) + (Rare?.HeapBytes() ?? 0);
+        b += (Intel?.HeapBytes() ?? 0) + (NewAdmin?.HeapBytes() ?? 0) + (Rare?.HeapBytes() ?? 0) + (Bursts?.HeapBytes() ?? 0);
         return b;
     }
 
@@ -122,9 +124,12 @@ internal sealed class WindowState
         WriteTally(ref w, Intel);
         WriteTally(ref w, NewAdmin);
         WriteTally(ref w, Rare);
+        bool bursts = Bursts is { Count: > 0 };
+        w.Bool(bursts);
+        if (bursts) Bursts!.Write(ref w);
     }
 
-    public void Read(ref SnapshotReader r)
+    public void Read(ref SnapshotReader r, byte version)
     {
         Reset();
         Index = r.I64();
@@ -150,6 +155,8 @@ internal sealed class WindowState
         Intel = ReadTally(ref r, CompiledSettings.TallyEntries);
         NewAdmin = ReadTally(ref r, CompiledSettings.TallyEntries);
         Rare = ReadTally(ref r, CompiledSettings.TallyEntries);
+        // Version 1 snapshots had no burst table.
+        if (version >= 2 && r.Bool()) Bursts = BurstTable.Read(ref r, CompiledSettings.SweepPorts);
     }
 
     // An empty table is written as absent: pooled windows keep empty tables, fresh ones have none, and the
