@@ -642,6 +642,8 @@ public sealed partial class HostBehavior
             double hour = _h.LastHourExternalBytes(_w.ExternalBytesOut);
             double score = _z[(int)BaselineFeature.ExternalBytesOut];
             if (hour < s.MinBytesPerHour || score < s.MinScore) return false;
+            // Mostly replies of a server to its external clients (downloads from a public web server): not uploads.
+            if (_w.InitiatedExternalBytesOut * 2 < _w.ExternalBytesOut) return false;
             var top = _w.TopExternal!.Entries.ToArray().OrderByDescending(e => e.Bytes).ToList();
             var baseline = _h.GetBaseline(BaselineFeature.ExternalBytesOut);
             var first = top[0];
@@ -841,6 +843,14 @@ public sealed partial class HostBehavior
                 if (score < s.MinScore) continue;
                 var peer = entries[i].Peer;
                 if (_h._c.IsWellKnownService(peer, 0)) continue;
+                int hosts = _h._prevalence?.HostsContacting(peer) ?? 1;
+                if (hosts >= s.PrevalentHosts)
+                {
+                    // Software many monitored hosts run: reported once per channel, below the forwarding severity.
+                    if (entries[i].ReportedCommon) continue;
+                    table.MarkReportedCommon(i);
+                }
+
                 hits.Add((peer, entries[i].Port, entries[i].Connections, median, dispersion, skew, sizeMedian, sizeDispersion, score, entries[i].LastStartMs - entries[i].FirstStartMs));
             }
 

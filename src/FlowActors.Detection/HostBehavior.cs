@@ -256,6 +256,7 @@ public sealed partial class HostBehavior
             // Keyed by the service port, and whether the host initiated: a server's replies to an external client
             // are not uploads.
             (win.TopExternal ??= new TallyTable(CompiledSettings.TopExternalEntries)).Add(peer, servicePort | (hostInitiated ? 0x1_0000u : 0u), bytes, o.DurationMs);
+            if (hostInitiated) win.InitiatedExternalBytesOut += bytes;
             if (hostInitiated && (proto == 17 || (proto == 6 && (o.TcpFlags & 0x02) != 0)) && !_c.BeaconIgnoredPorts.Contains(servicePort))
             {
                 // A new connection to the Internet (TCP with SYN, or a UDP conversation): fan-out per port.
@@ -274,7 +275,7 @@ public sealed partial class HostBehavior
                 if (outbound)
                 {
                     win.FailedOut++;
-                    if (!o.PeerIsInternal)
+                    if (!o.PeerIsInternal && !_c.IsWellKnownService(peer, o.PeerAs))
                     {
                         (_loops ??= new LoopTable(_c.Source.ConnectionLoop.MaxTracked)).Add(peer, o.PeerPort, o.StartMs, _c.LoopHorizonMs);
                     }
@@ -368,8 +369,10 @@ public sealed partial class HostBehavior
                     }
                 }
             }
-            else if ((proto == 17 || (o.TcpFlags & 0x02) != 0 || o.TcpFlags == 0) && !_c.BeaconIgnoredPorts.Contains(servicePort))
+            else if ((proto == 17 || (o.TcpFlags & 0x02) != 0 || o.TcpFlags == 0) && !_c.BeaconIgnoredPorts.Contains(servicePort)
+                && !_c.IsWellKnownService(peer, o.PeerAs))
             {
+                // Well-known service destinations (OS vendors' fronts, by prefix or AS) never take a beacon slot.
                 // A new connection (TCP with SYN, or any UDP conversation): one beacon candidate. Active-timeout
                 // continuation records of long TCP sessions carry no SYN and are not beacons.
                 bool repeated = (_beacons ??= new BeaconTable(_c.Source.Beaconing.MaxTrackedPeers))

@@ -344,6 +344,7 @@ internal sealed class BeaconTable
         public byte Filled;
         public bool Dirty;
         public bool Irregular;
+        public bool ReportedCommon;
     }
 
     /// <summary>Peers seen once, remembered as (32-bit address hash, low 32 bits of start ms) until a second connection promotes them.</summary>
@@ -491,6 +492,9 @@ internal sealed class BeaconTable
 
     public void MarkIrregular(int i, bool irregular) => _entries[i].Irregular = irregular;
 
+    /// <summary>Marks a channel many hosts share as reported (once, below the forwarding severity).</summary>
+    public void MarkReportedCommon(int i) => _entries[i].ReportedCommon = true;
+
     public void ClearDirty(int i) => _entries[i].Dirty = false;
 
     public int HeapBytes() => 48 + 24 + (_entries.Length * Unsafe.SizeOf<Entry>()) + 24 + (_intervals.Length * 2) + 24 + (_sizes.Length * 2) + 24 + (Candidates * 8);
@@ -512,6 +516,7 @@ internal sealed class BeaconTable
             w.U8(x.Filled);
             w.Bool(x.Dirty);
             w.Bool(x.Irregular);
+            w.Bool(x.ReportedCommon);
             for (int k = 0; k < x.Filled; k++)
             {
                 w.U16(BitConverter.HalfToUInt16Bits(_intervals[i * RingSize + k]));
@@ -546,6 +551,7 @@ internal sealed class BeaconTable
             x.Filled = r.U8();
             x.Dirty = r.Bool();
             x.Irregular = r.Bool();
+            x.ReportedCommon = version >= 2 && r.Bool();
             if (x.Filled > RingSize || x.Position >= RingSize) throw new InvalidDataException("Beacon ring out of range.");
             for (int k = 0; k < x.Filled; k++)
             {

@@ -44,6 +44,9 @@ internal sealed class WindowState
 
     public long Index = -1;
     public ulong BytesOut, BytesIn, PacketsOut, PacketsIn, ExternalBytesOut, DnsBytes;
+
+    /// <summary>Bytes to external peers on connections the host initiated (a server's replies excluded).</summary>
+    public ulong InitiatedExternalBytesOut;
     public uint FlowsOut, FlowsIn, FailedOut, FailedIn, DnsFlows, NewAdminPeers;
     public DistinctSketch PeersOut, PeersIn, PortsOut, FailedInSources, FailedInPorts;
     public ScanTable? OutByTarget, InBySource, Sweeps;
@@ -75,7 +78,7 @@ internal sealed class WindowState
     public void Reset()
     {
         Index = -1;
-        BytesOut = BytesIn = PacketsOut = PacketsIn = ExternalBytesOut = DnsBytes = 0;
+        BytesOut = BytesIn = PacketsOut = PacketsIn = ExternalBytesOut = DnsBytes = InitiatedExternalBytesOut = 0;
         FlowsOut = FlowsIn = FailedOut = FailedIn = DnsFlows = NewAdminPeers = 0;
         PeersOut.Clear();
         PeersIn.Clear();
@@ -96,7 +99,7 @@ internal sealed class WindowState
 
     public int HeapBytes()
     {
-        int b = 16 + 8 + 6 * 8 + 6 * 4 + 5 * 24 + 9 * 8;
+        int b = 16 + 8 + 7 * 8 + 6 * 4 + 5 * 24 + 10 * 8;
         b += PeersOut.HeapBytes + PeersIn.HeapBytes + PortsOut.HeapBytes + FailedInSources.HeapBytes + FailedInPorts.HeapBytes;
         b += (OutByTarget?.HeapBytes() ?? 0) + (InBySource?.HeapBytes() ?? 0) + (Sweeps?.HeapBytes() ?? 0);
         b += (Brute?.HeapBytes() ?? 0) + (TopExternal?.HeapBytes() ?? 0) + (TopDns?.HeapBytes() ?? 0);
@@ -124,6 +127,7 @@ internal sealed class WindowState
         WriteTally(ref w, Intel);
         WriteTally(ref w, NewAdmin);
         WriteTally(ref w, Rare);
+        w.U64(InitiatedExternalBytesOut);
         bool bursts = Bursts is { Count: > 0 };
         w.Bool(bursts);
         if (bursts) Bursts!.Write(ref w);
@@ -156,7 +160,14 @@ internal sealed class WindowState
         NewAdmin = ReadTally(ref r, CompiledSettings.TallyEntries);
         Rare = ReadTally(ref r, CompiledSettings.TallyEntries);
         // Version 1 snapshots had no burst table.
-        if (version >= 2 && r.Bool()) Bursts = BurstTable.Read(ref r, CompiledSettings.SweepPorts);
+        if (version < 2)
+        {
+            InitiatedExternalBytesOut = ExternalBytesOut;
+            return;
+        }
+
+        InitiatedExternalBytesOut = r.U64();
+        if (r.Bool()) Bursts = BurstTable.Read(ref r, CompiledSettings.SweepPorts);
     }
 
     // An empty table is written as absent: pooled windows keep empty tables, fresh ones have none, and the
