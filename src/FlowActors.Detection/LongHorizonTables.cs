@@ -161,7 +161,9 @@ internal sealed class ScanAccumulator
         {
             ref Entry x = ref e[i];
             if (!x.Peer.Equals(peer)) continue;
-            if (endMs - x.LastMs > horizonMs)
+            // Quiet for longer than the horizon, or (not yet reported) accumulating for longer than it: start over,
+            // so only ports probed within one horizon add up. A reported scanner stays reported while it is active.
+            if (endMs - x.LastMs > horizonMs || (!x.Reported && endMs - x.FirstMs > horizonMs))
             {
                 x.Ports.Reset();
                 x.Attempts = 0;
