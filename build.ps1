@@ -9,6 +9,7 @@
     bench     run the BenchmarkDotNet micro benchmarks (pass a filter with -Filter)
     fuzz      long decoder fuzz run (-Iterations, default 5,000,000)
     bench-e2e end-to-end throughput of one node: flowctl generate -> UDP -> decode -> host actors (-Flows, -Hosts, -Rate)
+    eval      detection scoreboard: real-tool captures and benign networks replayed through FlowAnalyzer (-Case NAME keeps matching cases)
     publish   publish the node and flowctl to artifacts/publish
     default   build and test
 #>
@@ -20,7 +21,8 @@ param(
   [long]$Flows = 5000000,
   [int]$Hosts = 1000,
   [long]$Rate = 0,
-  [switch]$InternalPeers
+  [switch]$InternalPeers,
+  [string]$Case = ''
 )
 
 $ErrorActionPreference = 'Stop'
@@ -175,6 +177,13 @@ function Invoke-BenchE2E {
   }
 }
 
+# The detection scoreboard (eval/README.md): exits non-zero when a goal is missed.
+function Invoke-Eval {
+  $evalArgs = @('run', '-c', $Configuration, '--project', (Join-Path $root 'eval/FlowActors.Eval'), '--')
+  if ($Case) { $evalArgs += $Case }
+  Invoke-Dotnet @evalArgs
+}
+
 function Invoke-Publish {
   $out = Join-Path $root 'artifacts/publish'
   Invoke-Dotnet publish (Join-Path $root 'src/FlowActors.Cli') -c $Configuration -o (Join-Path $out 'flowctl')
@@ -188,6 +197,7 @@ switch ($Target) {
   'fuzz'    { Invoke-Fuzz }
   'bench-e2e' { Invoke-BenchE2E }
   'publish' { Invoke-Publish }
+  'eval'    { Invoke-Eval }
   'default' { Invoke-Test }
-  default   { throw "unknown target '$Target' (build, test, bench, bench-e2e, fuzz, publish, default)" }
+  default   { throw "unknown target '$Target' (build, test, bench, bench-e2e, fuzz, eval, publish, default)" }
 }

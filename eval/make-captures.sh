@@ -4,7 +4,8 @@
 # own loopback, and tshark captures the export datagrams into eval/captures/NAME.pcap. The pcaps are committed;
 # CI replays them (FlowAnalyzer, as `flowctl analyze`) and never runs this script.
 #
-#   bash eval/make-captures.sh            # as root; all cases, about 8 minutes
+#   bash eval/make-captures.sh            # as root; all cases, about 12 minutes
+#   bash eval/make-captures.sh NAME...    # only these cases
 #
 # Hosts (all on one bridge; every namespace has an on-link default route, so ARP resolves any address on it):
 #   fa-ext  198.51.100.7   "the Internet": scanner, C2 and upload server; 198.51.100.20-59 extra targets
@@ -87,8 +88,10 @@ while pos + 16 <= len(data):
     pos += 16 + incl
 open(dst, "wb").write(out)
 PY2
+ONLY=" $* "
 capture() { # name factor command...
   local name=$1 factor=$2; shift 2
+  if [ "$ONLY" != "  " ] && [[ "$ONLY" != *" $name "* ]]; then return 0; fi
   rm -f "$OUT/$name.pcap"
   ip netns exec fa-rt timeout 900 tshark -q -i v-fa-ext -s 128 -F pcap -w "$WORK/$name.raw.pcap" >/dev/null 2>&1 & local tpid=$!
   sleep 3
@@ -115,7 +118,7 @@ capture inbound-udp-scan 1 $EXT timeout 180 nmap -n -Pn -sU -T4 --max-retries 0 
 # A slow scan's probes: -T1 spaces probes 15 s apart; 24 ports would take 6 minutes, so the capture is of -T3 with
 # --scan-delay 1s and the evaluation re-times the packets to one probe every 2 minutes (see eval/README.md).
 capture inbound-slow-scan 120 $EXT timeout 120 nmap -n -Pn -sS --scan-delay 1s --max-retries 0 -p 20-25,53,80,110,111,135,139,143,443,445,993,995,1433,3306,3389,5432,5900,6379,8080 203.0.113.10
-capture inbound-masscan 1 $EXT timeout 60 masscan 203.0.113.10 -p1-400 --rate 200 --wait 2 -e eth0 --adapter-ip 198.51.100.7 --router-ip 203.0.113.10
+capture inbound-masscan 1 $EXT timeout 60 masscan 203.0.113.10 -p1-400 --rate 200 --wait 2 -e eth0 --adapter-ip 198.51.100.7 --router-ip 203.0.113.10 2>/dev/null
 for i in $(seq 1 80); do echo "guess$i"; done > "$WORK/pw.txt"
 capture inbound-ssh-brute 1 $EXT timeout 150 hydra -q -l root -P "$WORK/pw.txt" -t 4 -I ssh://203.0.113.10
 
