@@ -12,6 +12,7 @@
               (-Populations 1000,10000,50000,1000000 -Quick -StepSeconds -SocketBuffer -MaxRate -Label); bench/README.md
     bench-gen   the load generator alone (bench/nfgen) against a socket that reads nothing: its ceiling and pacing
     bench-cluster analytics flows/s of 1, 2, 3 node processes on one PostgreSQL (-NodeCounts -Hosts -Rate -StepSeconds)
+    eval      detection scoreboard: real-tool captures and benign networks replayed through FlowAnalyzer (-Case NAME keeps matching cases)
     publish   publish the node and flowctl to artifacts/publish
     default   build and test
 #>
@@ -30,7 +31,8 @@ param(
   [string]$NodeCounts = '1,2,3',
   [string]$Label = '',
   [switch]$SkipNfcapd,
-  [switch]$SkipGenerator
+  [switch]$SkipGenerator,
+  [string]$Case = ''
 )
 
 $ErrorActionPreference = 'Stop'
@@ -115,6 +117,13 @@ function Get-MetricSum([string]$Metrics, [string]$Name) {
 # End-to-end benchmarks (bench-e2e, bench-gen, bench-cluster) live in bench/e2e/BenchE2E.ps1 (bench/README.md),
 # dot-sourced by their targets below.
 
+# The detection scoreboard (eval/README.md): exits non-zero when a goal is missed.
+function Invoke-Eval {
+  $evalArgs = @('run', '-c', $Configuration, '--project', (Join-Path $root 'eval/FlowActors.Eval'), '--')
+  if ($Case) { $evalArgs += $Case }
+  Invoke-Dotnet @evalArgs
+}
+
 function Invoke-Publish {
   $out = Join-Path $root 'artifacts/publish'
   Invoke-Dotnet publish (Join-Path $root 'src/FlowActors.Cli') -c $Configuration -o (Join-Path $out 'flowctl')
@@ -130,6 +139,7 @@ switch ($Target) {
   'bench-gen' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchGenerator -Root $root -SocketBuffer $SocketBuffer -Seconds $(if ($StepSeconds -gt 0) { $StepSeconds } else { 3 }) }
   'bench-cluster' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchCluster -Root $root -NodeCounts ([int[]]($NodeCounts -split ',')) -Hosts $Hosts -Rate $Rate -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -Quick:$Quick }
   'publish' { Invoke-Publish }
+  'eval'    { Invoke-Eval }
   'default' { Invoke-Test }
-  default   { throw "unknown target '$Target' (build, test, bench, bench-e2e, bench-gen, bench-cluster, fuzz, publish, default)" }
+  default   { throw "unknown target '$Target' (build, test, bench, bench-e2e, bench-gen, bench-cluster, fuzz, eval, publish, default)" }
 }

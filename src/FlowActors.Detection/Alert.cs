@@ -47,6 +47,12 @@ public sealed record Alert(
     /// <summary>Role of a host that performed the behaviour.</summary>
     public const string ActorRole = "actor";
 
+    /// <summary>
+    /// The severity from which alerts are meant to be forwarded to a SIEM by default. Detectors keep findings they
+    /// are unsure of (common software, background radiation) below it; filters downstream can use it as their cut.
+    /// </summary>
+    public const int DefaultForwardingSeverity = 5;
+
     /// <summary>Role of a host the behaviour was aimed at.</summary>
     public const string TargetRole = "target";
 

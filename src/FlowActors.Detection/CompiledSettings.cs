@@ -1,3 +1,5 @@
+using FlowActors.Protocols;
+
 namespace FlowActors.Detection;
 
 /// <summary>
@@ -27,7 +29,29 @@ internal sealed class CompiledSettings
         BeaconMinIntervalMs = (long)s.Beaconing.MinInterval.TotalMilliseconds;
         BeaconMaxIntervalMs = (long)s.Beaconing.MaxInterval.TotalMilliseconds;
         RareMinDurationMs = (long)s.RarePort.MinDuration.TotalMilliseconds;
+        PrefixSet.TryBuild(s.WellKnownServices.Cidrs, out var services, out _);
+        ServiceCidrs = services.Count > 0 ? services : null;
+        ServiceAsns = [.. s.WellKnownServices.Asns.Select(a => (uint)a).Distinct().Order()];
+        FloorExemptPorts = new PortSet(s.Exfiltration.FloorExemptPorts);
+        SweepFailureOnlyPorts = new PortSet(s.InternetSweep.FailureOnlyPorts);
+        FloorWindows = (int)Math.Max(1, ((long)s.Exfiltration.FloorSpan.TotalMilliseconds + WindowMs - 1) / WindowMs);
+        ScanHorizonMs = (long)s.InboundScan.LongHorizon.TotalMilliseconds;
+        LoopHorizonMs = (long)s.ConnectionLoop.Horizon.TotalMilliseconds;
+        LoopMinDurationMs = (long)s.ConnectionLoop.MinDuration.TotalMilliseconds;
     }
+
+    public PrefixSet? ServiceCidrs { get; }
+    public uint[] ServiceAsns { get; }
+    public PortSet FloorExemptPorts { get; }
+    public PortSet SweepFailureOnlyPorts { get; }
+    public int FloorWindows { get; }
+    public long ScanHorizonMs { get; }
+    public long LoopHorizonMs { get; }
+    public long LoopMinDurationMs { get; }
+
+    /// <summary>True when <paramref name="peer"/> (or its AS, 0 when not exported) is a well-known service destination.</summary>
+    public bool IsWellKnownService(FlowAddress peer, uint peerAs) =>
+        (ServiceCidrs is { } set && set.Contains(peer)) || (peerAs != 0 && Array.BinarySearch(ServiceAsns, peerAs) >= 0);
 
     public DetectionSettings Source { get; }
     public long WindowMs { get; }
@@ -57,6 +81,9 @@ internal sealed class CompiledSettings
 
     /// <summary>Per-window cap of top DNS peers (tunnel evidence).</summary>
     public const int TopDnsEntries = 2;
+
+    /// <summary>Per-window cap of ports tracked for Internet sweeps.</summary>
+    public const int SweepPorts = 4;
 
     /// <summary>Per-window cap of tally entries (top talkers, brute force, intel, rare ports, new admin peers).</summary>
     public const int TallyEntries = 8;

@@ -67,6 +67,19 @@ public sealed class DetectionSettings
     /// <summary>Block-list matches (TA0011).</summary>
     public ThreatIntelSettings ThreatIntel { get; set; } = new();
 
+    /// <summary>Repeated failing connections to one external address and port: a C2 implant whose server is down (T1071 / T1571).</summary>
+    public ConnectionLoopSettings ConnectionLoop { get; set; } = new();
+
+    /// <summary>Fast fan-out to many Internet hosts on one port: a worm or scanner inside (T1046).</summary>
+    public InternetSweepSettings InternetSweep { get; set; } = new();
+
+    /// <summary>
+    /// Well-known service destinations (OS vendors' telemetry, update and push fronts) whose periodic or failing
+    /// traffic is expected: beaconing and connection loops to them are not reported. Items configured are added to
+    /// the defaults.
+    /// </summary>
+    public ServiceDestinationSettings WellKnownServices { get; set; } = new();
+
     private CompiledSettings? _compiled;
 
     /// <summary>
@@ -123,6 +136,26 @@ public sealed class DetectionSettings
         AtLeast(p + "RarePort:MaxHistory", RarePort.MaxHistory, 1);
         AtMost(p + "RarePort:MaxHistory", RarePort.MaxHistory, 4096);
         Ports(p + "RarePort:WellKnownPorts", RarePort.WellKnownPorts);
+        Positive(p + "Beaconing:MaxIntervalRange", Beaconing.MaxIntervalRange);
+        AtLeast(p + "Beaconing:PrevalentHosts", Beaconing.PrevalentHosts, 2);
+        if (!(Beaconing.MinScore > 0 && Beaconing.MinScore <= 1)) Fail(p + "Beaconing:MinScore", $"must be in (0, 1] (was {Beaconing.MinScore})");
+        AtLeast(p + "Exfiltration:FloorBytes", Exfiltration.FloorBytes, 1);
+        if (Exfiltration.FloorSpan < Window || Exfiltration.FloorSpan > TimeSpan.FromHours(1)) Fail(p + "Exfiltration:FloorSpan", "must be between Detection:Window and 01:00:00");
+        Ports(p + "Exfiltration:FloorExemptPorts", Exfiltration.FloorExemptPorts);
+        if (InboundScan.LongHorizon < Window || InboundScan.LongHorizon > TimeSpan.FromDays(1)) Fail(p + "InboundScan:LongHorizon", "must be between Detection:Window and 1.00:00:00");
+        AtLeast(p + "InboundScan:MaxTrackedSources", InboundScan.MaxTrackedSources, 1);
+        AtMost(p + "InboundScan:MaxTrackedSources", InboundScan.MaxTrackedSources, 64);
+        AtLeast(p + "ConnectionLoop:MinAttempts", ConnectionLoop.MinAttempts, 2);
+        if (ConnectionLoop.MinDuration < TimeSpan.Zero || ConnectionLoop.MinDuration >= ConnectionLoop.Horizon) Fail(p + "ConnectionLoop:MinDuration", "must be >= 0 and below ConnectionLoop:Horizon");
+        if (ConnectionLoop.Horizon > TimeSpan.FromDays(1)) Fail(p + "ConnectionLoop:Horizon", "must be at most 1.00:00:00");
+        AtLeast(p + "ConnectionLoop:MaxTracked", ConnectionLoop.MaxTracked, 1);
+        AtMost(p + "ConnectionLoop:MaxTracked", ConnectionLoop.MaxTracked, 64);
+        AtLeast(p + "InternetSweep:MinTargets", InternetSweep.MinTargets, 2);
+        Positive(p + "InternetSweep:MinTargetsPerMinute", InternetSweep.MinTargetsPerMinute);
+        if (!(InternetSweep.MinFailedFraction > 0 && InternetSweep.MinFailedFraction <= 1)) Fail(p + "InternetSweep:MinFailedFraction", $"must be in (0, 1] (was {InternetSweep.MinFailedFraction})");
+        Positive(p + "InternetSweep:MaxSizeDispersion", InternetSweep.MaxSizeDispersion);
+        Ports(p + "InternetSweep:FailureOnlyPorts", InternetSweep.FailureOnlyPorts);
+        WellKnownServices.Validate(p + "WellKnownServices:");
         if (ThreatIntel.Files is null) Fail(p + "ThreatIntel:Files", "must be a list of file paths");
         foreach (string f in ThreatIntel.Files!)
         {
@@ -222,8 +255,17 @@ public sealed class HostSweepSettings
 /// <summary>Scan of our host: one source probing many of its ports.</summary>
 public sealed class InboundScanSettings
 {
-    /// <summary>Distinct local ports with failed attempts from one source within a window. Default 15.</summary>
+    /// <summary>Distinct local ports with failed attempts (TCP) or probes (UDP) from one source within a window, or within <see cref="LongHorizon"/>. Default 15.</summary>
     public int MinPorts { get; set; } = 15;
+
+    /// <summary>
+    /// How long one external source's probed ports are accumulated, so slow scans (nmap -T1/-T0, one probe per
+    /// 15 s to 5 min) add up. Default 2 hours.
+    /// </summary>
+    public TimeSpan LongHorizon { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>Hard cap on external sources accumulated per host (the one with the fewest ports is replaced first). Default 8.</summary>
+    public int MaxTrackedSources { get; set; } = 8;
 }
 
 /// <summary>SYN flood against our host.</summary>
@@ -269,22 +311,53 @@ public sealed class ExfiltrationSettings
 
     /// <summary>Baseline score (standard deviations of log-bytes per window) needed. Default 4.</summary>
     public double MinScore { get; set; } = 4;
+
+    /// <summary>
+    /// The absolute floor that needs no baseline (works from a host's first hour): bytes sent to one external peer
+    /// and port within <see cref="FloorSpan"/>. Default 20 MB.
+    /// </summary>
+    public long FloorBytes { get; set; } = 20L * 1000 * 1000;
+
+    /// <summary>Span the floor's bytes are summed over. Default 15 minutes.</summary>
+    public TimeSpan FloorSpan { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Peer ports where bulk uploads are ordinary (web, mail, VPN); the floor ignores them. Default 80, 443, 8080, 8443, mail and VPN ports.</summary>
+    public List<int> FloorExemptPorts { get; set; } = [25, 80, 110, 143, 443, 465, 500, 587, 993, 995, 1194, 1701, 1723, 4500, 8080, 8443, 51820];
 }
 
-/// <summary>Beaconing (RITA-style interval and size regularity) to external peers.</summary>
+/// <summary>
+/// Beaconing to external peers, scored as RITA does: interval skew, interval dispersion (MAD / median), size
+/// dispersion and timespan coverage, each a score in [0, 1], averaged. Jitter of 10-50 % (Cobalt Strike, Sliver,
+/// Mythic) scores about 0.85-0.9; browsing about 0.6.
+/// </summary>
 public sealed class BeaconingSettings
 {
     /// <summary>Connections to one peer needed (the interval ring holds 16 intervals). Default 12.</summary>
     public int MinConnections { get; set; } = 12;
 
-    /// <summary>Largest median absolute deviation of intervals relative to their median. Default 0.1.</summary>
-    public double MaxIntervalDispersion { get; set; } = 0.1;
+    /// <summary>Smallest combined score (mean of skew, dispersion, size and coverage scores) that fires. Default 0.8.</summary>
+    public double MinScore { get; set; } = 0.8;
 
-    /// <summary>Largest |Bowley skewness| of intervals. Default 0.3.</summary>
-    public double MaxSkew { get; set; } = 0.3;
+    /// <summary>Largest interval MAD / median accepted at all (the jitter a beacon may have: ±50 % uniform jitter is 0.25). Default 0.3.</summary>
+    public double MaxIntervalDispersion { get; set; } = 0.3;
 
-    /// <summary>Largest median absolute deviation of sizes relative to their median. Default 0.2.</summary>
-    public double MaxSizeDispersion { get; set; } = 0.2;
+    /// <summary>
+    /// Largest trimmed range of intervals (second largest minus second smallest) relative to their median. Jitter
+    /// is bounded (±50 % gives 1.0); the intervals of browsing and other random visits are not. Default 1.2.
+    /// </summary>
+    public double MaxIntervalRange { get; set; } = 1.2;
+
+    /// <summary>Largest |Bowley skewness| of intervals accepted at all. Default 0.6.</summary>
+    public double MaxSkew { get; set; } = 0.6;
+
+    /// <summary>Largest MAD / median of sizes accepted at all. Default 0.3.</summary>
+    public double MaxSizeDispersion { get; set; } = 0.3;
+
+    /// <summary>
+    /// Monitored hosts contacting the same destination (from the cluster-wide prevalence sketch) from which the
+    /// channel is deemed common software: reported below <see cref="Alert.DefaultForwardingSeverity"/>. Default 3.
+    /// </summary>
+    public int PrevalentHosts { get; set; } = 3;
 
     /// <summary>Shortest interval considered; closer connections count as one. Default 5 s.</summary>
     public TimeSpan MinInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -336,6 +409,66 @@ public sealed class RarePortSettings
 
     /// <summary>Ports above 1023 that never count as unusual (added to the built-in list).</summary>
     public List<int> WellKnownPorts { get; set; } = [];
+}
+
+/// <summary>Connection loop: a host retrying one external address and port with failed connections.</summary>
+public sealed class ConnectionLoopSettings
+{
+    /// <summary>Failed or refused attempts to one external address and port needed. Default 30.</summary>
+    public int MinAttempts { get; set; } = 30;
+
+    /// <summary>Shortest span from the first to the latest attempt (a loop, not one retry burst). Default 2 minutes.</summary>
+    public TimeSpan MinDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>An address and port without attempts for this long is forgotten. Default 1 hour.</summary>
+    public TimeSpan Horizon { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Hard cap on address/port pairs tracked per host (the one with the fewest attempts is replaced first). Default 4.</summary>
+    public int MaxTracked { get; set; } = 4;
+}
+
+/// <summary>Horizontal burst to the Internet: one port, many external hosts, within seconds, uniform.</summary>
+public sealed class InternetSweepSettings
+{
+    /// <summary>Distinct external hosts contacted on one port within a window. Default 20.</summary>
+    public int MinTargets { get; set; } = 20;
+
+    /// <summary>Distinct hosts per minute over the span of the burst. Default 20.</summary>
+    public double MinTargetsPerMinute { get; set; } = 20;
+
+    /// <summary>Fraction of the connections that failed (unanswered or refused) that alone marks a sweep. Default 0.5.</summary>
+    public double MinFailedFraction { get; set; } = 0.5;
+
+    /// <summary>Largest coefficient of variation of the completed sessions' sizes that marks uniform probing. Default 0.3.</summary>
+    public double MaxSizeDispersion { get; set; } = 0.3;
+
+    /// <summary>Ports where only failures count (a browser's page load or a mail server's delivery run fans out over them). Default 25, 80, 443, 8080, 8443.</summary>
+    public List<int> FailureOnlyPorts { get; set; } = [25, 80, 443, 8080, 8443];
+}
+
+/// <summary>Well-known service destinations, by prefix and (where the exporter sends it) autonomous system.</summary>
+public sealed class ServiceDestinationSettings
+{
+    /// <summary>
+    /// CIDR prefixes of OS vendors' service fronts. Default: Microsoft 365 / Windows Update and login fronts
+    /// (13.107.0.0/16, 20.190.128.0/18, 40.126.0.0/18, 52.96.0.0/14), Apple (17.0.0.0/8), Google front ends
+    /// (142.250.0.0/15, 172.217.0.0/16). General cloud compute ranges are not listed: implants live there too.
+    /// </summary>
+    public List<string> Cidrs { get; set; } = ["13.107.0.0/16", "20.190.128.0/18", "40.126.0.0/18", "52.96.0.0/14", "17.0.0.0/8", "142.250.0.0/15", "172.217.0.0/16"];
+
+    /// <summary>Autonomous systems (peer AS as exported, NetFlow fields 16/17). Default Microsoft 8075 and 8068, Apple 714 and 6185, Google 15169.</summary>
+    public List<long> Asns { get; set; } = [8075, 8068, 714, 6185, 15169];
+
+    internal void Validate(string p)
+    {
+        if (Cidrs is null) DetectionSettings.Fail(p + "Cidrs", "must be a list of CIDR prefixes");
+        if (!PrefixSet.TryBuild(Cidrs!, out _, out string? error)) DetectionSettings.Fail(p + "Cidrs", $"is invalid: {error}");
+        if (Asns is null) DetectionSettings.Fail(p + "Asns", "must be a list of AS numbers");
+        foreach (long a in Asns!)
+        {
+            if (a is < 1 or > uint.MaxValue) DetectionSettings.Fail(p + "Asns", $"must hold AS numbers 1-4294967295 (found {a})");
+        }
+    }
 }
 
 /// <summary>Block lists.</summary>

@@ -15,6 +15,7 @@ public sealed class FlowAnalyzer
     private readonly Dictionary<FlowAddress, HostBehavior> _hosts = new();
     private readonly int _maxHosts;
     private readonly EventTimeGuard _times = new();
+    private readonly PrevalenceSketch _prevalence = new();
 
     /// <summary>Creates an analyzer.</summary>
     /// <param name="settings">Detection settings (validated).</param>
@@ -46,6 +47,9 @@ public sealed class FlowAnalyzer
 
     /// <summary>Latest flow end seen (unix ms), or <see cref="long.MinValue"/>.</summary>
     public long EventTimeMs { get; private set; } = long.MinValue;
+
+    /// <summary>How many of the analysed hosts keep a repeated channel to each destination (shared by every host here).</summary>
+    public IDestinationPrevalence Prevalence => _prevalence;
 
     /// <summary>Hosts tracked.</summary>
     public int HostCount => _hosts.Count;
@@ -98,7 +102,7 @@ public sealed class FlowAnalyzer
                 return;
             }
 
-            behavior = new HostBehavior(host, _settings, _intel);
+            behavior = new HostBehavior(host, _settings, _intel, _prevalence);
             _hosts.Add(host, behavior);
         }
 

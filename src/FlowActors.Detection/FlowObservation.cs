@@ -6,7 +6,7 @@ namespace FlowActors.Detection;
 
 /// <summary>
 /// One end of a flow as seen from a monitored host: the source host sees the record as outbound, the
-/// destination host as inbound. A reference-free value (80 bytes) so batches are plain arrays.
+/// destination host as inbound. A reference-free value (88 bytes) so batches are plain arrays.
 /// </summary>
 /// <remarks>
 /// Packets and the duration are held as 32-bit values (saturating) to keep the struct small; a single flow
@@ -20,7 +20,16 @@ public readonly struct FlowObservation
     public FlowObservation(
         FlowAddress host, FlowAddress peer, ushort localPort, ushort peerPort, byte protocol, ushort tcpFlags,
         bool outbound, bool peerIsInternal, ulong packets, ulong bytes, long startMs, long endMs)
+        : this(host, peer, localPort, peerPort, protocol, tcpFlags, outbound, peerIsInternal, packets, bytes, startMs, endMs, 0)
     {
+    }
+
+    /// <summary>Creates an observation from its parts, with the peer's autonomous system (0 when not exported).</summary>
+    public FlowObservation(
+        FlowAddress host, FlowAddress peer, ushort localPort, ushort peerPort, byte protocol, ushort tcpFlags,
+        bool outbound, bool peerIsInternal, ulong packets, ulong bytes, long startMs, long endMs, uint peerAs)
+    {
+        PeerAs = peerAs;
         Host = host;
         Peer = peer;
         Bytes = bytes;
@@ -59,7 +68,10 @@ public readonly struct FlowObservation
     /// <summary>IP protocol number.</summary>
     public byte Protocol { get; }
 
-    // Declared after the properties so the layout packs into 80 bytes (two 24-byte addresses first).
+    /// <summary>The peer's autonomous system as exported (NetFlow 16/17, IPFIX 16/17), 0 when not sent.</summary>
+    public uint PeerAs { get; }
+
+    // Declared after the properties so the layout packs into 88 bytes (two 24-byte addresses first).
     private readonly byte _bits; // 1 = outbound, 2 = peer internal
     private readonly uint _packets;
     private readonly uint _durationMs;
@@ -82,12 +94,12 @@ public readonly struct FlowObservation
     /// <summary>The observation of a record's source end (the host is <see cref="FlowRecord.SrcAddr"/>).</summary>
     public static FlowObservation FromOutbound(in FlowRecord r, bool peerInternal) =>
         new(r.SrcAddr, r.DstAddr, r.SrcPort, DestinationPortOrIcmp(in r), r.Protocol, r.TcpFlags,
-            true, peerInternal, r.PacketsScaled, r.BytesScaled, r.StartMs, r.EndMs);
+            true, peerInternal, r.PacketsScaled, r.BytesScaled, r.StartMs, r.EndMs, r.Has(FlowFields.AsNumbers) ? r.DstAs : 0);
 
     /// <summary>The observation of a record's destination end (the host is <see cref="FlowRecord.DstAddr"/>).</summary>
     public static FlowObservation FromInbound(in FlowRecord r, bool peerInternal) =>
         new(r.DstAddr, r.SrcAddr, DestinationPortOrIcmp(in r), r.SrcPort, r.Protocol, r.TcpFlags,
-            false, peerInternal, r.PacketsScaled, r.BytesScaled, r.StartMs, r.EndMs);
+            false, peerInternal, r.PacketsScaled, r.BytesScaled, r.StartMs, r.EndMs, r.Has(FlowFields.AsNumbers) ? r.SrcAs : 0);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ushort DestinationPortOrIcmp(in FlowRecord r)

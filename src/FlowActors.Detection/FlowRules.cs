@@ -20,6 +20,12 @@ public enum AttemptKind : byte
     /// RST/ACK a closed port sends back.
     /// </summary>
     Refusal = 2,
+
+    /// <summary>
+    /// Responder side of a handshake: SYN and ACK without FIN or PSH in at most 3 packets — the SYN-ACK an open
+    /// port sends to a probe (optionally followed by an RST). The sender answered; it did not connect.
+    /// </summary>
+    Answer = 3,
 }
 
 /// <summary>
@@ -38,6 +44,7 @@ public static class FlowRules
         if (protocol != 6 || tcpFlags == 0) return AttemptKind.Ordinary;
         if ((tcpFlags & (Syn | Ack)) == Syn) return AttemptKind.FailedAttempt;
         if ((tcpFlags & (Syn | Fin | Psh | Rst)) == Rst && packets <= 2) return AttemptKind.Refusal;
+        if ((tcpFlags & (Syn | Ack | Fin | Psh)) == (Syn | Ack) && packets <= 1) return AttemptKind.Answer;
         return AttemptKind.Ordinary;
     }
 

@@ -5,7 +5,10 @@ namespace FlowActors.Detection;
 public sealed partial class HostBehavior
 {
     private const ushort SnapshotMagic = 0x4846; // "FH"
-    private const byte SnapshotVersion = 1;
+    private const byte SnapshotVersion = 2;
+
+    /// <summary>Oldest snapshot version still restored (version 1: before connection loops, scan accumulation and upload floors).</summary>
+    private const byte OldestSnapshotVersion = 1;
 
     /// <summary>Exact size in bytes of the snapshot <see cref="WriteSnapshot"/> would write now.</summary>
     public int SnapshotSize
@@ -20,7 +23,7 @@ public sealed partial class HostBehavior
 
     /// <summary>
     /// Writes the complete state (compact little-endian binary) into <paramref name="destination"/> and returns the
-    /// bytes written. <see cref="Restore"/> rebuilds a state that behaves identically.
+    /// bytes written. <c>Restore</c> rebuilds a state that behaves identically.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is smaller than <see cref="SnapshotSize"/>.</exception>
     public int WriteSnapshot(Span<byte> destination)
@@ -40,9 +43,14 @@ public sealed partial class HostBehavior
 
     /// <summary>Rebuilds a host state from a snapshot written by <see cref="WriteSnapshot"/>.</summary>
     /// <exception cref="InvalidDataException">The snapshot is truncated, corrupt or of an unknown version.</exception>
-    public static HostBehavior Restore(ReadOnlySpan<byte> snapshot, FlowAddress host, DetectionSettings settings, ThreatIntelSet? intel = null)
+    public static HostBehavior Restore(ReadOnlySpan<byte> snapshot, FlowAddress host, DetectionSettings settings, ThreatIntelSet? intel = null) =>
+        Restore(snapshot, host, settings, intel, null);
+
+    /// <summary>Rebuilds a host state that weighs <paramref name="prevalence"/> from a snapshot written by <see cref="WriteSnapshot"/> (this version or version 1).</summary>
+    /// <exception cref="InvalidDataException">The snapshot is truncated, corrupt or of an unknown version.</exception>
+    public static HostBehavior Restore(ReadOnlySpan<byte> snapshot, FlowAddress host, DetectionSettings settings, ThreatIntelSet? intel, IDestinationPrevalence? prevalence)
     {
-        var h = new HostBehavior(host, settings, intel);
+        var h = new HostBehavior(host, settings, intel, prevalence);
         var r = new SnapshotReader(snapshot);
         h.Read(ref r);
         if (!r.AtEnd) throw new InvalidDataException("Snapshot has trailing bytes.");
@@ -100,6 +108,14 @@ public sealed partial class HostBehavior
                 w.I32(s.Count);
             }
         }
+
+        // Version 2.
+        w.Bool(_loops is not null);
+        _loops?.Write(ref w);
+        w.Bool(_scans is not null);
+        _scans?.Write(ref w);
+        w.Bool(_uploads is not null);
+        _uploads?.Write(ref w);
     }
 
     private static void WriteWindow(ref SnapshotWriter w, WindowState? window)
@@ -108,11 +124,11 @@ public sealed partial class HostBehavior
         window?.Write(ref w);
     }
 
-    private static WindowState? ReadWindow(ref SnapshotReader r)
+    private static WindowState? ReadWindow(ref SnapshotReader r, byte version)
     {
         if (!r.Bool()) return null;
         var window = new WindowState();
-        window.Read(ref r);
+        window.Read(ref r, version);
         if (window.Index < 0) throw new InvalidDataException("Snapshot holds an open window without an index.");
         return window;
     }
@@ -121,7 +137,7 @@ public sealed partial class HostBehavior
     {
         if (r.U16() != SnapshotMagic) throw new InvalidDataException("Not a host behaviour snapshot.");
         byte version = r.U8();
-        if (version != SnapshotVersion) throw new InvalidDataException($"Unknown host behaviour snapshot version {version}.");
+        if (version is < OldestSnapshotVersion or > SnapshotVersion) throw new InvalidDataException($"Unknown host behaviour snapshot version {version}.");
         long windowMs = r.I64();
         if (windowMs != _c.WindowMs)
         {
@@ -153,21 +169,28 @@ public sealed partial class HostBehavior
             if ((uint)_hourPosition >= (uint)ring) throw new InvalidDataException("Snapshot hour position out of range.");
         }
 
-        _a = ReadWindow(ref r);
-        _b = ReadWindow(ref r);
-        if (r.Bool()) _beacons = BeaconTable.Read(ref r, _c.Source.Beaconing.MaxTrackedPeers);
+        _a = ReadWindow(ref r, version);
+        _b = ReadWindow(ref r, version);
+        if (r.Bool()) _beacons = BeaconTable.Read(ref r, _c.Source.Beaconing.MaxTrackedPeers, version);
         if (r.Bool()) _adminHistory = LruSet.Read(ref r, _c.Source.LateralMovement.MaxHistory);
         if (r.Bool()) _portHistory = LruSet.Read(ref r, _c.Source.RarePort.MaxHistory);
         if (r.Bool()) _authHistory = LruSet.Read(ref r, AuthHistoryCap);
         if (r.Bool())
         {
             _suppression = new SuppressionSlot[DetectorCount * 2];
-            for (int i = 0; i < _suppression.Length; i++)
+            // Version 1 knew 11 detectors; the slots of detectors added since start empty.
+            int slots = version == 1 ? 22 : _suppression.Length;
+            for (int i = 0; i < slots; i++)
             {
                 _suppression[i].EpisodeStartMs = r.I64();
                 _suppression[i].LastEndMs = r.I64();
                 _suppression[i].Count = r.I32();
             }
         }
+
+        if (version < 2) return;
+        if (r.Bool()) _loops = LoopTable.Read(ref r, _c.Source.ConnectionLoop.MaxTracked);
+        if (r.Bool()) _scans = ScanAccumulator.Read(ref r, _c.Source.InboundScan.MaxTrackedSources);
+        if (r.Bool()) _uploads = UploadTable.Read(ref r, _c.FloorWindows);
     }
 }

@@ -20,12 +20,14 @@ public sealed partial class HostBehavior
         LateralMovement,
         RarePort,
         ThreatIntel,
+        ConnectionLoop,
+        InternetSweep,
     }
 
     private static readonly string[] DetectorNames =
     [
         "port-scan", "host-sweep", "inbound-scan", "syn-flood", "brute-force", "exfiltration", "beaconing",
-        "dns-tunnel", "lateral-movement", "rare-port", "threat-intel",
+        "dns-tunnel", "lateral-movement", "rare-port", "threat-intel", "connection-loop", "internet-sweep",
     ];
 
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
@@ -248,14 +250,16 @@ public sealed partial class HostBehavior
             PortScan();
             InboundScans();
             HostSweep();
+            InternetSweep();
             SynFlood();
             BruteForce();
-            Exfiltration();
+            if (!Exfiltration()) ExfiltrationFloor();
             DnsTunnel();
             LateralMovement();
             RarePort();
             ThreatIntel();
             Beaconing();
+            ConnectionLoop();
         }
 
         private void Emit(Detector d, bool actor, AttackTechnique t, int severity, string summary, IReadOnlyList<string> peers, IReadOnlyList<int> ports, Dictionary<string, double> evidence) =>
@@ -309,41 +313,97 @@ public sealed partial class HostBehavior
 
         private void InboundScans()
         {
-            if (_w.InBySource is not { } table || !AnyAtLeast(table, S.InboundScan.MinPorts, -1)) return;
-            for (uint internalPeer = 0; internalPeer <= 1; internalPeer++)
+            if (_w.InBySource is not { } table) return;
+            ExternalScans(table);
+            if (!AnyAtLeast(table, S.InboundScan.MinPorts, 1)) return;
+            var hits = new List<ScanTable.Entry>();
+            foreach (var e in table.Entries)
             {
-                var hits = new List<ScanTable.Entry>();
-                foreach (var e in table.Entries)
-                {
-                    if (e.Key == internalPeer && e.Set.Count >= S.InboundScan.MinPorts) hits.Add(e);
-                }
+                if (e.Key == 1 && e.Set.Count >= S.InboundScan.MinPorts) hits.Add(e);
+            }
 
-                if (hits.Count == 0) continue;
-                hits.Sort((p, q) => q.Set.Count.CompareTo(p.Set.Count));
-                var best = hits[0];
-                int ports = best.Set.Count;
-                var peers = hits.Take(5).Select(e => e.Peer.ToString()).ToList();
-                var evidence = new Dictionary<string, double>
+            if (hits.Count == 0) return;
+            hits.Sort((p, q) => q.Set.Count.CompareTo(p.Set.Count));
+            var best = hits[0];
+            int ports = best.Set.Count;
+            string approx = best.Set.IsExact ? "" : "about ";
+            Emit(Detector.PortScan, false, AttackCatalog.NetworkServiceDiscovery, ports >= 1000 ? 6 : 5,
+                string.Create(Inv, $"Internal host {best.Peer} probed {approx}{ports} ports of {_h._hostText} within {Window}: port scan from inside the network."),
+                hits.Take(5).Select(e => e.Peer.ToString()).ToList(), SortedPorts(best.Set, 20), new Dictionary<string, double>
                 {
                     ["distinct_ports"] = ports,
                     ["failed_attempts"] = best.Attempts,
                     ["scanning_sources"] = hits.Count,
                     ["threshold_ports"] = S.InboundScan.MinPorts,
-                };
-                string approx = best.Set.IsExact ? "" : "about ";
-                if (internalPeer == 0)
+                });
+        }
+
+        /// <summary>
+        /// Scans from outside: each source's probed ports are folded into the host's accumulator, so slow scans add
+        /// up over <see cref="InboundScanSettings.LongHorizon"/>; a source is reported once, when it first crosses
+        /// the threshold, and one alert summarises every source that crossed it in this window.
+        /// </summary>
+        private void ExternalScans(ScanTable table)
+        {
+            var s = S.InboundScan;
+            long horizon = _h._c.ScanHorizonMs;
+            List<int>? fresh = null;
+            foreach (var e in table.Entries)
+            {
+                if (e.Key != 0 || e.Set.Count == 0) continue;
+                var acc = _h._scans ??= new ScanAccumulator(s.MaxTrackedSources);
+                ref var x = ref acc.Get(e.Peer, _start, _end, horizon);
+                x.Attempts += e.Attempts;
+                foreach (uint v in e.Set.SampleValues) x.Ports.Add(v);
+                bool crossed = e.Set.Count >= s.MinPorts || x.Ports.Count >= s.MinPorts;
+                if (!crossed || x.Reported) continue;
+                x.Reported = true;
+                (fresh ??= []).Add(IndexOf(acc, e.Peer));
+            }
+
+            if (fresh is null) return;
+            var acc2 = _h._scans!;
+            var found = fresh.Select(i => acc2.Entries[i]).OrderByDescending(x => x.Ports.Count).ThenBy(x => x.Peer).ToList();
+            var best = found[0];
+            int ports = best.Ports.Count;
+            var allPorts = new SortedSet<int>();
+            int udp = 0;
+            foreach (var f in found)
+            {
+                foreach (uint v in f.Ports.SampleValues)
                 {
-                    Emit(Detector.InboundScan, false, AttackCatalog.ActiveScanning, ports >= 1000 ? 4 : 3,
-                        string.Create(Inv, $"External host {best.Peer} probed {approx}{ports} ports of {_h._hostText} within {Window}: inbound scan."),
-                        peers, SortedPorts(best.Set, 20), evidence);
-                }
-                else
-                {
-                    Emit(Detector.PortScan, false, AttackCatalog.NetworkServiceDiscovery, ports >= 1000 ? 6 : 5,
-                        string.Create(Inv, $"Internal host {best.Peer} probed {approx}{ports} ports of {_h._hostText} within {Window}: port scan from inside the network."),
-                        peers, SortedPorts(best.Set, 20), evidence);
+                    if (allPorts.Count < 20) allPorts.Add((int)(v & 0xFFFF));
+                    if ((v >> 16) == 0x11) udp++;
                 }
             }
+
+            long span = best.LastMs - best.FirstMs;
+            string approx = best.Ports.IsExact ? "" : "about ";
+            string proto = udp == 0 ? "" : udp >= ports ? " UDP" : " TCP and UDP";
+            string more = found.Count > 1 ? string.Create(Inv, $" ({found.Count - 1} more scanner(s) in this window)") : string.Empty;
+            Emit(Detector.InboundScan, false, AttackCatalog.ActiveScanning, ports >= 1000 ? 4 : 3,
+                string.Create(Inv, $"External host {best.Peer} probed {approx}{ports}{proto} ports of {_h._hostText} over {Minutes(Math.Max(span, _end - _start))}{more}: inbound scan."),
+                found.Take(5).Select(x => x.Peer.ToString()).ToList(), [.. allPorts], new Dictionary<string, double>
+                {
+                    ["distinct_ports"] = ports,
+                    ["failed_attempts"] = best.Attempts,
+                    ["probes"] = best.Attempts,
+                    ["udp_ports"] = udp,
+                    ["scanning_sources"] = found.Count,
+                    ["span_ms"] = span,
+                    ["threshold_ports"] = s.MinPorts,
+                });
+        }
+
+        private static int IndexOf(ScanAccumulator acc, FlowAddress peer)
+        {
+            var entries = acc.Entries;
+            for (int i = 0; i < entries.Length; i++)
+            {
+                if (entries[i].Peer.Equals(peer)) return i;
+            }
+
+            return -1;
         }
 
         private void HostSweep()
@@ -375,6 +435,106 @@ public sealed partial class HostBehavior
                     ["attempts"] = best.Attempts,
                     ["protocol"] = proto,
                     ["threshold_targets"] = S.HostSweep.MinTargets,
+                });
+        }
+
+        /// <summary>
+        /// Horizontal burst to the Internet: one port, many external hosts, at a high rate, and either mostly failing
+        /// or uniformly sized (a worm's or scanner's probes). A browser's page load fans out too, but over web ports
+        /// where only failures count, and with sessions of every size.
+        /// </summary>
+        private void InternetSweep()
+        {
+            if (_w.Bursts is not { Count: > 0 } table) return;
+            var s = S.InternetSweep;
+            BurstTable.Entry best = default;
+            double bestFailed = 0, bestCv = double.NaN, bestRate = 0;
+            bool found = false;
+            foreach (var e in table.Entries)
+            {
+                int targets = e.Targets.Count;
+                if (targets < s.MinTargets) continue;
+                double minutes = Math.Max(1_000, e.LastMs - e.FirstMs) / 60_000.0;
+                double rate = targets / minutes;
+                if (rate < s.MinTargetsPerMinute) continue;
+                double failed = (double)e.Failed / e.Connections;
+                double cv = double.NaN;
+                if (e.Completed >= 5)
+                {
+                    double mean = e.Bytes / e.Completed;
+                    cv = mean > 0 ? Math.Sqrt(Math.Max(0, (e.SumSquares / e.Completed) - (mean * mean))) / mean : 0;
+                }
+
+                ushort port = (ushort)(e.Key & 0xFFFF);
+                bool uniform = !double.IsNaN(cv) && cv <= s.MaxSizeDispersion && !_h._c.SweepFailureOnlyPorts.Contains(port);
+                if (failed < s.MinFailedFraction && !uniform) continue;
+                if (!found || targets > best.Targets.Count)
+                {
+                    best = e;
+                    bestFailed = failed;
+                    bestCv = cv;
+                    bestRate = rate;
+                    found = true;
+                }
+            }
+
+            if (!found) return;
+            int n = best.Targets.Count;
+            int p = (int)(best.Key & 0xFFFF);
+            string proto = (best.Key >> 16) == 17 ? "udp" : "tcp";
+            Emit(Detector.InternetSweep, true, AttackCatalog.NetworkServiceDiscovery, n >= 250 ? 7 : 6,
+                string.Create(Inv, $"{_h._hostText} connected to {(best.Targets.IsExact ? "" : "about ")}{n} distinct Internet hosts on port {p}/{proto} at {bestRate:0} per minute ({bestFailed * 100:0} % failed): horizontal scan or worm propagation."),
+                [], [p], new Dictionary<string, double>
+                {
+                    ["distinct_targets"] = n,
+                    ["connections"] = best.Connections,
+                    ["failed_fraction"] = bestFailed,
+                    ["size_dispersion"] = bestCv,
+                    ["targets_per_minute"] = bestRate,
+                    ["threshold_targets"] = s.MinTargets,
+                });
+        }
+
+        /// <summary>
+        /// Connection loop: the host keeps failing to reach one external address and port (unanswered or refused
+        /// SYNs), steadily or in bursts, for minutes: an implant retrying a C2 server that is down or sinkholed.
+        /// </summary>
+        private void ConnectionLoop()
+        {
+            if (_h._loops is not { } loops) return;
+            var s = S.ConnectionLoop;
+            loops.Expire(_end, _h._c.LoopHorizonMs);
+            int best = -1;
+            for (int i = 0; i < loops.Count; i++)
+            {
+                ref var x = ref loops.At(i);
+                if (!x.Recorded && x.Attempts >= Math.Max(2, s.MinAttempts / 3))
+                {
+                    // Many hosts failing on the same destination is a broken or blocked service, not one implant.
+                    x.Recorded = true;
+                    _h._prevalence?.Record(_h._host, x.Peer, x.LastMs);
+                }
+
+                if (x.LastMs < _start || x.Attempts < s.MinAttempts || x.LastMs - x.FirstMs < _h._c.LoopMinDurationMs) continue;
+                if (_h._c.IsWellKnownService(x.Peer, 0)) continue;
+                if (best < 0 || x.Attempts > loops.Entries[best].Attempts) best = i;
+            }
+
+            if (best < 0) return;
+            var hit = loops.Entries[best];
+            int prevalence = _h._prevalence?.HostsContacting(hit.Peer) ?? 1;
+            bool common = prevalence >= S.Beaconing.PrevalentHosts;
+            bool standard = FlowRules.IsServicePort(hit.Port) || _h._c.ExtraWellKnown.Contains(hit.Port);
+            int severity = hit.Attempts >= 10L * s.MinAttempts ? 7 : 6;
+            if (common) severity = Math.Min(severity, Alert.DefaultForwardingSeverity - 2);
+            Emit(Detector.ConnectionLoop, true, standard ? AttackCatalog.ApplicationLayerProtocol : AttackCatalog.NonStandardPort, severity,
+                string.Create(Inv, $"{_h._hostText} failed {hit.Attempts} times to connect to {hit.Peer} port {hit.Port} over {Minutes(hit.LastMs - hit.FirstMs)} (unanswered or refused){(common ? string.Create(Inv, $"; {prevalence} monitored hosts do the same") : "")}: connection loop to a possible C2 server."),
+                [hit.Peer.ToString()], [hit.Port], new Dictionary<string, double>
+                {
+                    ["failed_attempts"] = hit.Attempts,
+                    ["span_ms"] = hit.LastMs - hit.FirstMs,
+                    ["prevalence_hosts"] = prevalence,
+                    ["threshold_attempts"] = s.MinAttempts,
                 });
         }
 
@@ -475,21 +635,23 @@ public sealed partial class HostBehavior
             }
         }
 
-        private void Exfiltration()
+        private bool Exfiltration()
         {
-            if (!_learned || _w.ExternalBytesOut == 0) return;
+            if (!_learned || _w.ExternalBytesOut == 0) return false;
             var s = S.Exfiltration;
             double hour = _h.LastHourExternalBytes(_w.ExternalBytesOut);
             double score = _z[(int)BaselineFeature.ExternalBytesOut];
-            if (hour < s.MinBytesPerHour || score < s.MinScore) return;
+            if (hour < s.MinBytesPerHour || score < s.MinScore) return false;
+            // Mostly replies of a server to its external clients (downloads from a public web server): not uploads.
+            if (_w.InitiatedExternalBytesOut * 2 < _w.ExternalBytesOut) return false;
             var top = _w.TopExternal!.Entries.ToArray().OrderByDescending(e => e.Bytes).ToList();
             var baseline = _h.GetBaseline(BaselineFeature.ExternalBytesOut);
             var first = top[0];
             // Over a channel the host has been beaconing to: T1041; otherwise T1048.
             bool c2 = _h._beacons is { } b && b.ConnectionsTo(first.Peer) >= (uint)S.Beaconing.MinConnections;
             Emit(Detector.Exfiltration, true, c2 ? AttackCatalog.ExfiltrationOverC2Channel : AttackCatalog.ExfiltrationOverAlternativeProtocol,
-                8, string.Create(Inv, $"{_h._hostText} sent {Bytes(_w.ExternalBytesOut)} to external hosts within {Window} ({Bytes(hour)} in the last hour), typically {Bytes(baseline.Typical)}; most to {first.Peer} port {first.Key}: possible exfiltration."),
-                top.Take(5).Select(e => e.Peer.ToString()).ToList(), top.Select(e => (int)e.Key).Distinct().Take(5).ToList(),
+                8, string.Create(Inv, $"{_h._hostText} sent {Bytes(_w.ExternalBytesOut)} to external hosts within {Window} ({Bytes(hour)} in the last hour), typically {Bytes(baseline.Typical)}; most to {first.Peer} port {first.Key & 0xFFFF}: possible exfiltration."),
+                top.Take(5).Select(e => e.Peer.ToString()).ToList(), top.Select(e => (int)(e.Key & 0xFFFF)).Distinct().Take(5).ToList(),
                 new Dictionary<string, double>
                 {
                     ["bytes_window"] = _w.ExternalBytesOut,
@@ -497,6 +659,62 @@ public sealed partial class HostBehavior
                     ["baseline_bytes"] = baseline.Typical,
                     ["score"] = score,
                     ["threshold_bytes_per_hour"] = s.MinBytesPerHour,
+                });
+            return true;
+        }
+
+        /// <summary>
+        /// The floor that needs no baseline: a heavy upload the host initiated to one external peer on a port
+        /// outside the web/mail/VPN set, summed over <see cref="ExfiltrationSettings.FloorSpan"/>. Severity rises with
+        /// the other signals (no history yet, a non-service port, a peer the host beacons to or loops on).
+        /// </summary>
+        private void ExfiltrationFloor()
+        {
+            if (_w.TopExternal is not { Count: > 0 } top) return;
+            var s = S.Exfiltration;
+            long window = _start / _h._c.WindowMs;
+            foreach (var e in top.Entries)
+            {
+                ushort port = (ushort)(e.Key & 0xFFFF);
+                if ((e.Key & 0x1_0000u) == 0 || e.Bytes < 1_000_000 || _h._c.FloorExemptPorts.Contains(port)) continue;
+                (_h._uploads ??= new UploadTable(_h._c.FloorWindows)).Add(e.Peer, port, window, e.Bytes);
+            }
+
+            if (_h._uploads is not { } uploads) return;
+            int best = -1;
+            double bestBytes = 0;
+            for (int i = 0; i < uploads.Count; i++)
+            {
+                double b = uploads.Total(i, window);
+                if (b >= s.FloorBytes && b > bestBytes && uploads.Entries[i].LastWindow == window)
+                {
+                    best = i;
+                    bestBytes = b;
+                }
+            }
+
+            if (best < 0) return;
+            var hit = uploads.Entries[best];
+            bool beacon = _h._beacons is { } bt && bt.ConnectionsTo(hit.Peer) >= (uint)S.Beaconing.MinConnections;
+            bool loop = false;
+            if (_h._loops is { } loops)
+            {
+                foreach (var l in loops.Entries) loop |= l.Peer.Equals(hit.Peer);
+            }
+
+            bool rare = !FlowRules.IsServicePort(hit.Port) && !_h._c.ExtraWellKnown.Contains(hit.Port);
+            int severity = 6 + (_learned ? 0 : 1) + (rare ? 1 : 0) + (beacon || loop ? 1 : 0);
+            Emit(Detector.Exfiltration, true, beacon || loop ? AttackCatalog.ExfiltrationOverC2Channel : AttackCatalog.ExfiltrationOverAlternativeProtocol,
+                Math.Min(severity, 9),
+                string.Create(Inv, $"{_h._hostText} uploaded {Bytes(bestBytes)} to {hit.Peer} on port {hit.Port} within {Minutes(s.FloorSpan.Ticks / TimeSpan.TicksPerMillisecond)}{(_learned ? "" : " while still learning its baseline")}: possible exfiltration."),
+                [hit.Peer.ToString()], [hit.Port], new Dictionary<string, double>
+                {
+                    ["bytes_span"] = bestBytes,
+                    ["bytes_window"] = _w.ExternalBytesOut,
+                    ["floor_bytes"] = s.FloorBytes,
+                    ["learned"] = _learned ? 1 : 0,
+                    ["beaconing_peer"] = beacon ? 1 : 0,
+                    ["looping_peer"] = loop ? 1 : 0,
                 });
         }
 
@@ -580,11 +798,20 @@ public sealed partial class HostBehavior
             }
         }
 
+        /// <summary>
+        /// Beaconing, scored as RITA does: four scores in [0, 1] averaged — interval skew (1 - |Bowley|), interval
+        /// dispersion (1 - MAD / median: the jitter), size dispersion (1 - MAD / median of sizes) and coverage (how
+        /// full the interval history is) — so jittered implants (10-50 %) score about 0.85-0.9 while browsing,
+        /// whose intervals disperse far more, is refused outright. Severity reflects confidence: the score, a
+        /// non-standard port and persistence raise it; a destination many monitored hosts keep the same channel to
+        /// (prevalence) caps it below <see cref="Alert.DefaultForwardingSeverity"/>; well-known service
+        /// destinations are not reported.
+        /// </summary>
         private void Beaconing()
         {
             if (_h._beacons is not { } table) return;
             var s = S.Beaconing;
-            var hits = new List<(FlowAddress Peer, ushort Port, uint Connections, double Median, double Dispersion, double Skew, double SizeMedian, double SizeDispersion, double Score)>();
+            var hits = new List<(FlowAddress Peer, ushort Port, uint Connections, double Median, double Dispersion, double Skew, double SizeMedian, double SizeDispersion, double Score, long SpanMs)>();
             Span<double> buffer = stackalloc double[BeaconTable.RingSize];
             var entries = table.Entries;
             for (int i = 0; i < entries.Length; i++)
@@ -597,6 +824,8 @@ public sealed partial class HostBehavior
                 for (int k = 0; k < iv.Length; k++) iv[k] = (float)intervals[k] * 1000.0;
                 var (median, q1, q3, mad) = Stats(iv);
                 double dispersion = median > 0 ? mad / median : 1;
+                // Stats sorted the intervals: the trimmed range ignores one missed or doubled call at either end.
+                double range = median > 0 && iv.Length >= 4 ? (iv[^2] - iv[1]) / median : 0;
                 // Bowley skewness; like RITA, 0 when the median sits on a quartile, and 0 when the spread is within 2 % of
                 // the period (with so little jitter the shape of the spread says nothing).
                 double skew = q3 > q1 && median != q1 && median != q3 && (q3 - q1) > 0.02 * median
@@ -606,29 +835,51 @@ public sealed partial class HostBehavior
                 for (int k = 0; k < sv.Length; k++) sv[k] = (float)sizes[k];
                 var (sizeMedian, _, _, sizeMad) = Stats(sv);
                 double sizeDispersion = sizeMedian > 0 ? sizeMad / sizeMedian : 0;
-                table.MarkIrregular(i, intervals.Length >= 6 && dispersion > 3 * s.MaxIntervalDispersion);
+                table.MarkIrregular(i, intervals.Length >= 6 && (dispersion > s.MaxIntervalDispersion || range > s.MaxIntervalRange));
                 if (intervals.Length < s.MinConnections - 1) continue;
-                if (dispersion > s.MaxIntervalDispersion || Math.Abs(skew) > s.MaxSkew || sizeDispersion > s.MaxSizeDispersion) continue;
-                // RITA-style score: 1 for perfect regularity, falling towards 0.5 at the limits.
-                double score = 1 - ((dispersion / s.MaxIntervalDispersion) + (Math.Abs(skew) / s.MaxSkew) + (sizeDispersion / s.MaxSizeDispersion)) / 6;
-                hits.Add((entries[i].Peer, entries[i].Port, entries[i].Connections, median, dispersion, skew, sizeMedian, sizeDispersion, score));
+                if (dispersion > s.MaxIntervalDispersion || range > s.MaxIntervalRange || Math.Abs(skew) > s.MaxSkew || sizeDispersion > s.MaxSizeDispersion) continue;
+                double coverage = Math.Min(1.0, intervals.Length / (double)BeaconTable.RingSize);
+                double score = ((1 - Math.Min(1, Math.Abs(skew))) + (1 - Math.Min(1, dispersion)) + (1 - Math.Min(1, sizeDispersion)) + coverage) / 4;
+                if (score < s.MinScore) continue;
+                var peer = entries[i].Peer;
+                if (_h._c.IsWellKnownService(peer, 0)) continue;
+                int hosts = _h._prevalence?.HostsContacting(peer) ?? 1;
+                if (hosts >= s.PrevalentHosts)
+                {
+                    // Software many monitored hosts run: reported once per channel, below the forwarding severity.
+                    if (entries[i].ReportedCommon) continue;
+                    table.MarkReportedCommon(i);
+                }
+
+                hits.Add((peer, entries[i].Port, entries[i].Connections, median, dispersion, skew, sizeMedian, sizeDispersion, score, entries[i].LastStartMs - entries[i].FirstStartMs));
             }
 
             if (hits.Count == 0) return;
             hits.Sort((p, q) => q.Score.CompareTo(p.Score));
             var best = hits[0];
-            Emit(Detector.Beaconing, true, AttackCatalog.ApplicationLayerProtocol, best.Score >= 0.9 ? 7 : 6,
-                string.Create(Inv, $"{_h._hostText} contacted {best.Peer} on port {best.Port} every {best.Median / 1000:0.#} s (±{best.Dispersion * 100:0.#} %) with similar {best.SizeMedian:0}-byte requests over {best.Connections} connections: beaconing."),
+            int prevalence = _h._prevalence?.HostsContacting(best.Peer) ?? 1;
+            bool common = prevalence >= s.PrevalentHosts;
+            bool standard = FlowRules.IsServicePort(best.Port) || _h._c.ExtraWellKnown.Contains(best.Port);
+            int severity = best.Score >= 0.95 ? 7 : best.Score >= 0.88 ? 6 : 5;
+            if (!standard) severity++;
+            if (best.SpanMs >= 2 * 3_600_000L) severity++;
+            severity = Math.Min(severity, 8);
+            if (common) severity = Math.Min(severity, Alert.DefaultForwardingSeverity - 2);
+            Emit(Detector.Beaconing, true, AttackCatalog.ApplicationLayerProtocol, severity,
+                string.Create(Inv, $"{_h._hostText} contacted {best.Peer} on port {best.Port} every {best.Median / 1000:0.#} s (jitter ±{best.Dispersion * 100:0.#} %) with similar {best.SizeMedian:0}-byte requests over {best.Connections} connections in {Minutes(best.SpanMs)}{(common ? string.Create(Inv, $"; {prevalence} monitored hosts keep the same channel") : "")}: beaconing."),
                 hits.Take(5).Select(h => h.Peer.ToString()).ToList(), hits.Select(h => (int)h.Port).Distinct().Take(5).ToList(),
                 new Dictionary<string, double>
                 {
                     ["connections"] = best.Connections,
                     ["interval_median_ms"] = best.Median,
                     ["interval_dispersion"] = best.Dispersion,
+                    ["jitter"] = best.Dispersion,
                     ["interval_skew"] = best.Skew,
                     ["size_median_bytes"] = best.SizeMedian,
                     ["size_dispersion"] = best.SizeDispersion,
                     ["score"] = best.Score,
+                    ["span_ms"] = best.SpanMs,
+                    ["prevalence_hosts"] = prevalence,
                 });
         }
 

@@ -19,7 +19,7 @@ namespace FlowActors.Detection;
 public sealed partial class HostBehavior
 {
     private const int F = WindowState.FeatureCount;
-    private const int DetectorCount = 11;
+    private const int DetectorCount = 13;
 
     private readonly FlowAddress _host;
     private readonly string _hostText;
@@ -51,14 +51,32 @@ public sealed partial class HostBehavior
     private LruSet? _portHistory;
     private LruSet? _authHistory;
     private SuppressionSlot[]? _suppression;
+    private LoopTable? _loops;
+    private ScanAccumulator? _scans;
+    private UploadTable? _uploads;
+    private readonly IDestinationPrevalence? _prevalence;
 
     /// <summary>Creates an empty state for <paramref name="host"/>.</summary>
     /// <param name="host">The monitored address.</param>
     /// <param name="settings">Detection settings (validated here; invalid settings throw <see cref="ArgumentException"/>).</param>
     /// <param name="intel">Block lists, shared by all hosts, or null.</param>
     public HostBehavior(FlowAddress host, DetectionSettings settings, ThreatIntelSet? intel = null)
+        : this(host, settings, intel, null)
+    {
+    }
+
+    /// <summary>Creates an empty state for <paramref name="host"/> that weighs destination prevalence.</summary>
+    /// <param name="host">The monitored address.</param>
+    /// <param name="settings">Detection settings (validated here; invalid settings throw <see cref="ArgumentException"/>).</param>
+    /// <param name="intel">Block lists, shared by all hosts, or null.</param>
+    /// <param name="prevalence">
+    /// How many monitored hosts talk to a destination, shared by all hosts of the node (and replicated across the
+    /// cluster), or null: then every channel counts as seen from this host alone.
+    /// </param>
+    public HostBehavior(FlowAddress host, DetectionSettings settings, ThreatIntelSet? intel, IDestinationPrevalence? prevalence)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        _prevalence = prevalence;
         _host = host;
         _hostText = host.ToString();
         _c = settings.Compiled;
@@ -294,11 +312,7 @@ public sealed partial class HostBehavior
             win.PacketsOut += packets;
             win.FlowsOut++;
             win.PeersOut.Add(peerHash);
-            if (!o.PeerIsInternal)
-            {
-                win.ExternalBytesOut += bytes;
-                (win.TopExternal ??= new TallyTable(CompiledSettings.TopExternalEntries)).Add(peer, o.PeerPort, bytes, o.DurationMs);
-            }
+            if (!o.PeerIsInternal) win.ExternalBytesOut += bytes;
         }
         else
         {
@@ -312,7 +326,7 @@ public sealed partial class HostBehavior
         bool sourceInitiated = attempt switch
         {
             AttemptKind.FailedAttempt => true,
-            AttemptKind.Refusal => false,
+            AttemptKind.Refusal or AttemptKind.Answer => false,
             _ => outbound
                 ? FlowRules.SourceIsInitiator(proto, o.LocalPort, o.PeerPort)
                 : FlowRules.SourceIsInitiator(proto, o.PeerPort, o.LocalPort),
@@ -320,6 +334,18 @@ public sealed partial class HostBehavior
         bool hostInitiated = outbound == sourceInitiated;
         ushort servicePort = hostInitiated ? o.PeerPort : o.LocalPort;
         if (hostInitiated) win.PortsOut.Add(((uint)proto << 16) | servicePort);
+        if (outbound && !o.PeerIsInternal)
+        {
+            // Keyed by the service port, and whether the host initiated: a server's replies to an external client
+            // are not uploads.
+            (win.TopExternal ??= new TallyTable(CompiledSettings.TopExternalEntries)).Add(peer, servicePort | (hostInitiated ? 0x1_0000u : 0u), bytes, o.DurationMs);
+            if (hostInitiated) win.InitiatedExternalBytesOut += bytes;
+            if (hostInitiated && (proto == 17 || (proto == 6 && (o.TcpFlags & 0x02) != 0)) && !_c.BeaconIgnoredPorts.Contains(servicePort))
+            {
+                // A new connection to the Internet (TCP with SYN, or a UDP conversation): fan-out per port.
+                (win.Bursts ??= new BurstTable(CompiledSettings.SweepPorts)).Add(((uint)proto << 16) | servicePort, peerHash, o.StartMs, attempt == AttemptKind.FailedAttempt, bytes);
+            }
+        }
 
         if (_intel is not null && _intel.Contains(peer))
         {
@@ -332,6 +358,11 @@ public sealed partial class HostBehavior
                 if (outbound)
                 {
                     win.FailedOut++;
+                    if (!o.PeerIsInternal && !_c.IsWellKnownService(peer, o.PeerAs))
+                    {
+                        (_loops ??= new LoopTable(_c.Source.ConnectionLoop.MaxTracked)).Add(peer, o.PeerPort, o.StartMs, _c.LoopHorizonMs);
+                    }
+
                     ref var target = ref (win.OutByTarget ??= new ScanTable(CompiledSettings.ScanEntries)).Get(peer, 0);
                     target.Attempts++;
                     target.Set.Add(o.PeerPort);
@@ -357,9 +388,10 @@ public sealed partial class HostBehavior
                     // We refused the peer: its attempt on our local port failed.
                     (win.InBySource ??= new ScanTable(CompiledSettings.ScanEntries)).Get(peer, o.PeerIsInternal ? 1u : 0u).Set.Add(o.LocalPort);
                 }
-                else
+                else if (!FlowRules.IsServicePort(o.LocalPort) || FlowRules.IsServicePort(o.PeerPort))
                 {
-                    // The peer refused us: our attempt on its port failed.
+                    // The peer refused us: our attempt on its port failed. (An RST from a client to our service
+                    // port is a prober resetting our SYN-ACK: an answer to its probe, not a refusal of ours.)
                     (win.OutByTarget ??= new ScanTable(CompiledSettings.ScanEntries)).Get(peer, 0).Set.Add(o.PeerPort);
                     (win.Sweeps ??= new ScanTable(CompiledSettings.ScanEntries)).Get(default, (6u << 16) | o.PeerPort).Set.Add(peerHash);
                 }
@@ -368,6 +400,16 @@ public sealed partial class HostBehavior
         }
 
         if (!sourceInitiated) return; // the reply direction of a conversation carries no further facts
+
+        if (proto == 17 && !outbound && packets <= 2 && bytes <= 1_200 && o.LocalPort != o.PeerPort)
+        {
+            // A one- or two-packet UDP datagram from a peer to one of our ports is a probe (nmap -sU, masscan -pU);
+            // symmetric ports (NTP 123-123, IKE 500-500) are peers talking, not probes.
+            // whether we answered with ICMP port-unreachable or not at all, the port counts as probed.
+            ref var source = ref (win.InBySource ??= new ScanTable(CompiledSettings.ScanEntries)).Get(peer, o.PeerIsInternal ? 1u : 0u);
+            source.Attempts++;
+            source.Set.Add(0x11_0000u | o.LocalPort);
+        }
 
         if (proto is 1 or 58)
         {
@@ -410,12 +452,15 @@ public sealed partial class HostBehavior
                     }
                 }
             }
-            else if ((proto == 17 || (o.TcpFlags & 0x02) != 0 || o.TcpFlags == 0) && !_c.BeaconIgnoredPorts.Contains(servicePort))
+            else if ((proto == 17 || (o.TcpFlags & 0x02) != 0 || o.TcpFlags == 0) && !_c.BeaconIgnoredPorts.Contains(servicePort)
+                && !_c.IsWellKnownService(peer, o.PeerAs))
             {
+                // Well-known service destinations (OS vendors' fronts, by prefix or AS) never take a beacon slot.
                 // A new connection (TCP with SYN, or any UDP conversation): one beacon candidate. Active-timeout
                 // continuation records of long TCP sessions carry no SYN and are not beacons.
-                (_beacons ??= new BeaconTable(_c.Source.Beaconing.MaxTrackedPeers))
+                bool repeated = (_beacons ??= new BeaconTable(_c.Source.Beaconing.MaxTrackedPeers))
                     .Record(peer, servicePort, o.StartMs, bytes, _c.BeaconMinIntervalMs, _c.BeaconMaxIntervalMs);
+                if (repeated) _prevalence?.Record(_host, peer, o.EndMs);
             }
         }
 
@@ -434,7 +479,8 @@ public sealed partial class HostBehavior
     internal string DescribeMemory() =>
         $"windows {_a?.HeapBytes() ?? 0}+{_b?.HeapBytes() ?? 0}, beacons {_beacons?.HeapBytes() ?? 0} ({_beacons?.Count ?? 0} peers), " +
         $"admin {_adminHistory?.HeapBytes() ?? 0}, ports {_portHistory?.HeapBytes() ?? 0} ({_portHistory?.Count ?? 0}), auth {_authHistory?.HeapBytes() ?? 0}, " +
-        $"hour ring {(_hourRing is null ? 0 : 24 + (_hourRing.Length * 4))}, suppression {(_suppression is null ? 0 : 24 + (_suppression.Length * 24))}";
+        $"hour ring {(_hourRing is null ? 0 : 24 + (_hourRing.Length * 4))}, suppression {(_suppression is null ? 0 : 24 + (_suppression.Length * 24))}, " +
+        $"loops {_loops?.HeapBytes() ?? 0}, scans {_scans?.HeapBytes() ?? 0}, uploads {_uploads?.HeapBytes() ?? 0}";
 
     /// <summary>
     /// Estimated heap bytes held by this host's state (object headers, arrays and sketches included; the shared
@@ -444,7 +490,7 @@ public sealed partial class HostBehavior
     {
         get
         {
-            int b = 16 + 8 * 12 + 8 * 6 + 4 * 4; // object header, references, longs, ints
+            int b = 16 + 8 * 16 + 8 * 6 + 4 * 4; // object header, references, longs, ints
             b += (4 * (24 + (F * 4))) + 24 + (F * 2);
             b += (_a?.HeapBytes() ?? 0) + (_b?.HeapBytes() ?? 0);
             if (_hourRing is not null) b += 24 + _hourRing.Length * 4;
@@ -453,6 +499,9 @@ public sealed partial class HostBehavior
             if (_portHistory is not null) b += _portHistory.HeapBytes();
             if (_authHistory is not null) b += _authHistory.HeapBytes();
             if (_suppression is not null) b += 24 + _suppression.Length * Unsafe.SizeOf<SuppressionSlot>();
+            if (_loops is not null) b += _loops.HeapBytes();
+            if (_scans is not null) b += _scans.HeapBytes();
+            if (_uploads is not null) b += _uploads.HeapBytes();
             return b;
         }
     }

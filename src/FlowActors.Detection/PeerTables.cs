@@ -337,12 +337,14 @@ internal sealed class BeaconTable
     {
         public FlowAddress Peer;
         public long LastStartMs;
+        public long FirstStartMs;
         public uint Connections;
         public ushort Port;
         public byte Position;
         public byte Filled;
         public bool Dirty;
         public bool Irregular;
+        public bool ReportedCommon;
     }
 
     /// <summary>Peers seen once, remembered as (32-bit address hash, low 32 bits of start ms) until a second connection promotes them.</summary>
@@ -378,8 +380,8 @@ internal sealed class BeaconTable
         return 0;
     }
 
-    /// <summary>Records a new connection starting at <paramref name="startMs"/>.</summary>
-    public void Record(FlowAddress peer, ushort port, long startMs, ulong bytes, long minIntervalMs, long maxIntervalMs)
+    /// <summary>Records a new connection starting at <paramref name="startMs"/>; true when the peer was just promoted from a one-off candidate to a tracked, repeated channel.</summary>
+    public bool Record(FlowAddress peer, ushort port, long startMs, ulong bytes, long minIntervalMs, long maxIntervalMs)
     {
         var e = _entries;
         int n = Count;
@@ -401,7 +403,7 @@ internal sealed class BeaconTable
                 ulong cand = _candidates[c];
                 if (cand == 0 || (uint)(cand >> 32) != hash) continue;
                 long gap = (uint)(start - (uint)cand);
-                if (gap < minIntervalMs) return;
+                if (gap < minIntervalMs) return false;
                 _candidates[c] = 0;
                 if (gap > maxIntervalMs) break;
                 i = Slot();
@@ -410,25 +412,26 @@ internal sealed class BeaconTable
                 y.Peer = peer;
                 y.Port = port;
                 y.LastStartMs = startMs;
+                y.FirstStartMs = startMs - gap;
                 y.Connections = 2;
                 _intervals[i * RingSize] = (Half)(float)(gap / 1000.0);
                 _sizes[i * RingSize] = size;
                 y.Position = 1;
                 y.Filled = 1;
                 y.Dirty = true;
-                return;
+                return true;
             }
 
             _candidates[_nextCandidate] = ((ulong)hash << 32) | start | (start == 0 && hash == 0 ? 1UL : 0UL);
             _nextCandidate = (_nextCandidate + 1) % Candidates;
-            return;
+            return false;
         }
 
         ref Entry x = ref _entries[i];
         long interval = startMs - x.LastStartMs;
         if (interval < minIntervalMs)
         {
-            return; // a burst of connections is one beacon; records out of order are ignored too
+            return false; // a burst of connections is one beacon; records out of order are ignored too
         }
 
         x.LastStartMs = startMs;
@@ -438,7 +441,8 @@ internal sealed class BeaconTable
         {
             x.Filled = 0; // the pattern broke: start over
             x.Position = 0;
-            return;
+            x.FirstStartMs = startMs;
+            return false;
         }
 
         int at = i * RingSize + x.Position;
@@ -447,6 +451,7 @@ internal sealed class BeaconTable
         x.Position = (byte)((x.Position + 1) % RingSize);
         if (x.Filled < RingSize) x.Filled++;
         x.Dirty = true;
+        return false;
     }
 
     private int Slot()
@@ -487,6 +492,9 @@ internal sealed class BeaconTable
 
     public void MarkIrregular(int i, bool irregular) => _entries[i].Irregular = irregular;
 
+    /// <summary>Marks a channel many hosts share as reported (once, below the forwarding severity).</summary>
+    public void MarkReportedCommon(int i) => _entries[i].ReportedCommon = true;
+
     public void ClearDirty(int i) => _entries[i].Dirty = false;
 
     public int HeapBytes() => 48 + 24 + (_entries.Length * Unsafe.SizeOf<Entry>()) + 24 + (_intervals.Length * 2) + 24 + (_sizes.Length * 2) + 24 + (Candidates * 8);
@@ -501,12 +509,14 @@ internal sealed class BeaconTable
             ref Entry x = ref _entries[i];
             w.Address(x.Peer);
             w.I64(x.LastStartMs);
+            w.I64(x.FirstStartMs);
             w.U32(x.Connections);
             w.U16(x.Port);
             w.U8(x.Position);
             w.U8(x.Filled);
             w.Bool(x.Dirty);
             w.Bool(x.Irregular);
+            w.Bool(x.ReportedCommon);
             for (int k = 0; k < x.Filled; k++)
             {
                 w.U16(BitConverter.HalfToUInt16Bits(_intervals[i * RingSize + k]));
@@ -515,7 +525,7 @@ internal sealed class BeaconTable
         }
     }
 
-    public static BeaconTable Read(ref SnapshotReader r, int cap)
+    public static BeaconTable Read(ref SnapshotReader r, int cap, byte version)
     {
         var t = new BeaconTable(cap);
         t._nextCandidate = r.U8();
@@ -534,12 +544,14 @@ internal sealed class BeaconTable
             ref Entry x = ref t._entries[i];
             x.Peer = r.Address();
             x.LastStartMs = r.I64();
+            x.FirstStartMs = version >= 2 ? r.I64() : x.LastStartMs; // version 1 did not keep when tracking began
             x.Connections = r.U32();
             x.Port = r.U16();
             x.Position = r.U8();
             x.Filled = r.U8();
             x.Dirty = r.Bool();
             x.Irregular = r.Bool();
+            x.ReportedCommon = version >= 2 && r.Bool();
             if (x.Filled > RingSize || x.Position >= RingSize) throw new InvalidDataException("Beacon ring out of range.");
             for (int k = 0; k < x.Filled; k++)
             {

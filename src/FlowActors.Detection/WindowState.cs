@@ -44,10 +44,14 @@ internal sealed class WindowState
 
     public long Index = -1;
     public ulong BytesOut, BytesIn, PacketsOut, PacketsIn, ExternalBytesOut, DnsBytes;
+
+    /// <summary>Bytes to external peers on connections the host initiated (a server's replies excluded).</summary>
+    public ulong InitiatedExternalBytesOut;
     public uint FlowsOut, FlowsIn, FailedOut, FailedIn, DnsFlows, NewAdminPeers;
     public DistinctSketch PeersOut, PeersIn, PortsOut, FailedInSources, FailedInPorts;
     public ScanTable? OutByTarget, InBySource, Sweeps;
     public TallyTable? Brute, TopExternal, TopDns, Intel, NewAdmin, Rare;
+    public BurstTable? Bursts;
 
     public bool IsOpen => Index >= 0;
 
@@ -74,7 +78,7 @@ internal sealed class WindowState
     public void Reset()
     {
         Index = -1;
-        BytesOut = BytesIn = PacketsOut = PacketsIn = ExternalBytesOut = DnsBytes = 0;
+        BytesOut = BytesIn = PacketsOut = PacketsIn = ExternalBytesOut = DnsBytes = InitiatedExternalBytesOut = 0;
         FlowsOut = FlowsIn = FailedOut = FailedIn = DnsFlows = NewAdminPeers = 0;
         PeersOut.Clear();
         PeersIn.Clear();
@@ -90,15 +94,16 @@ internal sealed class WindowState
         Intel?.Clear();
         NewAdmin?.Clear();
         Rare?.Clear();
+        Bursts?.Clear();
     }
 
     public int HeapBytes()
     {
-        int b = 16 + 8 + 6 * 8 + 6 * 4 + 5 * 24 + 9 * 8;
+        int b = 16 + 8 + 7 * 8 + 6 * 4 + 5 * 24 + 10 * 8;
         b += PeersOut.HeapBytes + PeersIn.HeapBytes + PortsOut.HeapBytes + FailedInSources.HeapBytes + FailedInPorts.HeapBytes;
         b += (OutByTarget?.HeapBytes() ?? 0) + (InBySource?.HeapBytes() ?? 0) + (Sweeps?.HeapBytes() ?? 0);
         b += (Brute?.HeapBytes() ?? 0) + (TopExternal?.HeapBytes() ?? 0) + (TopDns?.HeapBytes() ?? 0);
-        b += (Intel?.HeapBytes() ?? 0) + (NewAdmin?.HeapBytes() ?? 0) + (Rare?.HeapBytes() ?? 0);
+        b += (Intel?.HeapBytes() ?? 0) + (NewAdmin?.HeapBytes() ?? 0) + (Rare?.HeapBytes() ?? 0) + (Bursts?.HeapBytes() ?? 0);
         return b;
     }
 
@@ -122,9 +127,13 @@ internal sealed class WindowState
         WriteTally(ref w, Intel);
         WriteTally(ref w, NewAdmin);
         WriteTally(ref w, Rare);
+        w.U64(InitiatedExternalBytesOut);
+        bool bursts = Bursts is { Count: > 0 };
+        w.Bool(bursts);
+        if (bursts) Bursts!.Write(ref w);
     }
 
-    public void Read(ref SnapshotReader r)
+    public void Read(ref SnapshotReader r, byte version)
     {
         Reset();
         Index = r.I64();
@@ -150,6 +159,15 @@ internal sealed class WindowState
         Intel = ReadTally(ref r, CompiledSettings.TallyEntries);
         NewAdmin = ReadTally(ref r, CompiledSettings.TallyEntries);
         Rare = ReadTally(ref r, CompiledSettings.TallyEntries);
+        // Version 1 snapshots had no burst table.
+        if (version < 2)
+        {
+            InitiatedExternalBytesOut = ExternalBytesOut;
+            return;
+        }
+
+        InitiatedExternalBytesOut = r.U64();
+        if (r.Bool()) Bursts = BurstTable.Read(ref r, CompiledSettings.SweepPorts);
     }
 
     // An empty table is written as absent: pooled windows keep empty tables, fresh ones have none, and the

@@ -138,7 +138,8 @@ public class FlowRulesTests
     [InlineData(Syn, 1, AttemptKind.FailedAttempt)] // unanswered SYN (Zeek S0)
     [InlineData(Syn | Rst, 2, AttemptKind.FailedAttempt)] // half-open: SYN, then RST after the SYN-ACK (nmap -sS, hping3)
     [InlineData(Rst | Ack, 1, AttemptKind.Refusal)] // closed port answers RST/ACK (Zeek REJ)
-    [InlineData(Syn | Ack, 1, AttemptKind.Ordinary)] // server side of a handshake
+    [InlineData(Syn | Ack, 1, AttemptKind.Answer)] // server side of a handshake: the SYN-ACK answers, it does not connect
+    [InlineData(Syn | Ack, 2, AttemptKind.Ordinary)] // a client's handshake without data (SYN, then ACK)
     [InlineData(Completed, 10, AttemptKind.Ordinary)]
     [InlineData(Rst | Ack, 5, AttemptKind.Ordinary)] // too many packets for a refusal
     [InlineData(0, 1, AttemptKind.Ordinary)] // flags not exported
@@ -167,7 +168,7 @@ public class FlowObservationTests
     [Fact]
     public void Observation_is_a_compact_reference_free_struct()
     {
-        Assert.Equal(80, Unsafe.SizeOf<FlowObservation>());
+        Assert.Equal(88, Unsafe.SizeOf<FlowObservation>());
         Assert.False(RuntimeHelpers.IsReferenceOrContainsReferences<FlowObservation>());
     }
 
