@@ -87,6 +87,13 @@ public sealed class FlowActorsClusterOptions
     /// <summary>Stored host states not updated for this long are deleted, so storage stays bounded (default 30 days).</summary>
     public TimeSpan HostStateRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Keep every host shard started (default on): each analytics node asks for all shards once it is up and every
+    /// 5 s, so stored hosts come back and close their open windows after a restart or hand-off even without traffic.
+    /// Off, a shard starts with its first message (in-process placement tests).
+    /// </summary>
+    public bool KeepAllShardsStarted { get; set; } = true;
+
     /// <summary>Most hosts whose stored state one query loads when they come back (default 500).</summary>
     public int HostStateLoadBatch { get; set; } = 500;
 

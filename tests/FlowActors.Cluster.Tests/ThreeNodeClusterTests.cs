@@ -55,7 +55,12 @@ public sealed class ThreeNodeClusterTests : IAsyncLifetime
     [Fact]
     public async Task Batches_for_many_hosts_land_on_entities_spread_over_all_three_nodes()
     {
-        await StartClusterAsync(_ => Options());
+        await StartClusterAsync(_ =>
+        {
+            var o = Options();
+            o.KeepAllShardsStarted = false; // shards are placed by their first message, over the three regions
+            return o;
+        });
         // Every region registered with the coordinator before the first shard is allocated.
         await Eventually.Assert(async () =>
         {
@@ -92,6 +97,7 @@ public sealed class ThreeNodeClusterTests : IAsyncLifetime
         {
             var o = Options();
             o.IdleAdvanceInterval = TimeSpan.FromMinutes(5); // no idle advance in the middle of the test
+            o.KeepAllShardsStarted = false; // shards are placed by their first message, over the three regions
             return o;
         });
         await Eventually.Assert(async () =>

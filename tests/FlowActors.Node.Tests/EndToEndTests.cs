@@ -46,7 +46,8 @@ public sealed class EndToEndTests
     {
         try
         {
-            await Poll.UntilAsync(() => ReadAlerts(dataDirectory).Any(a => a.GetProperty("detector").GetString() == "port-scan"),
+            // The scanned host's alert (the scanner may raise its own as the actor once the idle tick closes its window).
+            await Poll.UntilAsync(() => ReadAlerts(dataDirectory).Any(a => a.GetProperty("detector").GetString() == "port-scan" && a.GetProperty("host").GetString() == Target),
                 TimeSpan.FromSeconds(60), "the port-scan alert in alerts.jsonl");
         }
         catch (TimeoutException ex)
@@ -78,7 +79,8 @@ public sealed class EndToEndTests
         Assert.False(File.Exists(Path.Combine(data.Path, "flowactors.db")));
         await using var connection = new Npgsql.NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM snapshot", connection);
+        // Host states live in the batched host-state table beside the plugin's journal (the forwarder's outbox).
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM flowactors_host_state", connection);
         Assert.True((long)(await count.ExecuteScalarAsync())! >= 1);
     }
 
@@ -94,7 +96,7 @@ public sealed class EndToEndTests
             Assert.Equal(SynFloodDatagrams, await FlowReplay.SendAsync(FlowReplay.Capture("synflood-v9.pcap"), netflowPort));
 
             await WaitForPortScanAlertAsync(data.Path, node);
-            var alert = Assert.Single(ReadAlerts(data.Path), a => a.GetProperty("detector").GetString() == "port-scan");
+            var alert = Assert.Single(ReadAlerts(data.Path), a => a.GetProperty("detector").GetString() == "port-scan" && a.GetProperty("host").GetString() == Target);
             // Both ends are monitored; the scan is reported on the host that was scanned, naming the scanner as its peer.
             Assert.Equal(Target, alert.GetProperty("host").GetString());
             Assert.Equal("target", alert.GetProperty("role").GetString());
@@ -172,7 +174,7 @@ public sealed class EndToEndTests
             await WaitForPortScanAlertAsync(data.Path, node);
             var scanner = await GetAsync(node, $"api/hosts/show?ip={Scanner}");
             Assert.Equal(PortScanFlowsOfScanner, scanner.GetProperty("flows_observed").GetInt64());
-            var ids = ReadAlerts(data.Path).Where(a => a.GetProperty("detector").GetString() == "port-scan").Select(a => a.GetProperty("id").GetString()).Distinct();
+            var ids = ReadAlerts(data.Path).Where(a => a.GetProperty("detector").GetString() == "port-scan" && a.GetProperty("host").GetString() == Target).Select(a => a.GetProperty("id").GetString()).Distinct();
             Assert.Single(ids);
 
             Assert.Equal(0, await node.TerminateAsync());

@@ -119,7 +119,7 @@ public static class FlowActorsHostingExtensions
         {
             return builder.WithShardRegionProxy<HostRegionMarker>(HostTypeName, FlowActorsClusterOptions.AnalyticsRole, extractor);
         }
-        return builder.WithShardRegion<HostRegionMarker>(
+        builder.WithShardRegion<HostRegionMarker>(
             HostTypeName,
             (system, registry, _) =>
             {
@@ -143,6 +143,11 @@ public static class FlowActorsHostingExtensions
                 ShouldPassivateIdleEntities = false,
                 HandOffStopMessage = StopHost.Instance,
             });
+        // Every shard runs somewhere even without traffic, so stored hosts come back (and close open windows) after
+        // a restart or hand-off.
+        if (!options.KeepAllShardsStarted) return builder;
+        return builder.WithActors((system, registry) =>
+            system.ActorOf(HostShardStarterActor.GetProps(registry.Get<HostRegionMarker>(), options.ShardCount, TimeSpan.FromSeconds(5)), "host-shard-starter"));
     }
 
     /// <summary>

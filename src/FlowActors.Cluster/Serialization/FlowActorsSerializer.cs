@@ -285,7 +285,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
     }
 
     /// <summary>A host's stored state (the <see cref="HostSnapshot"/> layout, manifest <c>hs</c>) as bytes for the host-state table.</summary>
-    internal static byte[] EncodeHostState(HostSnapshot snapshot)
+    public static byte[] EncodeHostState(HostSnapshot snapshot)
     {
         var w = new WireWriter(64 + snapshot.Behavior.Length);
         WriteHostSnapshot(w, snapshot);
@@ -293,7 +293,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
     }
 
     /// <summary>Decodes <see cref="EncodeHostState"/>'s bytes; throws <see cref="SerializationException"/> when they are corrupt.</summary>
-    internal static HostSnapshot DecodeHostState(byte[] bytes)
+    public static HostSnapshot DecodeHostState(byte[] bytes)
     {
         var r = new WireReader(bytes);
         var snapshot = ReadHostSnapshot(ref r);

@@ -127,7 +127,7 @@ public sealed record DetectionSettings
     /// <summary>Idle time after which a host actor snapshots and stops, in seconds.</summary>
     public required int PassivateAfterSeconds { get; init; }
 
-    /// <summary>How often a host actor snapshots while active, in seconds.</summary>
+    /// <summary>How often each host shard writes its dirty hosts in one transaction, in seconds: the bound on host state a crash can lose.</summary>
     public required int SnapshotIntervalSeconds { get; init; }
 
     /// <summary>

@@ -145,6 +145,18 @@ public sealed class NodeProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Kills the process with SIGKILL (kill -9: no shutdown hooks, nothing flushed) and waits for it to be gone.</summary>
+    public async Task KillAsync()
+    {
+        using (var kill = Process.Start("kill", ["-KILL", _process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
     /// <summary>Waits for the process to exit by itself (e.g. on bad configuration).</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
