@@ -52,20 +52,51 @@ public sealed class FlowActorsClusterOptions
     /// <summary>Exporter addresses or CIDRs allowed to send flows; empty allows every exporter.</summary>
     public IList<string> ExporterAllowlist { get; set; } = [];
 
-    /// <summary>Observations per host after which the host's pending batch is sent at once (default 256).</summary>
-    public int BatchSize { get; set; } = 256;
+    /// <summary>Observations per shard after which a receive loop sends the shard's pending batch at once (default 512).</summary>
+    public int BatchSize { get; set; } = 512;
 
     /// <summary>How often pending batches are flushed regardless of size (default 200 ms).</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Upper bound on hosts with a pending batch per receiver; observations for further hosts are dropped and counted (default 50,000).</summary>
-    public int MaxPendingHosts { get; set; } = 50_000;
+    /// <summary>
+    /// Observations this node's receivers may have sent and the host shards not yet applied (default 1,000,000, about
+    /// 64 MB). When reached, a receive loop waits up to <see cref="InFlightWait"/>, then drops and counts.
+    /// </summary>
+    public long MaxInFlightObservations { get; set; } = 1_000_000;
 
-    /// <summary>Host actors idle this long are passivated (after a snapshot) (default 10 minutes).</summary>
+    /// <summary>How long a receive loop waits for room under <see cref="MaxInFlightObservations"/> before dropping a batch (default 500 ms).</summary>
+    public TimeSpan InFlightWait { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Hosts this node holds in memory at once over all its shards (default 1,000,000). Observations of further new
+    /// hosts are dropped and counted (a host-cardinality storm cannot exhaust memory); idle hosts are passivated first.
+    /// </summary>
+    public int MaxActiveHosts { get; set; } = 1_000_000;
+
+    /// <summary>Hosts with no traffic for this long are passivated: state written, memory freed (default 10 minutes).</summary>
     public TimeSpan PassivationIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>How often a host actor with new observations saves a snapshot (default 1 minute).</summary>
-    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How often each host shard writes its dirty hosts' states in one transaction (default 5 s): the bound on host
+    /// state lost by a crash. Hand-off and shutdown write everything at once.
+    /// </summary>
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most host-state rows this node writes per second (default 50,000); further dirty hosts wait for the next flush.</summary>
+    public int HostStateWritesPerSecond { get; set; } = 50_000;
+
+    /// <summary>Stored host states not updated for this long are deleted, so storage stays bounded (default 30 days).</summary>
+    public TimeSpan HostStateRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Keep every host shard started (default on): each analytics node asks for all shards once it is up and every
+    /// 5 s, so stored hosts come back and close their open windows after a restart or hand-off even without traffic.
+    /// Off, a shard starts with its first message (in-process placement tests).
+    /// </summary>
+    public bool KeepAllShardsStarted { get; set; } = true;
+
+    /// <summary>Most hosts whose stored state one query loads when they come back (default 500).</summary>
+    public int HostStateLoadBatch { get; set; } = 500;
 
     /// <summary>
     /// Wall-clock tick on which a host actor that got no batch since the previous tick advances event time, so its
@@ -179,7 +210,12 @@ public sealed class FlowActorsClusterOptions
         }
         if (BatchSize is < 1 or > 65_536) Fail("BatchSize", $"is {BatchSize}; use 1..65536");
         if (FlushInterval < TimeSpan.FromMilliseconds(1) || FlushInterval > TimeSpan.FromMinutes(1)) Fail("FlushInterval", $"is {FlushInterval}; use 1 ms..1 min");
-        if (MaxPendingHosts < 1) Fail("MaxPendingHosts", "must be at least 1");
+        if (MaxInFlightObservations < BatchSize) Fail("MaxInFlightObservations", $"is {MaxInFlightObservations}; use at least BatchSize ({BatchSize}), e.g. 1000000");
+        if (InFlightWait < TimeSpan.Zero || InFlightWait > TimeSpan.FromSeconds(10)) Fail("InFlightWait", $"is {InFlightWait}; use 0..10 s");
+        if (MaxActiveHosts < 1) Fail("MaxActiveHosts", "must be at least 1");
+        if (HostStateWritesPerSecond < 1) Fail("HostStateWritesPerSecond", "must be at least 1");
+        if (HostStateRetention < TimeSpan.FromHours(1)) Fail("HostStateRetention", $"is {HostStateRetention}; use at least 1 hour");
+        if (HostStateLoadBatch is < 1 or > 10_000) Fail("HostStateLoadBatch", $"is {HostStateLoadBatch}; use 1..10000");
         if (PassivationIdleTimeout < TimeSpan.FromSeconds(1)) Fail("PassivationIdleTimeout", "must be at least 1 s");
         if (SnapshotInterval < TimeSpan.FromMilliseconds(100)) Fail("SnapshotInterval", "must be at least 100 ms");
         if (IdleAdvanceInterval < TimeSpan.FromMilliseconds(100)) Fail("IdleAdvanceInterval", "must be at least 100 ms");

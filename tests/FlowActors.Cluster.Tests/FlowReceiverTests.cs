@@ -78,7 +78,9 @@ public sealed class FlowReceiverTests : IAsyncLifetime
         Assert.Equal(16, stats.Records);
         Assert.Equal(31, stats.Observations);
         Assert.Equal(0, stats.DecodeErrors);
-        Assert.Equal(2, stats.BatchesSent); // one per host, not one per flow
+        // One batch per shard with traffic (both hosts' observations travel together when they share a shard), not one per flow or host.
+        var extractor = new Sharding.HostMessageExtractor(new FlowActorsClusterOptions().ShardCount);
+        Assert.Equal(new[] { "10.0.0.5", "10.0.0.9" }.Select(ip => extractor.ShardOf(FlowAddress.Parse(ip))).Distinct().Count(), stats.BatchesSent);
         // Per-exporter counters are published by the receive loop once a second.
         await Eventually.Assert(async () =>
         {

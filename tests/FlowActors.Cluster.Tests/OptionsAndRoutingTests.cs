@@ -68,18 +68,21 @@ public sealed class OptionsAndRoutingTests
     }
 
     [Fact]
-    public void Host_extractor_names_the_entity_by_ip_text_and_routes_it_to_a_stable_shard()
+    public void Host_extractor_routes_a_host_to_its_stable_shard_whose_actor_is_the_entity()
     {
         var extractor = new HostMessageExtractor(100);
         var host = FlowAddress.Parse("10.0.0.7");
         var msg = new GetHostState(host);
-        Assert.Equal("10.0.0.7", extractor.EntityId(msg));
         // The shard follows FlowAddress.GetStableHashCode, identical in every process; the value is written out so
         // that a change of hash (which would re-home every host after an upgrade) fails here.
-        // 10.0.0.7: stable hash 15617512776475633441, modulo 100 shards = 41.
-        Assert.Equal("41", extractor.ShardId("10.0.0.7", msg));
-        Assert.Equal(extractor.ShardId("10.0.0.7", msg), extractor.ShardId("10.0.0.7"));
-        Assert.Equal(extractor.ShardOf(host), extractor.ShardId("10.0.0.7", new ObserveBatch(host, [])));
+        // 10.0.0.7: stable hash 15617512776475633441, modulo 100 shards = 41. The entity is the shard's actor.
+        Assert.Equal("41", extractor.EntityId(msg));
+        Assert.Equal("41", extractor.ShardId("41", msg));
+        Assert.Equal("41", extractor.ShardId("41"));
+        Assert.Equal("41", extractor.EntityId(new ObserveBatch(host, [])));
+        Assert.Equal("41", extractor.EntityId(new ShardObservations(41, [], 0)));
+        Assert.Equal("41", extractor.EntityId(new GetShardHosts(41, 10)));
+        Assert.Same(msg, extractor.EntityMessage(msg));
         Assert.Null(extractor.EntityId("not a host message"));
     }
 

@@ -71,6 +71,64 @@ public sealed class SerializerTests : IDisposable
     }
 
     [Fact]
+    public void ShardObservations_round_trip_many_hosts_in_order_and_only_the_valid_prefix()
+    {
+        var items = new FlowObservation[8];
+        items[0] = new FlowObservation(FlowAddress.Parse("10.1.2.3"), FlowAddress.Parse("198.51.100.7"), 51234, 443, 6, 0x1B, true, false, 12, 9000, 1_764_331_200_000, 1_764_331_201_500);
+        items[1] = new FlowObservation(FlowAddress.Parse("fd00::9"), FlowAddress.Parse("10.1.2.4"), 53, 40000, 17, 0, false, true, 1, 80, 1_764_331_200_100, 1_764_331_200_100);
+        items[2] = new FlowObservation(FlowAddress.Parse("10.1.2.3"), FlowAddress.Parse("2001:db8::42"), 22, 60000, 6, 0x02, false, false, 5_000_000_000, ulong.MaxValue, 5, 10);
+        var budget = new InFlightBudget(100);
+        budget.Take(3);
+        var sent = new ShardObservations(17, items, 3, budget);
+        var back = RoundTrip(sent);
+        Assert.Equal(0, budget.InFlight); // leaving the process releases the sender's budget
+        Assert.Null(back.InFlight);
+        Assert.Equal(17, back.Shard);
+        Assert.Equal(3, back.Count);
+        for (int i = 0; i < 3; i++)
+        {
+            var a = items[i];
+            var b = back.Observations[i];
+            Assert.Equal((a.Host, a.Peer, a.LocalPort, a.PeerPort, a.Protocol, a.TcpFlags, a.Outbound, a.PeerIsInternal, a.Packets, a.Bytes, a.StartMs, a.EndMs),
+                (b.Host, b.Peer, b.LocalPort, b.PeerPort, b.Protocol, b.TcpFlags, b.Outbound, b.PeerIsInternal, b.Packets, b.Bytes, b.StartMs, b.EndMs));
+        }
+    }
+
+    [Fact]
+    public void ShardObservations_of_512_ipv4_observations_pack_into_50_bytes_each()
+    {
+        var items = TestData.Sessions("10.0.0.1", 512, TestData.T0);
+        // Host (5) + peer (5) + 8+8+8+8 + 2+2+2+1+1 = 50 bytes per IPv4 observation, plus shard and count.
+        Assert.Equal(4 + 4 + 512 * 50, _serializer.ToBinary(new ShardObservations(3, items, 512)).Length);
+    }
+
+    [Fact]
+    public void Truncated_or_impossible_shard_batches_are_refused()
+    {
+        var bytes = _serializer.ToBinary(new ShardObservations(3, TestData.Sessions("10.0.0.1", 4, TestData.T0), 4));
+        Assert.Throws<SerializationException>(() => _serializer.FromBinary(bytes[..^1], "so"));
+        var negative = (byte[])bytes.Clone();
+        negative[3] = 0x80; // shard < 0
+        Assert.Throws<SerializationException>(() => _serializer.FromBinary(negative, "so"));
+        var huge = (byte[])bytes.Clone();
+        huge[7] = 0x7F; // count far beyond the bytes
+        Assert.Throws<SerializationException>(() => _serializer.FromBinary(huge, "so"));
+    }
+
+    [Fact]
+    public void Shard_host_queries_round_trip_and_old_host_reports_are_still_read()
+    {
+        Assert.Equal(new GetShardHosts(5, 20), RoundTrip(new GetShardHosts(5, 20)));
+        var report = new HostStateReport(FlowAddress.Parse("10.0.0.1"), "akka.tcp://a@127.0.0.1:1", 10, 2, 1234, 3, 1, 1, 0, true, 48, 7);
+        var hosts = RoundTrip(new ShardHosts(5, 900, [report]));
+        Assert.Equal((5, 900), (hosts.Shard, hosts.ActiveHosts));
+        Assert.Equal(report, Assert.Single(hosts.Hosts));
+        // "hr" (before LateObservations) is the same layout without the last field.
+        var v2 = _serializer.ToBinary(report);
+        Assert.Equal(report with { LateObservations = 0 }, _serializer.FromBinary(v2[..^8], "hr"));
+    }
+
+    [Fact]
     public void Alert_carrying_messages_round_trip_every_field()
     {
         var alert = TestData.Alert("port-scan:10.0.0.5:1");

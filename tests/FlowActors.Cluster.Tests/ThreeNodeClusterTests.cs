@@ -55,7 +55,12 @@ public sealed class ThreeNodeClusterTests : IAsyncLifetime
     [Fact]
     public async Task Batches_for_many_hosts_land_on_entities_spread_over_all_three_nodes()
     {
-        await StartClusterAsync(_ => Options());
+        await StartClusterAsync(_ =>
+        {
+            var o = Options();
+            o.KeepAllShardsStarted = false; // shards are placed by their first message, over the three regions
+            return o;
+        });
         // Every region registered with the coordinator before the first shard is allocated.
         await Eventually.Assert(async () =>
         {
@@ -68,6 +73,7 @@ public sealed class ThreeNodeClusterTests : IAsyncLifetime
         {
             _nodes[2].HostRegion.Tell(new ObserveBatch(FlowAddress.Parse(ip), TestData.Sessions(ip, 5, TestData.T0)));
         }
+        // Host shards are entities now: 30 hosts land in about 26 of the 100 shards, spread over the nodes.
 
         var placement = new Dictionary<string, string>();
         await Eventually.Assert(async () =>
@@ -82,6 +88,60 @@ public sealed class ThreeNodeClusterTests : IAsyncLifetime
         Assert.Equal(
             _nodes.Select(n => n.Address.ToString()).Order(),
             placement.Values.Distinct().Order());
+    }
+
+    [Fact]
+    public async Task Observations_for_ten_thousand_hosts_batched_per_shard_are_all_applied_in_order_on_all_three_nodes()
+    {
+        await StartClusterAsync(_ =>
+        {
+            var o = Options();
+            o.IdleAdvanceInterval = TimeSpan.FromMinutes(5); // no idle advance in the middle of the test
+            o.KeepAllShardsStarted = false; // shards are placed by their first message, over the three regions
+            return o;
+        });
+        await Eventually.Assert(async () =>
+        {
+            var regions = await _nodes[0].HostRegion.Ask<CurrentRegions>(GetCurrentRegions.Instance, TimeSpan.FromSeconds(3));
+            Assert.Equal(3, regions.Regions.Count);
+        }, TimeSpan.FromSeconds(20));
+
+        // What a receive loop on node3 does: per-shard batches, flushed when full, the rest at the end. Each host's
+        // observations lie one window apart, so any reordering within a host would leave one of them late.
+        const int Hosts = 10_000, PerHost = 5;
+        var options = Options();
+        var extractor = new Sharding.HostMessageExtractor(options.ShardCount);
+        var budget = new InFlightBudget(options.MaxInFlightObservations);
+        var batcher = new Receiving.ShardBatcher(_nodes[2].HostRegion, extractor, budget, 256, TimeSpan.FromSeconds(5), () => false);
+        var peer = FlowAddress.Parse("192.0.2.1");
+        for (int k = 0; k < PerHost; k++)
+        {
+            for (int i = 0; i < Hosts; i++)
+            {
+                var host = FlowAddress.FromV4(0x0A_09_00_00u + (uint)i);
+                long t = TestData.Ms(TestData.T0) + k * 400_000L + i;
+                batcher.Add(new FlowObservation(host, peer, 50000, 443, 6, 0x1B, true, false, 1, 100, t, t + 1));
+            }
+        }
+        batcher.Flush();
+        Assert.True(batcher.BatchesSent <= PerHost * Hosts / 100, $"{batcher.BatchesSent} messages for {PerHost * Hosts} observations");
+
+        var seen = new Dictionary<FlowAddress, HostStateReport>();
+        await Eventually.Assert(async () =>
+        {
+            seen.Clear();
+            for (int shard = 0; shard < options.ShardCount; shard++)
+            {
+                var reply = await _nodes[shard % 3].HostRegion.Ask<ShardHosts>(new GetShardHosts(shard, Hosts), TimeSpan.FromSeconds(10));
+                foreach (var r in reply.Hosts) seen[r.Host] = r;
+            }
+            Assert.Equal(Hosts, seen.Count);
+            Assert.All(seen.Values, r => Assert.Equal(PerHost, r.FlowsObserved));
+        }, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(1));
+        Assert.All(seen.Values, r => Assert.Equal(0, r.LateObservations));
+        Assert.All(seen.Values, r => Assert.Equal(TestData.Ms(TestData.T0) + (PerHost - 1) * 400_000L + (r.Host.V4 - 0x0A_09_00_00u) + 1, r.EventTimeMs));
+        Assert.Equal(_nodes.Select(n => n.Address.ToString()).Order(), seen.Values.Select(r => r.NodeAddress).Distinct().Order());
+        await Eventually.Assert(() => Assert.Equal(0, budget.InFlight), TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -123,7 +183,7 @@ public sealed class ThreeNodeClusterTests : IAsyncLifetime
             Assert.Equal(40, before.FlowsObserved);
         }, TimeSpan.FromSeconds(15));
 
-        // The node holding the entity leaves: its shards are handed off, the entity snapshots on the way out.
+        // The node holding the host leaves: its shards are handed off, each shard writes its dirty hosts on the way out.
         var owner = _nodes.Single(n => n.Address.ToString() == before!.NodeAddress);
         var survivor = _nodes.First(n => n != owner);
         await owner.LeaveAsync();

@@ -95,7 +95,8 @@ public sealed class EndToEndTests
         Assert.False(File.Exists(Path.Combine(data.Path, "flowactors.db")));
         await using var connection = new Npgsql.NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM snapshot", connection);
+        // Host states live in the batched host-state table beside the plugin's journal (the forwarder's outbox).
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM flowactors_host_state", connection);
         Assert.True((long)(await count.ExecuteScalarAsync())! >= 1);
     }
 

@@ -3,10 +3,12 @@ using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Cluster.Sharding;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using FlowActors.Cluster.Actors;
 using FlowActors.Cluster.Messages;
+using FlowActors.Cluster.Persistence;
 using FlowActors.Cluster.Receiving;
 using FlowActors.Cluster.Serialization;
 using FlowActors.Cluster.Sharding;
@@ -97,8 +99,8 @@ public static class FlowActorsHostingExtensions
     }
 
     /// <summary>
-    /// The <c>host</c> shard region (state-store-mode ddata, no remember-entities, idle passivation with a
-    /// snapshot on the way out), or a proxy to it on nodes without the analytics role; registered as
+    /// The <c>host</c> shard region (state-store-mode ddata, no remember-entities; one <see cref="HostShardActor"/>
+    /// per shard, which owns the shard's hosts and persists them in batches), or a proxy to it on nodes without the analytics role; registered as
     /// <see cref="HostRegionMarker"/>.
     /// </summary>
     public static AkkaConfigurationBuilder WithFlowActorsSharding(this AkkaConfigurationBuilder builder, FlowActorsClusterOptions options)
@@ -108,24 +110,29 @@ public static class FlowActorsHostingExtensions
         var extractor = new HostMessageExtractor(options.ShardCount);
         if (options.ThreatIntel is null && options.Detection.ThreatIntel.Files.Count > 0)
             options.ThreatIntel = Detection.ThreatIntelSet.FromFiles(options.Detection.ThreatIntel.Files);
-        // Hand-off stops every entity of a shard with StopHost, and each saves a snapshot first: with thousands of
-        // hosts per node that takes longer than Akka's 5 s / 10 s defaults, after which entities would be stopped
-        // without their last snapshot. Fallbacks only: the node's own configuration still wins.
+        // Hand-off sends StopHost to each shard actor, which writes all its dirty hosts in one transaction and stops.
+        // Fallbacks only: the node's own configuration still wins. Both stay inside the 30 s shutdown budget.
         builder.AddHocon("""
-            akka.cluster.sharding.entity-handoff-timeout = 60s
-            akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 90s
+            akka.cluster.sharding.entity-handoff-timeout = 25s
+            akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 30s
             """, HoconAddMode.Append);
         if (!options.HasRole(FlowActorsClusterOptions.AnalyticsRole))
         {
             return builder.WithShardRegionProxy<HostRegionMarker>(HostTypeName, FlowActorsClusterOptions.AnalyticsRole, extractor);
         }
-        return builder.WithShardRegion<HostRegionMarker>(
+        builder.WithShardRegion<HostRegionMarker>(
             HostTypeName,
-            (_, registry, _) =>
+            (system, registry, _) =>
             {
-                // Resolved per entity, so the forwarder may be registered after the region.
+                // One store and one host population per node, shared by its shards.
+                var store = HostStateStore.Create(options);
+                var population = new HostPopulation(options.MaxActiveHosts);
+                var log = Logging.GetLogger(system, "flowactors-host-state");
+                store.StartRetention(options.HostStateRetention, TimeSpan.FromHours(1), e => log.Warning(e, "Pruning host states older than {0} failed", options.HostStateRetention));
+                system.RegisterOnTermination(store.Dispose);
+                // Resolved per use, so the forwarder may be registered after the region.
                 IActorRef Forwarder() => registry.Get<ForwarderProxyMarker>();
-                return entityId => HostBehaviorActor.GetProps(entityId, options, Forwarder);
+                return entityId => HostShardActor.GetProps(entityId, options, Forwarder, store, population);
             },
             extractor,
             new ShardOptions
@@ -133,10 +140,15 @@ public static class FlowActorsHostingExtensions
                 Role = FlowActorsClusterOptions.AnalyticsRole,
                 StateStoreMode = StateStoreMode.DData,
                 RememberEntities = false,
-                ShouldPassivateIdleEntities = true,
-                PassivateIdleEntityAfter = options.PassivationIdleTimeout,
+                // Shard actors live as long as their shard is here; hosts inside them are passivated by the shard.
+                ShouldPassivateIdleEntities = false,
                 HandOffStopMessage = StopHost.Instance,
             });
+        // Every shard runs somewhere even without traffic, so stored hosts come back (and close open windows) after
+        // a restart or hand-off.
+        if (!options.KeepAllShardsStarted) return builder;
+        return builder.WithActors((system, registry) =>
+            system.ActorOf(HostShardStarterActor.GetProps(registry.Get<HostRegionMarker>(), options.ShardCount, TimeSpan.FromSeconds(5)), "host-shard-starter"));
     }
 
     /// <summary>

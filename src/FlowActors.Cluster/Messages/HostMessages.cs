@@ -3,14 +3,14 @@ using FlowActors.Protocols;
 namespace FlowActors.Cluster.Messages;
 
 /// <summary>
-/// A batch of observations of one monitored host, sent by a receiver when the host's pending batch is full
-/// or on the flush tick. One message per host per flush, never one per flow.
+/// A batch of observations of one monitored host. Receivers send <see cref="ShardObservations"/> instead; this
+/// stays for callers that feed one host (tests, tools) and is applied by the host's shard like any other batch.
 /// </summary>
 /// <param name="Host">The monitored host.</param>
 /// <param name="Observations">The observations, oldest first (the array is owned by the message).</param>
 public sealed record ObserveBatch(FlowAddress Host, FlowObservation[] Observations) : IHostMessage;
 
-/// <summary>Sent to a host entity when it is passivated or handed off: snapshot, then stop.</summary>
+/// <summary>Sent to a host shard entity when it is handed off or its node stops: write every dirty host in one batch, then stop.</summary>
 public sealed record StopHost : IFlowActorsMessage
 {
     /// <summary>The single instance.</summary>
@@ -18,7 +18,7 @@ public sealed record StopHost : IFlowActorsMessage
     private StopHost() { }
 }
 
-/// <summary>Asks the host entity for its state (starts it, restoring its snapshot, if it was not running).</summary>
+/// <summary>Asks a host for its state (activates it, loading its stored state, if it was not active).</summary>
 /// <param name="Host">The monitored host.</param>
 public sealed record GetHostState(FlowAddress Host) : IHostMessage;
 
@@ -34,6 +34,7 @@ public sealed record GetHostState(FlowAddress Host) : IHostMessage;
 /// <param name="AlertsDropped">Alerts dropped because the unacknowledged queue was full (this incarnation).</param>
 /// <param name="RestoredFromSnapshot">True when this incarnation started from a snapshot.</param>
 /// <param name="SnapshotBytes">Size of the last snapshot written or restored.</param>
+/// <param name="LateObservations">Observations that arrived after their window had closed (dropped as late by detection).</param>
 public sealed record HostStateReport(
     FlowAddress Host,
     string NodeAddress,
@@ -45,7 +46,8 @@ public sealed record HostStateReport(
     int UnacknowledgedAlerts,
     long AlertsDropped,
     bool RestoredFromSnapshot,
-    int SnapshotBytes) : IFlowActorsMessage;
+    int SnapshotBytes,
+    long LateObservations = 0) : IFlowActorsMessage;
 
 /// <summary>The state a host entity persists as its snapshot.</summary>
 /// <param name="Host">The monitored host.</param>
@@ -53,3 +55,107 @@ public sealed record HostStateReport(
 /// <param name="Behavior">The detection state (<c>HostBehavior.WriteSnapshot</c>).</param>
 /// <param name="Unacknowledged">Alerts not yet acknowledged by the forwarder (redelivered after restore).</param>
 public sealed record HostSnapshot(FlowAddress Host, long FlowsObserved, byte[] Behavior, Alert[] Unacknowledged) : IFlowActorsMessage;
+
+/// <summary>
+/// Observations of many hosts of one shard, oldest first per host, sent by a receive loop when the shard's pending
+/// buffer is full or on the flush tick: the message count follows shards and ticks, not hosts. Only the first
+/// <see cref="Count"/> items of <see cref="Observations"/> are valid; the array may be pooled.
+/// </summary>
+/// <remarks>
+/// Ownership of <see cref="Observations"/> passes with the message: the sender never touches it again and the shard
+/// that applies it returns it to <see cref="System.Buffers.ArrayPool{T}.Shared"/>.
+/// </remarks>
+public sealed class ShardObservations : IFlowActorsMessage
+{
+    /// <summary>Creates the message.</summary>
+    /// <param name="shard">The shard every observation's host belongs to (<c>HostMessageExtractor.ShardOf</c>).</param>
+    /// <param name="observations">The observations; ownership passes to the message.</param>
+    /// <param name="count">How many leading items are valid.</param>
+    /// <param name="inFlight">The sending node's in-flight budget, released when the batch is applied or leaves the process (not serialized).</param>
+    public ShardObservations(int shard, FlowObservation[] observations, int count, InFlightBudget? inFlight = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, observations.Length);
+        Shard = shard;
+        Observations = observations;
+        Count = count;
+        InFlight = inFlight;
+    }
+
+    /// <summary>The shard of every observation's host.</summary>
+    public int Shard { get; }
+
+    /// <summary>The observations (the first <see cref="Count"/> are valid).</summary>
+    public FlowObservation[] Observations { get; }
+
+    /// <summary>Number of valid observations.</summary>
+    public int Count { get; }
+
+    /// <summary>The sender's in-flight budget; null once it crossed the wire.</summary>
+    public InFlightBudget? InFlight { get; private set; }
+
+    /// <summary>Releases this batch's share of the sender's in-flight budget (once; later calls do nothing).</summary>
+    public void ReleaseInFlight()
+    {
+        var budget = InFlight;
+        if (budget is null) return;
+        InFlight = null;
+        budget.Release(Count);
+    }
+}
+
+/// <summary>
+/// Observations a node's receivers have sent and its shards have not yet applied (or serialized for another node):
+/// the bound that keeps shard mailboxes from growing without limit when the analytics layer falls behind.
+/// </summary>
+public sealed class InFlightBudget
+{
+    private long _inFlight;
+
+    /// <summary>Creates a budget of <paramref name="limit"/> observations.</summary>
+    public InFlightBudget(long limit) => Limit = limit;
+
+    /// <summary>Most observations in flight at once.</summary>
+    public long Limit { get; }
+
+    /// <summary>Observations in flight now.</summary>
+    public long InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>True when <paramref name="count"/> more still fit.</summary>
+    public bool HasRoomFor(int count) => Volatile.Read(ref _inFlight) + count <= Limit;
+
+    /// <summary>Takes <paramref name="count"/> (the caller checked <see cref="HasRoomFor"/>).</summary>
+    public void Take(int count) => Interlocked.Add(ref _inFlight, count);
+
+    /// <summary>Gives back <paramref name="count"/>.</summary>
+    public void Release(int count) => Interlocked.Add(ref _inFlight, -count);
+}
+
+/// <summary>Asks one host shard for the hosts it holds in memory, busiest first (for <c>flowctl hosts top</c>).</summary>
+/// <param name="Shard">The shard.</param>
+/// <param name="Limit">Most hosts to report.</param>
+public sealed record GetShardHosts(int Shard, int Limit) : IFlowActorsMessage;
+
+/// <summary>Reply to <see cref="GetShardHosts"/>.</summary>
+/// <param name="Shard">The shard.</param>
+/// <param name="ActiveHosts">Hosts held in memory by the shard.</param>
+/// <param name="Hosts">The busiest of them, by observations applied.</param>
+public sealed record ShardHosts(int Shard, int ActiveHosts, HostStateReport[] Hosts) : IFlowActorsMessage;
+
+/// <summary>
+/// The pool observation batches are rented from (<see cref="System.Buffers.ArrayPool{T}.Shared"/>): receive loops rent,
+/// the shard that applies a batch returns. Arrays not rented from it (tests, tools) are left to the GC.
+/// </summary>
+public static class ObservationPool
+{
+    /// <summary>Rents an array of at least <paramref name="minimumLength"/> observations.</summary>
+    public static FlowObservation[] Rent(int minimumLength) => System.Buffers.ArrayPool<FlowObservation>.Shared.Rent(minimumLength);
+
+    /// <summary>Returns <paramref name="array"/> if it can have come from the pool (the pool refuses other sizes).</summary>
+    public static void Return(FlowObservation[] array)
+    {
+        // ArrayPool<T>.Shared hands out power-of-two lengths from 16 up; any other array is not its own.
+        if (array.Length >= 16 && System.Numerics.BitOperations.IsPow2(array.Length))
+            System.Buffers.ArrayPool<FlowObservation>.Shared.Return(array);
+    }
+}

@@ -41,8 +41,8 @@ public sealed record TemplateReport(string Exporter, ushort Version, uint Domain
 /// <param name="DecodeErrors">Datagrams with a decode error.</param>
 /// <param name="DroppedNotAllowed">Datagrams from exporters outside the allowlist.</param>
 /// <param name="DroppedOutputFull">Records dropped because a datagram decoded to more records than the output buffer holds.</param>
-/// <param name="DroppedHostLimit">Observations dropped because too many hosts had pending batches.</param>
-/// <param name="BatchesSent">Batches sent to host entities.</param>
+/// <param name="DroppedHostLimit">Observations dropped because the node's in-flight bound (<c>MaxInFlightObservations</c>) stayed full (the name is kept for the wire format).</param>
+/// <param name="BatchesSent">Per-shard batches sent to the host shards.</param>
 /// <param name="DroppedKernel">Datagrams the kernel dropped on the port's sockets (receive buffer full), since they opened.</param>
 /// <param name="RepairedTimes">Records whose start was after their end, repaired to the end.</param>
 /// <param name="TemplatesRefused">Templates refused by the template quotas (table full of other exporters' decodable templates).</param>

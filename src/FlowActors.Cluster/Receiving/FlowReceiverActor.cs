@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using FlowActors.Cluster.Messages;
+using FlowActors.Cluster.Sharding;
 
 namespace FlowActors.Cluster.Receiving;
 
@@ -15,6 +16,8 @@ public sealed class FlowReceiverActor : ReceiveActor
     private readonly NetworkClassifier _classifier;
     private readonly ExporterAllowlist _allowlist;
     private readonly IActorRef _region;
+    private readonly HostMessageExtractor _extractor;
+    private readonly InFlightBudget _inFlight;
     private readonly IActorRef _replicator;
     private readonly TemplateExchange _exchange;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -23,21 +26,23 @@ public sealed class FlowReceiverActor : ReceiveActor
     private int _grantedBuffer;
 
     /// <summary>Creates the receiver for <paramref name="port"/>.</summary>
-    public FlowReceiverActor(ReceiverPortOptions port, FlowActorsClusterOptions options, IActorRef region, IActorRef replicator, TemplateExchange exchange)
+    public FlowReceiverActor(ReceiverPortOptions port, FlowActorsClusterOptions options, IActorRef region, InFlightBudget inFlight, IActorRef replicator, TemplateExchange exchange)
     {
         _port = port;
         _options = options;
         _classifier = new NetworkClassifier(options.Detection.Networks);
         _allowlist = new ExporterAllowlist(options.ExporterAllowlist);
         _region = region;
+        _extractor = new HostMessageExtractor(options.ShardCount);
+        _inFlight = inFlight;
         _replicator = replicator;
         _exchange = exchange;
         Receive<GetPortStats>(_ => Sender.Tell(Stats()));
     }
 
     /// <summary>Props for one port.</summary>
-    public static Props GetProps(ReceiverPortOptions port, FlowActorsClusterOptions options, IActorRef region, IActorRef replicator, TemplateExchange exchange) =>
-        Props.Create(() => new FlowReceiverActor(port, options, region, replicator, exchange));
+    public static Props GetProps(ReceiverPortOptions port, FlowActorsClusterOptions options, IActorRef region, InFlightBudget inFlight, IActorRef replicator, TemplateExchange exchange) =>
+        Props.Create(() => new FlowReceiverActor(port, options, region, inFlight, replicator, exchange));
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -46,7 +51,7 @@ public sealed class FlowReceiverActor : ReceiveActor
         _boundPort = ((System.Net.IPEndPoint)sockets[0].LocalEndPoint!).Port;
         for (int i = 0; i < sockets.Count; i++)
         {
-            var loop = new ReceiveLoop(sockets[i], _options, _classifier, _allowlist, _region, _replicator, _exchange, _log, $"flow-rx-{_boundPort}-{i}");
+            var loop = new ReceiveLoop(sockets[i], _options, _classifier, _allowlist, _region, _extractor, _inFlight, _replicator, _exchange, _log, $"flow-rx-{_boundPort}-{i}");
             _loops.Add(loop);
             loop.Start();
         }
@@ -80,7 +85,7 @@ public sealed class FlowReceiverActor : ReceiveActor
         foreach (var l in _loops)
         {
             datagrams += l.Datagrams; bytes += l.Bytes; records += l.Records; observations += l.Observations; errors += l.DecodeErrors;
-            notAllowed += l.DroppedNotAllowed; outputFull += l.DroppedOutputFull; hostLimit += l.DroppedHostLimit; batches += l.BatchesSent;
+            notAllowed += l.DroppedNotAllowed; outputFull += l.DroppedOutputFull; hostLimit += l.DroppedOverload; batches += l.BatchesSent;
             exporters.AddRange(l.ExporterReports);
             kernel += l.DroppedKernel; repaired += l.RepairedTimes; templatesRefused += l.TemplatesRefused;
             foreach (var x in l.RefusedExporters) refused.Add(new RefusedExporterReport(x.Exporter.ToString(), x.Datagrams, x.LastSeenMs));

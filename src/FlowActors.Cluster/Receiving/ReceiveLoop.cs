@@ -7,6 +7,7 @@ using Akka.Actor;
 using Akka.Event;
 using FlowActors.Cluster.Messages;
 using FlowActors.Detection;
+using FlowActors.Cluster.Sharding;
 using FlowActors.Protocols;
 using FlowActors.Protocols.Templates;
 
@@ -14,7 +15,7 @@ namespace FlowActors.Cluster.Receiving;
 
 /// <summary>
 /// One UDP socket read by one dedicated thread: receive into a pooled buffer, check the exporter allowlist,
-/// decode, classify both ends, append observations to the host batcher, flush on the tick. Nothing is allocated
+/// decode, classify both ends, append observations to the per-shard batcher, flush on the tick. Nothing is allocated
 /// per record; the only queue between the socket and the shard region is the kernel's receive buffer.
 /// </summary>
 internal sealed class ReceiveLoop : IDisposable
@@ -38,7 +39,7 @@ internal sealed class ReceiveLoop : IDisposable
     private readonly ExporterAllowlist _allowlist;
     private readonly FlowDecoder _decoder;
     private readonly FlowRecordBuffer _records;
-    private readonly HostBatcher _batcher;
+    private readonly ShardBatcher _batcher;
     private readonly IActorRef _replicator;
     private readonly TemplateExchange _exchange;
     private readonly ConcurrentQueue<TemplateBlob> _imports;
@@ -57,12 +58,12 @@ internal sealed class ReceiveLoop : IDisposable
 
     // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
     private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _importedTemplates, _futureTimes;
-    private long _loggedHostLimit, _loggedOutputFull, _loggedErrors, _loggedFutureTimes, _loggedRepairedTimes;
+    private long _loggedOverload, _loggedOutputFull, _loggedErrors, _loggedFutureTimes, _loggedRepairedTimes;
     private ExporterReport[] _exporterReports = [];
     private TemplateReport[] _templateReports = [];
 
     public ReceiveLoop(Socket socket, FlowActorsClusterOptions options, NetworkClassifier classifier, ExporterAllowlist allowlist,
-        IActorRef region, IActorRef replicator, TemplateExchange exchange, ILoggingAdapter log, string name)
+        IActorRef region, HostMessageExtractor extractor, InFlightBudget inFlight, IActorRef replicator, TemplateExchange exchange, ILoggingAdapter log, string name)
     {
         _socket = socket;
         _options = options;
@@ -70,7 +71,7 @@ internal sealed class ReceiveLoop : IDisposable
         _allowlist = allowlist;
         _decoder = new FlowDecoder(options.Decoder);
         _records = new FlowRecordBuffer(1024, 8192);
-        _batcher = new HostBatcher(region, options.BatchSize, options.MaxPendingHosts);
+        _batcher = new ShardBatcher(region, extractor, inFlight, options.BatchSize, options.InFlightWait, () => _stopping);
         _replicator = replicator;
         _exchange = exchange;
         _imports = exchange.Register();
@@ -91,8 +92,9 @@ internal sealed class ReceiveLoop : IDisposable
     public long DecodeErrors => Volatile.Read(ref _decodeErrors);
     public long DroppedNotAllowed => Volatile.Read(ref _notAllowed);
     public long DroppedOutputFull => Volatile.Read(ref _outputFull);
-    public long DroppedHostLimit => _batcher.DroppedHostLimit;
+    public long DroppedOverload => _batcher.DroppedOverload;
     public long BatchesSent => _batcher.BatchesSent;
+    public long ObservationsSent => _batcher.ObservationsSent;
     public long ImportedTemplates => Volatile.Read(ref _importedTemplates);
 
     /// <summary>Datagrams the kernel dropped on this socket since the loop started (receive buffer full).</summary>
@@ -283,12 +285,12 @@ internal sealed class ReceiveLoop : IDisposable
     private void PublishReports()
     {
         // Overload and bad input are counted per record; a log line at most once a second says that it happens.
-        long hostLimit = _batcher.DroppedHostLimit, outputFull = _outputFull, errors = _decodeErrors;
-        if (hostLimit != _loggedHostLimit || outputFull != _loggedOutputFull)
+        long overload = _batcher.DroppedOverload, outputFull = _outputFull, errors = _decodeErrors;
+        if (overload != _loggedOverload || outputFull != _loggedOutputFull)
         {
-            _log.Warning("Receiver {0}: dropping under overload ({1} observations over the {2}-host pending limit, {3} records over the output buffer, in total)",
-                _thread.Name, hostLimit, _options.MaxPendingHosts, outputFull);
-            _loggedHostLimit = hostLimit;
+            _log.Warning("Receiver {0}: dropping under overload ({1} observations while {2} were already in flight to the host shards for {3} ms, {4} records over the output buffer, in total)",
+                _thread.Name, overload, _options.MaxInFlightObservations, (long)_options.InFlightWait.TotalMilliseconds, outputFull);
+            _loggedOverload = overload;
             _loggedOutputFull = outputFull;
         }
         if (_futureTimes != _loggedFutureTimes)

@@ -16,6 +16,7 @@ public sealed class ReceiverSupervisorActor : ReceiveActor, IWithTimers
 {
     private readonly FlowActorsClusterOptions _options;
     private readonly IActorRef _region;
+    private readonly InFlightBudget _inFlight;
     private readonly TemplateExchange _exchange = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<IActorRef> _receivers = new();
@@ -27,6 +28,7 @@ public sealed class ReceiverSupervisorActor : ReceiveActor, IWithTimers
     {
         _options = options;
         _region = region;
+        _inFlight = new InFlightBudget(options.MaxInFlightObservations);
 
         Receive<CheckRegion>(_ =>
         {
@@ -84,7 +86,7 @@ public sealed class ReceiverSupervisorActor : ReceiveActor, IWithTimers
         for (int i = 0; i < _options.Receivers.Count; i++)
         {
             var port = _options.Receivers[i];
-            var receiver = Context.ActorOf(FlowReceiverActor.GetProps(port, _options, _region, _replicator, _exchange), $"udp-{i}-{port.Port}");
+            var receiver = Context.ActorOf(FlowReceiverActor.GetProps(port, _options, _region, _inFlight, _replicator, _exchange), $"udp-{i}-{port.Port}");
             Context.Watch(receiver);
             _receivers.Add(receiver);
         }

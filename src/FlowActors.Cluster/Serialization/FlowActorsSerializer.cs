@@ -19,7 +19,8 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
     internal const string ObserveBatchManifest = "ob";
     internal const string StopHostManifest = "sh";
     internal const string GetHostStateManifest = "gh";
-    internal const string HostStateReportManifest = "hr";
+    internal const string HostStateReportManifest = "hr"; // without LateObservations: read only
+    internal const string HostStateReport2Manifest = "h2";
     internal const string HostSnapshotManifest = "hs";
     internal const string ForwardAlertManifest = "fa";
     internal const string AlertAcceptedManifest = "aa";
@@ -34,6 +35,9 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
     internal const string ForwarderStatusV2Manifest = "ft";
     internal const string PullAlertsManifest = "pa";
     internal const string PulledAlertsManifest = "pl";
+    internal const string ShardObservationsManifest = "so";
+    internal const string GetShardHostsManifest = "gs";
+    internal const string ShardHostsManifest = "sx";
 
     /// <summary>Smallest packed observation: peer (1, 5 or 17 bytes) then fixed fields; the host is written once per batch.</summary>
     internal const int MinObservationBytes = 1 + 8 + 8 + 8 + 8 + 2 + 2 + 2 + 1 + 1;
@@ -51,7 +55,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
         ObserveBatch => ObserveBatchManifest,
         StopHost => StopHostManifest,
         GetHostState => GetHostStateManifest,
-        HostStateReport => HostStateReportManifest,
+        HostStateReport => HostStateReport2Manifest,
         HostSnapshot => HostSnapshotManifest,
         ForwardAlert => ForwardAlertManifest,
         AlertAccepted => AlertAcceptedManifest,
@@ -65,13 +69,21 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
         GetReceiverStats => GetReceiverStatsManifest,
         ReceiverStats => ReceiverStatsManifest,
         TemplateBlob => TemplateBlobManifest,
+        ShardObservations => ShardObservationsManifest,
+        GetShardHosts => GetShardHostsManifest,
+        ShardHosts => ShardHostsManifest,
         _ => throw new SerializationException($"FlowActorsSerializer cannot serialize {o.GetType().FullName}."),
     };
 
     /// <inheritdoc />
     public override byte[] ToBinary(object obj)
     {
-        var w = new WireWriter(obj is ObserveBatch b ? 32 + b.Observations.Length * 60 : 256);
+        var w = new WireWriter(obj switch
+        {
+            ObserveBatch b => 32 + b.Observations.Length * 60,
+            ShardObservations s => 16 + s.Count * 64,
+            _ => 256,
+        });
         switch (obj)
         {
             case ObserveBatch m:
@@ -87,14 +99,28 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 w.Address(m.Host);
                 break;
             case HostStateReport m:
-                w.Address(m.Host); w.String(m.NodeAddress); w.I64(m.FlowsObserved); w.I64(m.WindowsClosed); w.I64(m.EventTimeMs);
-                w.I64(m.BatchesApplied); w.I64(m.AlertsRaised); w.I32(m.UnacknowledgedAlerts); w.I64(m.AlertsDropped);
-                w.Bool(m.RestoredFromSnapshot); w.I32(m.SnapshotBytes);
+                WriteHostStateReport(w, m);
                 break;
             case HostSnapshot m:
-                w.Address(m.Host); w.I64(m.FlowsObserved); w.Bytes(m.Behavior);
-                w.I32(m.Unacknowledged.Length);
-                foreach (var a in m.Unacknowledged) WriteAlert(w, a);
+                WriteHostSnapshot(w, m);
+                break;
+            case ShardObservations m:
+                // Leaving the process: the sender's in-flight budget is released here, the receiving node's shard owns the copy.
+                m.ReleaseInFlight();
+                w.I32(m.Shard);
+                w.I32(m.Count);
+                foreach (ref readonly var o in m.Observations.AsSpan(0, m.Count))
+                {
+                    w.Address(o.Host);
+                    WriteObservation(w, in o);
+                }
+                break;
+            case GetShardHosts m:
+                w.I32(m.Shard); w.I32(m.Limit);
+                break;
+            case ShardHosts m:
+                w.I32(m.Shard); w.I32(m.ActiveHosts); w.I32(m.Hosts.Length);
+                foreach (var h in m.Hosts) WriteHostStateReport(w, h);
                 break;
             case ForwardAlert m:
                 WriteAlert(w, m.Alert);
@@ -187,14 +213,29 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
             case GetHostStateManifest: return new GetHostState(r.Address());
             case HostStateReportManifest:
                 return new HostStateReport(r.Address(), r.RequiredString(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I32(), r.I64(), r.Bool(), r.I32());
-            case HostSnapshotManifest:
+            case HostStateReport2Manifest: return ReadHostStateReport(ref r);
+            case HostSnapshotManifest: return ReadHostSnapshot(ref r);
+            case ShardObservationsManifest:
             {
-                var host = r.Address();
-                long flows = r.I64();
-                var behavior = r.Bytes();
-                var alerts = new Alert[r.Count(4)];
-                for (int i = 0; i < alerts.Length; i++) alerts[i] = ReadAlert(ref r);
-                return new HostSnapshot(host, flows, behavior, alerts);
+                int shard = r.I32();
+                if (shard < 0) throw new SerializationException($"FlowActors message has shard {shard}.");
+                int count = r.Count(MinObservationBytes + 1);
+                // Rented: the shard that applies the batch returns it to the pool.
+                var obs = ObservationPool.Rent(Math.Max(1, count));
+                for (int i = 0; i < count; i++)
+                {
+                    var host = r.Address();
+                    obs[i] = ReadObservation(ref r, host);
+                }
+                return new ShardObservations(shard, obs, count);
+            }
+            case GetShardHostsManifest: return new GetShardHosts(r.I32(), r.I32());
+            case ShardHostsManifest:
+            {
+                int shard = r.I32(), active = r.I32();
+                var hosts = new HostStateReport[r.Count(8)];
+                for (int i = 0; i < hosts.Length; i++) hosts[i] = ReadHostStateReport(ref r);
+                return new ShardHosts(shard, active, hosts);
             }
             case ForwardAlertManifest: return new ForwardAlert(ReadAlert(ref r));
             case AlertAcceptedManifest: return new AlertAccepted(r.RequiredString(), r.I32());
@@ -265,6 +306,50 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
             default:
                 throw new SerializationException($"FlowActorsSerializer does not know manifest '{manifest}'.");
         }
+    }
+
+    private static void WriteHostStateReport(WireWriter w, HostStateReport m)
+    {
+        w.Address(m.Host); w.String(m.NodeAddress); w.I64(m.FlowsObserved); w.I64(m.WindowsClosed); w.I64(m.EventTimeMs);
+        w.I64(m.BatchesApplied); w.I64(m.AlertsRaised); w.I32(m.UnacknowledgedAlerts); w.I64(m.AlertsDropped);
+        w.Bool(m.RestoredFromSnapshot); w.I32(m.SnapshotBytes); w.I64(m.LateObservations);
+    }
+
+    private static HostStateReport ReadHostStateReport(ref WireReader r) =>
+        new(r.Address(), r.RequiredString(), r.I64(), r.I64(), r.I64(), r.I64(), r.I64(), r.I32(), r.I64(), r.Bool(), r.I32(), r.I64());
+
+    private static void WriteHostSnapshot(WireWriter w, HostSnapshot m)
+    {
+        w.Address(m.Host); w.I64(m.FlowsObserved); w.Bytes(m.Behavior);
+        w.I32(m.Unacknowledged.Length);
+        foreach (var a in m.Unacknowledged) WriteAlert(w, a);
+    }
+
+    private static HostSnapshot ReadHostSnapshot(ref WireReader r)
+    {
+        var host = r.Address();
+        long flows = r.I64();
+        var behavior = r.Bytes();
+        var alerts = new Alert[r.Count(4)];
+        for (int i = 0; i < alerts.Length; i++) alerts[i] = ReadAlert(ref r);
+        return new HostSnapshot(host, flows, behavior, alerts);
+    }
+
+    /// <summary>A host's stored state (the <see cref="HostSnapshot"/> layout, manifest <c>hs</c>) as bytes for the host-state table.</summary>
+    public static byte[] EncodeHostState(HostSnapshot snapshot)
+    {
+        var w = new WireWriter(64 + snapshot.Behavior.Length);
+        WriteHostSnapshot(w, snapshot);
+        return w.ToArray();
+    }
+
+    /// <summary>Decodes <see cref="EncodeHostState"/>'s bytes; throws <see cref="SerializationException"/> when they are corrupt.</summary>
+    public static HostSnapshot DecodeHostState(byte[] bytes)
+    {
+        var r = new WireReader(bytes);
+        var snapshot = ReadHostSnapshot(ref r);
+        if (r.Remaining != 0) throw new SerializationException("Stored host state has trailing bytes.");
+        return snapshot;
     }
 
     private static void WriteObservation(WireWriter w, in FlowObservation o)

@@ -163,7 +163,7 @@ public sealed record DetectionSettings
     /// <summary>Idle time after which a host actor snapshots and stops, in seconds.</summary>
     public required int PassivateAfterSeconds { get; init; }
 
-    /// <summary>How often a host actor snapshots while active, in seconds.</summary>
+    /// <summary>How often each host shard writes its dirty hosts in one transaction, in seconds: the bound on host state a crash can lose.</summary>
     public required int SnapshotIntervalSeconds { get; init; }
 
     /// <summary>Wall-clock tick on which a host that got no flows since the last tick advances its event time, in milliseconds.</summary>

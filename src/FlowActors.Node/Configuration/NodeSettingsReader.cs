@@ -348,7 +348,7 @@ public static partial class NodeSettingsReader
             }
 
             int passivate = ReadInt(s, "PassivateAfterSeconds", 600, 10, 604_800, "to 10-604800 seconds, e.g. 600");
-            int snapshot = ReadInt(s, "SnapshotIntervalSeconds", 60, 1, 86_400, "to 1-86400 seconds, e.g. 60");
+            int snapshot = ReadInt(s, "SnapshotIntervalSeconds", 5, 1, 86_400, "to 1-86400 seconds, e.g. 5");
             return new DetectionSettings
             {
                 WindowSeconds = window,

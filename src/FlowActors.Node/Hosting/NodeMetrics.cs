@@ -38,7 +38,7 @@ public sealed class NodeMetrics : IDisposable
         _meter.CreateObservableCounter("flowactors.receiver.records", () => PerPort(p => p.Records), "{record}", "Flow records decoded, by port.");
         _meter.CreateObservableCounter("flowactors.receiver.observations", () => PerPort(p => p.Observations), "{observation}", "Host observations batched for the host shards, by port.");
         _meter.CreateObservableCounter("flowactors.receiver.decode_errors", () => PerPort(p => p.DecodeErrors), "{datagram}", "Datagrams that failed to decode, by port.");
-        _meter.CreateObservableCounter("flowactors.receiver.batches", () => PerPort(p => p.BatchesSent), "{batch}", "Per-host batches sent to the host shards, by port.");
+        _meter.CreateObservableCounter("flowactors.receiver.batches", () => PerPort(p => p.BatchesSent), "{batch}", "Per-shard batches sent to the host shards, by port.");
         _meter.CreateObservableCounter("flowactors.receiver.dropped", ObserveDropped, "{item}", "Datagrams or records dropped, by port and reason.");
         _meter.CreateObservableGauge("flowactors.forwarder.outbox", ObserveOutbox, "{alert}", "Alerts accepted but not yet delivered to every sink (on the node running the forwarder).");
         _meter.CreateObservableCounter("flowactors.forwarder.accepted", () => Forwarder(f => f.Accepted), "{alert}", "Alerts journalled by the current forwarder incarnation.");
@@ -96,7 +96,7 @@ public sealed class NodeMetrics : IDisposable
             var tag = new KeyValuePair<string, object?>("port", port.Port);
             yield return new Measurement<long>(port.DroppedNotAllowed, tag, new KeyValuePair<string, object?>("reason", "exporter_not_allowed"));
             yield return new Measurement<long>(port.DroppedOutputFull, tag, new KeyValuePair<string, object?>("reason", "output_full"));
-            yield return new Measurement<long>(port.DroppedHostLimit, tag, new KeyValuePair<string, object?>("reason", "host_limit"));
+            yield return new Measurement<long>(port.DroppedHostLimit, tag, new KeyValuePair<string, object?>("reason", "in_flight_limit"));
             yield return new Measurement<long>(port.DroppedKernel, tag, new KeyValuePair<string, object?>("reason", "kernel"));
         }
     }

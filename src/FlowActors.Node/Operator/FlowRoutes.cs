@@ -100,15 +100,12 @@ internal static class FlowRoutes
                 return OperatorEndpoint.Error("the host shard region did not answer", 504);
             }
 
-            // Only entities running on this node: asking a passivated host would start it just to be counted.
-            var asks = new List<Task<HostStateReport>>();
+            // Only hosts in memory on this node: each of its host shards reports its busiest (a passivated host is not started just to be counted).
+            var asks = new List<Task<ShardHosts>>();
             foreach (var shard in state.Shards)
             {
-                foreach (var entityId in shard.EntityIds)
-                {
-                    if (asks.Count >= MaxHostsAsked) break;
-                    if (FlowAddress.TryParse(entityId, out var host)) asks.Add(region.Ask<HostStateReport>(new GetHostState(host), AskTimeout));
-                }
+                if (int.TryParse(shard.ShardId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number))
+                    asks.Add(region.Ask<ShardHosts>(new GetShardHosts(number, n), AskTimeout));
             }
 
             var reports = new List<HostStateReport>();
@@ -116,11 +113,11 @@ internal static class FlowRoutes
             {
                 try
                 {
-                    reports.Add(await ask);
+                    reports.AddRange((await ask).Hosts);
                 }
                 catch (AskTimeoutException)
                 {
-                    // A host that does not answer is left out of the ranking.
+                    // A shard that does not answer is left out of the ranking.
                 }
             }
 
