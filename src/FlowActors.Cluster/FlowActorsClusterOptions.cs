@@ -161,6 +161,16 @@ public sealed class FlowActorsClusterOptions
     /// </summary>
     public Detection.ThreatIntelSet? ThreatIntel { get; set; }
 
+    /// <summary>
+    /// Destination prevalence shared by every host of this node (beaconing weighs how many monitored hosts keep the
+    /// same channel). <c>WithFlowActorsSharding</c> creates one when null and replicates it across the cluster with
+    /// <see cref="Prevalence.PrevalenceReplicatorActor"/>.
+    /// </summary>
+    public Detection.PrevalenceSketch? Prevalence { get; set; }
+
+    /// <summary>How often this node publishes its prevalence sketch to the other nodes (DistributedData).</summary>
+    public TimeSpan PrevalencePublishInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Detection parameters, including the monitored networks.</summary>
     public DetectionSettings Detection { get; set; } = new();
 

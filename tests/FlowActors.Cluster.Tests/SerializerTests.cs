@@ -95,6 +95,18 @@ public sealed class SerializerTests : IDisposable
     }
 
     [Fact]
+    public void ShardObservations_carry_the_peers_autonomous_system_when_the_exporter_sent_one()
+    {
+        var items = new FlowObservation[2];
+        items[0] = new FlowObservation(FlowAddress.Parse("10.1.2.3"), FlowAddress.Parse("198.51.100.7"), 51234, 443, 6, 0x1B, true, false, 12, 9000, 1_764_331_200_000, 1_764_331_201_500, 8075);
+        items[1] = new FlowObservation(FlowAddress.Parse("10.1.2.3"), FlowAddress.Parse("198.51.100.8"), 51235, 443, 6, 0x1B, true, false, 12, 9000, 1_764_331_200_000, 1_764_331_201_500);
+        var back = RoundTrip(new ShardObservations(5, items, 2));
+        Assert.Equal(8075u, back.Observations[0].PeerAs);
+        Assert.Equal(0u, back.Observations[1].PeerAs);
+        Assert.Equal(FlowAddress.Parse("198.51.100.8"), back.Observations[1].Peer);
+    }
+
+    [Fact]
     public void ShardObservations_of_512_ipv4_observations_pack_into_50_bytes_each()
     {
         var items = TestData.Sessions("10.0.0.1", 512, TestData.T0);

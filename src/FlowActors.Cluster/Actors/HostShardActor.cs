@@ -175,7 +175,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         try
         {
             var snap = FlowActorsSerializer.DecodeHostState(state);
-            var behavior = HostBehavior.Restore(snap.Behavior, host, _options.Detection, _options.ThreatIntel);
+            var behavior = HostBehavior.Restore(snap.Behavior, host, _options.Detection, _options.ThreatIntel, _options.Prevalence);
             var unit = new HostUnit(host, behavior, _options.MaxUnacknowledgedAlertsPerHost)
             {
                 FlowsObserved = snap.FlowsObserved,
@@ -194,7 +194,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     }
 
     private HostUnit NewUnit(FlowAddress host) =>
-        new(host, new HostBehavior(host, _options.Detection, _options.ThreatIntel), _options.MaxUnacknowledgedAlertsPerHost);
+        new(host, new HostBehavior(host, _options.Detection, _options.ThreatIntel, _options.Prevalence), _options.MaxUnacknowledgedAlertsPerHost);
 
     /// <summary>The host's unit if in memory; otherwise starts activating it (new: at once; stored: queued for a batched load).</summary>
     private HostUnit? Resolve(FlowAddress host, out WaitingHost? waiting)

@@ -7,6 +7,7 @@ using Akka.Event;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using FlowActors.Cluster.Actors;
+using FlowActors.Cluster.Prevalence;
 using FlowActors.Cluster.Messages;
 using FlowActors.Cluster.Persistence;
 using FlowActors.Cluster.Receiving;
@@ -144,6 +145,11 @@ public static class FlowActorsHostingExtensions
                 ShouldPassivateIdleEntities = false,
                 HandOffStopMessage = StopHost.Instance,
             });
+        // One prevalence sketch per analytics node, merged with the other nodes' through DistributedData.
+        options.Prevalence ??= new Detection.PrevalenceSketch();
+        var prevalence = options.Prevalence;
+        builder.WithActors((system, _) =>
+            system.ActorOf(PrevalenceReplicatorActor.GetProps(prevalence, options.PrevalencePublishInterval), "prevalence-replicator"));
         // Every shard runs somewhere even without traffic, so stored hosts come back (and close open windows) after
         // a restart or hand-off.
         if (!options.KeepAllShardsStarted) return builder;

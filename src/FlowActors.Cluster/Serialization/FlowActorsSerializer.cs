@@ -356,7 +356,9 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
     {
         w.Address(o.Peer); w.I64(o.StartMs); w.I64(o.EndMs); w.U64(o.Packets); w.U64(o.Bytes);
         w.U16(o.LocalPort); w.U16(o.PeerPort); w.U16(o.TcpFlags); w.U8(o.Protocol);
-        w.U8((byte)((o.Outbound ? 1 : 0) | (o.PeerIsInternal ? 2 : 0)));
+        // Bit 4 says the peer's AS follows (only when the exporter sent one), so bytes without it still read.
+        w.U8((byte)((o.Outbound ? 1 : 0) | (o.PeerIsInternal ? 2 : 0) | (o.PeerAs != 0 ? 4 : 0)));
+        if (o.PeerAs != 0) w.U32(o.PeerAs);
     }
 
     private static FlowObservation ReadObservation(ref WireReader r, Protocols.FlowAddress host)
@@ -366,7 +368,8 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
         ulong packets = r.U64(), bytes = r.U64();
         ushort localPort = r.U16(), peerPort = r.U16(), flags = r.U16();
         byte protocol = r.U8(), bits = r.U8();
-        return new FlowObservation(host, peer, localPort, peerPort, protocol, flags, (bits & 1) != 0, (bits & 2) != 0, packets, bytes, start, end);
+        uint peerAs = (bits & 4) != 0 ? r.U32() : 0;
+        return new FlowObservation(host, peer, localPort, peerPort, protocol, flags, (bits & 1) != 0, (bits & 2) != 0, packets, bytes, start, end, peerAs);
     }
 
     private static void WriteAlert(WireWriter w, Alert a)
