@@ -11,7 +11,7 @@ namespace FlowActors.Cluster.Actors;
 /// <remarks>
 /// Hosts are objects owned by the shard actor rather than child actors: a child actor per host costs a mailbox, a
 /// cell and a scheduled run per delivery, which at tens of thousands of active hosts and a few observations per host
-/// per flush is more CPU than the whole per-flow budget (see bench/README.md, "host delivery"). Not thread-safe: only
+/// per flush is more CPU than the whole per-flow budget (see bench/README.md, "Host delivery"). Not thread-safe: only
 /// its shard actor touches it.
 /// </remarks>
 internal sealed class HostUnit
