@@ -54,6 +54,22 @@ public sealed class NodeSettingsReaderTests
     }
 
     [Fact]
+    public void Seeds_given_as_indexed_variables_add_to_the_empty_list_in_the_shipped_appsettings_json()
+    {
+        // FLOWACTORS__CLUSTER__SEEDS__0=... over appsettings.json's "Seeds": [] (which binds as an empty value).
+        var config = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"))
+            .AddInMemoryCollection([new("FlowActors:Cluster:Seeds:0", "127.0.0.1:4101"), new("FlowActors:Cluster:Seeds:1", "127.0.0.1:4102")])
+            .Build();
+
+        var s = NodeSettingsReader.Read(config);
+
+        Assert.Equal(2, s.Cluster.Seeds.Count);
+        Assert.Contains(s.Cluster.Seeds, x => x.Contains("127.0.0.1:4101"));
+        Assert.Contains(s.Cluster.Seeds, x => x.Contains("127.0.0.1:4102"));
+    }
+
+    [Fact]
     public void Cluster_port_out_of_range_names_the_setting_its_variable_and_the_fix()
     {
         var error = SingleError(("FlowActors:Cluster:Port", "70000"));

@@ -643,13 +643,15 @@ public static partial class NodeSettingsReader
         private List<string> ReadList(IConfigurationSection s, string key, IReadOnlyList<string> defaults)
         {
             var section = s.GetSection(key);
-            if (section.Value is { } single)
+            if (section.Value is { Length: > 0 } single)
             {
                 return single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
             }
 
+            // An empty JSON array in appsettings.json binds as an empty value; entries added by variables
+            // (KEY__0=...) are its children and must still count.
             var children = section.GetChildren().ToList();
-            if (children.Count == 0) return defaults.ToList();
+            if (children.Count == 0) return section.Value is null ? defaults.ToList() : [];
             var result = new List<string>(children.Count);
             foreach (var child in children)
             {
