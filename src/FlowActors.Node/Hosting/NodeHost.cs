@@ -94,7 +94,7 @@ public static class NodeHost
         };
         RemotingTls.Apply(remote, cluster.Tls);
         akka.WithRemoting(remote);
-        var options = settings.ToClusterOptions();
+        var options = settings.ToClusterOptions(provider.GetService<ILoggerFactory>());
         akka.WithFlowActorsClustering(options, cluster.Seeds);
 
         if (cluster.Seeds.Count == 0)
