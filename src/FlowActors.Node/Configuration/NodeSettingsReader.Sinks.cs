@@ -134,6 +134,8 @@ public static partial class NodeSettingsReader
                 return null;
             }
 
+            // An entry with errors stops start-up anyway; only a valid one becomes a policy.
+            if (Errors.Count > errorsBefore) return null;
             return new SinkSettings(name, kind, (options as FileSinkOptions)?.Path)
             {
                 Key = entry.Path,
