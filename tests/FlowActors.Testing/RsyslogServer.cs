@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using FlowActors.Testing;
 
-namespace FlowActors.Siem.Tests.Support;
+namespace FlowActors.Testing;
 
 /// <summary>Which listeners a <see cref="RsyslogServer"/> opens.</summary>
 public enum RsyslogListener
