@@ -24,9 +24,9 @@ public static class Program
             return 0;
         }
 
-        if (NodeConfiguration.FindUnknownArgument(args) is { } unknown)
+        if (NodeConfiguration.FindArgumentProblem(args) is { } argumentProblem)
         {
-            await Console.Error.WriteLineAsync($"flowactors: unknown argument '{unknown}'.{Environment.NewLine}{Usage}");
+            await Console.Error.WriteLineAsync($"flowactors: {argumentProblem}{Environment.NewLine}{Usage}");
             return ConfigurationError;
         }
 
@@ -91,9 +91,11 @@ public static class Program
     public const string Usage = """
         FlowActors node — flow receivers, per-host behaviour and the SIEM forwarder in one cluster member.
 
-        Usage: FlowActors.Node [--demo] [--FlowActors:Section:Key=value ...]
+        Usage: FlowActors.Node [--demo [--syslog [udp:]HOST:PORT]] [--FlowActors:Section:Key=value ...]
 
           --demo    also replay bundled attack captures into this node's NetFlow port (alerts within a minute)
+          --syslog  with --demo, also send the alerts as CEF over syslog to HOST:PORT (TCP, RFC 6587
+                    octet-counting; udp:HOST:PORT for UDP), e.g. --syslog 127.0.0.1:514
 
         Configuration: appsettings.json next to the binary, then environment variables
         (FLOWACTORS__CLUSTER__PORT=4053 sets FlowActors:Cluster:Port), then the command line.

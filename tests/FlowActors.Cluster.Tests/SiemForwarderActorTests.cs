@@ -47,6 +47,47 @@ public sealed class SiemForwarderActorTests(ITestOutputHelper output) : Persiste
     }
 
     [Fact]
+    public void Sink_retry_after_is_waited_out_before_the_alert_is_delivered_again()
+    {
+        // The receiver answers the first delivery with "retry in 3 s" (HTTP 503 Retry-After: 3); the forwarder's
+        // own backoff (100 ms here, 200 ms inside an attempt) would come back far sooner.
+        var sink = new RetryAfterSink(TimeSpan.FromSeconds(3));
+        var forwarder = Start(Options(), sink);
+        forwarder.Tell(new ForwardAlert(TestData.Alert("busy-1")));
+        ExpectMsg(new AlertAccepted("busy-1"), TimeSpan.FromSeconds(10));
+        AwaitAssert(() => Assert.Equal(["busy-1"], sink.Delivered), TimeSpan.FromSeconds(30));
+        Assert.Equal(2, sink.Calls.Count);
+        var waited = sink.Calls[1] - sink.Calls[0];
+        Assert.True(waited >= TimeSpan.FromSeconds(2.9), $"retried after {waited.TotalSeconds:0.00} s, before the 3 s the sink asked for");
+    }
+
+    /// <summary>Refuses its first delivery with a <see cref="SinkRetryException"/> carrying a Retry-After, then accepts.</summary>
+    private sealed class RetryAfterSink(TimeSpan retryAfter) : IAlertSink
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+        public List<TimeSpan> Calls { get; } = new();
+
+        public List<string> Delivered { get; } = new();
+
+        public string Name => "busy";
+
+        public ValueTask DeliverAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+        {
+            lock (Calls)
+            {
+                Calls.Add(_clock.Elapsed);
+                if (Calls.Count == 1) throw new SinkRetryException("503 Service Unavailable", retryAfter);
+                Delivered.AddRange(alerts.Select(a => a.Id));
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    [Fact]
     public void Duplicate_alert_id_is_acknowledged_again_but_delivered_once()
     {
         var sink = new CollectingSink();

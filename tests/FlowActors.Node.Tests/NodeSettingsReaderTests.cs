@@ -196,6 +196,38 @@ public sealed class NodeSettingsReaderTests
         }
     }
 
+    [Theory]
+    [InlineData("127.0.0.1:1514", "tcp", "127.0.0.1", 1514)]
+    [InlineData("udp:siem.example.net:514", "udp", "siem.example.net", 514)]
+    [InlineData("tcp:[::1]:6000", "tcp", "::1", 6000)]
+    public void Demo_syslog_switch_adds_a_cef_syslog_sink_and_keeps_the_defaults(string target, string transport, string host, int port)
+    {
+        var s = NodeSettingsReader.Read(NodeConfiguration.Build(["--demo", "--syslog", target], Path.GetTempPath()));
+
+        Assert.Equal(["jsonl", "console", "demo-syslog"], s.Forwarder.Sinks.Select(k => k.Name));
+        var syslog = Assert.IsType<FlowActors.Siem.Sinks.SyslogSinkOptions>(s.Forwarder.Sinks[2].Options);
+        Assert.Equal((transport, host, port, "cef"), (syslog.Transport, syslog.Host, syslog.Port, syslog.Format));
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", "HOST:PORT")]
+    [InlineData("127.0.0.1:99999", "HOST:PORT")]
+    [InlineData("bad host:514", "not a host name")]
+    public void Bad_demo_syslog_target_is_refused_with_the_expected_form(string target, string expected)
+    {
+        var problem = NodeConfiguration.FindArgumentProblem(["--demo", "--syslog", target]);
+        Assert.NotNull(problem);
+        Assert.Contains(expected, problem);
+    }
+
+    [Fact]
+    public void Syslog_switch_without_the_demo_points_to_the_sink_settings()
+    {
+        Assert.Contains("FLOWACTORS__FORWARDER__SINKS__2__KIND=syslog", NodeConfiguration.FindArgumentProblem(["--syslog", "127.0.0.1:514"]));
+        Assert.Null(NodeConfiguration.FindArgumentProblem(["--demo", "--syslog=127.0.0.1:514"]));
+        Assert.Equal("--bogus", NodeConfiguration.FindUnknownArgument(["--demo", "--syslog", "127.0.0.1:514", "--bogus"]));
+    }
+
     [Fact]
     public void Demo_switch_on_the_command_line_turns_the_demo_on()
     {

@@ -228,10 +228,11 @@ public sealed record SinkSettings(string Name, SinkKind Kind, string? Path)
     public FlowActors.Siem.Outbox.SinkPolicy Policy { get; init; } = new();
 
     /// <summary>
-    /// The kind's own settings as given (e.g. <c>Host</c>, <c>Port</c>, <c>Url</c>), with secrets read from their
-    /// <c>*File</c> keys already (<c>TokenFile</c> → <c>Token</c>). Never log these: see <see cref="SinkKinds.IsSecret"/>.
+    /// The entry bound onto its contract options class (<see cref="FlowActors.Siem.Sinks.SyslogSinkOptions"/>,
+    /// <see cref="FlowActors.Siem.Sinks.HecSinkOptions"/>, ...) and validated, with secrets already read from their
+    /// <c>*File</c> keys (<c>TokenFile</c> → <c>Token</c>). Never log it: see <see cref="SinkKinds.IsSecret"/>.
     /// </summary>
-    public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+    public FlowActors.Siem.Sinks.SinkOptions Options { get; init; } = SinkKinds.OptionsFor(Kind);
 }
 
 /// <summary>The SIEM forwarder.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FlowActors.Siem.Outbox;
+using FlowActors.Siem.Sinks;
 using Microsoft.Extensions.Configuration;
 
 namespace FlowActors.Node.Configuration;
@@ -91,170 +92,112 @@ public static partial class NodeSettingsReader
                 return null;
             }
 
-            string updatesText = ReadString(entry, "Updates", "all");
-            if (!UpdatePolicy.TryParse(updatesText, out var updates))
+            var options = SinkKinds.OptionsFor(kind);
+            options.Name = name;
+            int errorsBefore = Errors.Count;
+            Bind(entry, options);
+            if (options is FileSinkOptions file && entry.GetSection("Path").Value is null) file.Path = fallback?.Path ?? "";
+            if (options is HecSinkOptions hec)
             {
-                Fail(entry, "Updates", updatesText, "must be all, first or every-N-minutes", "to all (every update is sent again with its higher count), first, or e.g. every-15-minutes");
+                CheckUrl(entry);
+                if (ReadSecret(entry, "Token") is { } token) hec.Token = token;
+                else if (!Errors.Skip(errorsBefore).Any(e => e.Key.StartsWith(Key(entry, "Token"), StringComparison.OrdinalIgnoreCase)))
+                {
+                    Fail(entry, "Token", "", "is required for a hec sink (the HEC token)", $"or {EnvironmentVariableFor(Key(entry, "TokenFile"))} to a file holding it");
+                }
+            }
+            else if (options is WebhookSinkOptions webhook)
+            {
+                CheckUrl(entry);
+                if (ReadSecret(entry, "BearerToken") is { } bearer) webhook.BearerToken = bearer;
             }
 
-            var policy = new SinkPolicy
+            // The options class owns the rules (ranges, required keys, combinations); a key that already failed to
+            // read is not reported twice.
+            var failed = Errors.Skip(errorsBefore).Select(e => e.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (string problem in options.Validate(entry.Path))
             {
-                MinSeverity = ReadInt(entry, "MinSeverity", 0, 0, 10, "to the lowest alert severity (0-10) this sink should get, e.g. 5"),
-                BatchSize = ReadInt(entry, "BatchSize", 100, 1, 10_000, "to how many alerts one delivery may carry, e.g. 100"),
-                MaxBacklog = ReadInt(entry, "MaxBacklog", 100_000, 1, 10_000_000, "to how many alerts may wait for this sink before the oldest are dropped for it, e.g. 100000"),
-                Updates = updates,
-                RateLimitPerSecond = ReadDouble(entry, "RateLimitPerSecond", 0, 0, 1_000_000, "to the most alerts per second this sink may get, or 0 for no limit"),
-            };
+                int space = problem.IndexOf(' ', StringComparison.Ordinal);
+                string key = space > 0 ? problem[..space] : entry.Path;
+                if (!failed.Add(key)) continue;
+                Errors.Add(new SettingError(key, $"{problem} Set {EnvironmentVariableFor(key)} accordingly."));
+            }
 
-            var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-            string? path = null;
-            switch (kind)
+            if (!UpdatePolicy.TryParse(options.Updates, out _) && failed.Add(Key(entry, "Updates")))
             {
-                case SinkKind.File:
-                    path = ReadString(entry, "Path", fallback?.Path ?? "");
-                    if (path.Length == 0 || path.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
-                    {
-                        Fail(entry, "Path", path, "must be a file path for a file sink", "to e.g. data/alerts.jsonl");
-                    }
-
-                    ReadOptionalInt(entry, "MaxBytes", 0, int.MaxValue, "to the size in bytes at which the file is rotated, or 0 for never", options);
-                    ReadOptionalInt(entry, "MaxFiles", 1, 1000, "to how many rotated files to keep, e.g. 5", options);
-                    break;
-                case SinkKind.Console:
-                    break;
-                case SinkKind.Syslog:
-                    ReadSyslog(entry, options);
-                    break;
-                case SinkKind.Hec:
-                    ReadUrl(entry, options);
-                    if (ReadSecret(entry, "Token", options) is null && !Errors.Any(e => e.Key.StartsWith(entry.Path + ":Token", StringComparison.OrdinalIgnoreCase)))
-                    {
-                        Fail(entry, "Token", "", "is required for a hec sink (the HEC token)", $"or {EnvironmentVariableFor(Key(entry, "TokenFile"))} to a file holding it");
-                    }
-
-                    CopyString(entry, "Index", options);
-                    CopyString(entry, "SourceType", options);
-                    if (entry.GetSection("Acknowledgement").Value is not null) options["Acknowledgement"] = ReadBool(entry, "Acknowledgement", false) ? "true" : "false";
-                    ReadOptionalInt(entry, "AckTimeoutSeconds", 1, 3600, "to how long to wait for the indexer's acknowledgement, e.g. 60", options);
-                    break;
-                case SinkKind.Webhook:
-                    ReadUrl(entry, options);
-                    ReadSecret(entry, "BearerToken", options);
-                    break;
+                Fail(entry, "Updates", options.Updates, "must be all, first or every-N-minutes (N up to 1440)", "to all (every update is sent again with its higher count), first, or e.g. every-15-minutes");
             }
 
             if (!SinkKinds.IsAvailable(kind))
             {
-                Fail(entry, "Kind", kindText, "is not available in this build", "to file or console, or run a build that includes the syslog, hec and webhook sinks");
+                Fail(entry, "Kind", kindText, "is not available in this build", "to one of " + SinkKinds.KindList);
                 return null;
             }
 
-            return new SinkSettings(name, kind, path) { Key = entry.Path, Policy = policy, Options = options };
+            // An entry with errors stops start-up anyway; only a valid one becomes a policy.
+            if (Errors.Count > errorsBefore) return null;
+            return new SinkSettings(name, kind, (options as FileSinkOptions)?.Path)
+            {
+                Key = entry.Path,
+                Policy = SinkPolicy.From(options),
+                Options = options,
+            };
         }
 
-        private void ReadSyslog(IConfigurationSection entry, Dictionary<string, string> options)
+        /// <summary>
+        /// Sets each given key of <paramref name="entry"/> on the property of that name (the keys were checked against
+        /// <see cref="SinkKinds"/> already). Secrets and their <c>*File</c> keys are read by <see cref="ReadSecret"/>;
+        /// a value that does not convert is reported with its key, never with a secret's value.
+        /// </summary>
+        private void Bind(IConfigurationSection entry, SinkOptions options)
         {
-            string transport = ReadString(entry, "Transport", "udp").Trim().ToLowerInvariant();
-            if (transport is not ("udp" or "tcp" or "tls"))
+            foreach (var property in SinkKinds.SettableProperties(options.GetType(), declaredOnly: false))
             {
-                Fail(entry, "Transport", transport, "must be udp, tcp or tls", "to udp (RFC 5426), tcp (RFC 6587) or tls (RFC 5425)");
-            }
+                if (property.Name is nameof(SinkOptions.Kind) or nameof(SinkOptions.Name) || SinkKinds.IsSecret(property.Name)) continue;
+                var child = entry.GetSection(property.Name);
+                if (child.Value is null)
+                {
+                    if (child.GetChildren().Any()) Fail(entry, property.Name, "(a section)", "must be a single value", "to a plain value");
+                    continue;
+                }
 
-            options["Transport"] = transport;
-            string host = ReadString(entry, "Host", "");
-            if (!IsHostName(host))
-            {
-                Fail(entry, "Host", host, "must be the syslog receiver's address or DNS name", "to e.g. siem.example.net");
-            }
+                string text = child.Value.Trim();
+                var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+                object? value;
+                if (type == typeof(string)) value = child.Value;
+                else if (type == typeof(int)) value = int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i) ? i : null;
+                else if (type == typeof(long)) value = long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l) ? l : null;
+                else if (type == typeof(double)) value = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && !double.IsNaN(d) ? d : null;
+                else if (type == typeof(bool)) value = bool.TryParse(text, out bool b) ? b : null;
+                else throw new InvalidOperationException($"{options.GetType().Name}.{property.Name} has a type ({type.Name}) the sink settings reader cannot bind.");
 
-            options["Host"] = host;
-            if (entry.GetSection("Port").Value is null)
-            {
-                Fail(entry, "Port", "", "is required for a syslog sink", "to the receiver's port, e.g. 514 (udp/tcp) or 6514 (tls)");
-            }
-            else
-            {
-                ReadOptionalInt(entry, "Port", 1, 65535, "to the receiver's port, e.g. 514 (udp/tcp) or 6514 (tls)", options);
-            }
+                string expected = type == typeof(bool) ? "true or false" : type == typeof(double) ? "a number" : "a whole number";
+                if (value is null)
+                {
+                    Fail(entry, property.Name, child.Value, "must be " + expected, "to " + expected);
+                    continue;
+                }
 
-            string format = ReadString(entry, "Format", "cef").Trim().ToLowerInvariant();
-            if (format is not ("cef" or "leef" or "json" or "rfc5424-json"))
-            {
-                Fail(entry, "Format", format, "must be cef, leef, json or rfc5424-json", "to cef (ArcSight and most SIEMs), leef (QRadar), json or rfc5424-json");
+                property.SetValue(options, value);
             }
-
-            options["Format"] = format;
-            ReadOptionalInt(entry, "Facility", 0, 23, "to a syslog facility number 0-23, e.g. 13 (log audit) or 16 (local0)", options);
-            CopyString(entry, "AppName", options);
-            if (entry.GetSection("Framing").Value is { } framing)
-            {
-                string f = framing.Trim().ToLowerInvariant();
-                if (f is not ("octet-counting" or "newline")) Fail(entry, "Framing", framing, "must be octet-counting or newline", "to octet-counting (RFC 6587) or newline");
-                options["Framing"] = f;
-            }
-
-            ReadOptionalInt(entry, "MaxMessageBytes", 480, 65_535, "to the largest message in bytes, e.g. 2048 for udp", options);
-            foreach (var key in new[] { "CaFile", "ClientCertificateFile", "ClientKeyFile" })
-            {
-                if (entry.GetSection(key).Value is not { } file) continue;
-                if (transport != "tls") Fail(entry, key, file, "applies only to Transport tls", $"{EnvironmentVariableFor(Key(entry, "Transport"))} to tls, or remove this key");
-                else if (!File.Exists(file)) Fail(entry, key, file, "names a file that does not exist", "to a readable PEM file");
-                options[key] = file;
-            }
-
-            if (options.ContainsKey("ClientKeyFile") && !options.ContainsKey("ClientCertificateFile"))
-            {
-                Fail(entry, "ClientCertificateFile", "", $"is required with {Key(entry, "ClientKeyFile")}", "to the client certificate's PEM file");
-            }
-
-            CopyString(entry, "ServerName", options);
         }
 
-        private void ReadUrl(IConfigurationSection entry, Dictionary<string, string> options)
+        /// <summary>The URL's form is the options class's rule; credentials in it are refused here, without echoing them.</summary>
+        private void CheckUrl(IConfigurationSection entry)
         {
             string url = ReadString(entry, "Url", "");
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            {
-                Fail(entry, "Url", url, "must be an absolute http or https URL", "to e.g. https://splunk.example.net:8088/services/collector/event");
-            }
-            else if (uri.UserInfo.Length > 0)
+            if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0)
             {
                 // Credentials in a URL end up in logs and in flowctl node config; they have their own secret keys.
                 Fail(entry, "Url", uri.GetLeftPart(UriPartial.Scheme) + "***@" + uri.Authority, "must not carry credentials", "to the URL without user:password@, and put the secret in Token or BearerToken (or their *File keys)");
             }
-
-            options["Url"] = url;
-        }
-
-        private void CopyString(IConfigurationSection entry, string key, Dictionary<string, string> options)
-        {
-            if (entry.GetSection(key).Value is not null) options[key] = ReadString(entry, key, "");
-        }
-
-        private void ReadOptionalInt(IConfigurationSection s, string key, int min, int max, string fix, Dictionary<string, string> into)
-        {
-            if (s.GetSection(key).Value is null) return;
-            into[key] = ReadInt(s, key, min, min, max, fix).ToString(CultureInfo.InvariantCulture);
-        }
-
-        private double ReadDouble(IConfigurationSection s, string key, double defaultValue, double min, double max, string fix)
-        {
-            string? text = s.GetSection(key).Value;
-            if (text is null) return defaultValue;
-            if (!double.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || double.IsNaN(value) || value < min || value > max)
-            {
-                Fail(s, key, text, $"must be a number {min.ToString(CultureInfo.InvariantCulture)}-{max.ToString(CultureInfo.InvariantCulture)}", fix);
-                return defaultValue;
-            }
-
-            return value;
         }
 
         /// <summary>
         /// A secret from <paramref name="key"/> or from the file <paramref name="key"/>File names (as Kubernetes mounts
         /// secrets); errors never show the secret itself.
         /// </summary>
-        private string? ReadSecret(IConfigurationSection s, string key, Dictionary<string, string> into)
+        private string? ReadSecret(IConfigurationSection s, string key)
         {
             string? direct = s.GetSection(key).Value;
             string? file = s.GetSection(key + "File").Value;
@@ -284,7 +227,6 @@ public static partial class NodeSettingsReader
                 }
             }
 
-            if (value is not null) into[key] = value;
             return value;
         }
     }

@@ -65,6 +65,14 @@ public sealed class DemoFeed(NodeSettings settings, NodeReadiness readiness, ILo
         var fileSink = settings.Forwarder.Sinks.FirstOrDefault(s => s.Kind == SinkKind.File);
         logger.LogInformation("demo: done; alerts appear in {File} and on the console, or run: flowctl alerts recent",
             fileSink?.Path ?? "the configured sinks");
+        foreach (var sink in settings.Forwarder.Sinks)
+        {
+            if (sink.Options is FlowActors.Siem.Sinks.SyslogSinkOptions syslog)
+            {
+                logger.LogInformation("demo: alerts are also sent as {Format} over syslog {Transport} to {Host}:{Port} (sink {Sink}; flowctl forwarder status shows its delivery)",
+                    syslog.Format, syslog.Transport, syslog.Host, syslog.EffectivePort, sink.Name);
+            }
+        }
     }
 
     /// <summary>Where to send: loopback when the receiver listens on every address, else the address it listens on.</summary>

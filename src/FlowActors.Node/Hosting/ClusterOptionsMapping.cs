@@ -1,6 +1,8 @@
 using FlowActors.Cluster;
 using FlowActors.Node.Configuration;
+using FlowActors.Siem.Formats;
 using FlowActors.Siem.Outbox;
+using Microsoft.Extensions.Logging;
 
 namespace FlowActors.Node.Hosting;
 
@@ -8,7 +10,9 @@ namespace FlowActors.Node.Hosting;
 public static class ClusterOptionsMapping
 {
     /// <summary>Maps <paramref name="settings"/> onto <see cref="FlowActorsClusterOptions"/>.</summary>
-    public static FlowActorsClusterOptions ToClusterOptions(this NodeSettings settings)
+    /// <param name="settings">The node's settings.</param>
+    /// <param name="logging">Loggers for the sinks (none when null).</param>
+    public static FlowActorsClusterOptions ToClusterOptions(this NodeSettings settings, ILoggerFactory? logging = null)
     {
         var receivers = new List<ReceiverPortOptions>();
         foreach (int port in settings.Receivers.EnabledPorts)
@@ -40,15 +44,18 @@ public static class ClusterOptionsMapping
             DataDirectory = settings.DataDirectory,
             AlertsJsonLinesPath = "",
             ConsoleSink = false,
-            Sinks = SinkDefinitions(settings),
+            Sinks = SinkDefinitions(settings, logging),
             ForwarderPullWindow = settings.Forwarder.PullWindow,
             Detection = DetectionFor(settings),
         };
     }
 
     /// <summary>Every configured sink with its policy; each is created on the forwarder's node when first delivered to.</summary>
-    private static List<AlertSinkDefinition> SinkDefinitions(NodeSettings settings) =>
-        settings.Forwarder.Sinks.Select(s => new AlertSinkDefinition(s.Name, s.Policy, SinkKinds.Factory(s))).ToList();
+    private static List<AlertSinkDefinition> SinkDefinitions(NodeSettings settings, ILoggerFactory? logging)
+    {
+        // The observer is this machine (its host name); syslog facility, app name and inner format come from each sink's options.
+        return settings.Forwarder.Sinks.Select(s => new AlertSinkDefinition(s.Name, s.Policy, SinkKinds.Factory(s, AlertFormatContext.Default, logging))).ToList();
+    }
 
     /// <summary>
     /// The library's settings from <c>Detection:Tuning</c>, with the window, lateness and networks the node's own

@@ -94,7 +94,7 @@ public static class NodeHost
         };
         RemotingTls.Apply(remote, cluster.Tls);
         akka.WithRemoting(remote);
-        var options = settings.ToClusterOptions();
+        var options = settings.ToClusterOptions(provider.GetService<ILoggerFactory>());
         akka.WithFlowActorsClustering(options, cluster.Seeds);
 
         if (cluster.Seeds.Count == 0)
@@ -116,6 +116,7 @@ public static class NodeHost
         var readiness = provider.GetRequiredService<NodeReadiness>();
         readiness.Add(system => Registered<HostRegionMarker>(system, "host-shard-region"));
         readiness.Add(system => Registered<ForwarderProxyMarker>(system, "forwarder-proxy"));
+        readiness.Add(ForwarderAnsweringAsync);
         var persistence = provider.GetRequiredService<PersistenceProbe>();
         readiness.Add(_ => persistence.CheckAsync());
         if (options.HasRole(FlowActorsClusterOptions.EdgeRole))
@@ -147,6 +148,28 @@ public static class NodeHost
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return new ReadinessCheck(name, false, "receivers failed to report: " + ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Ready while the forwarder singleton answers; degraded sinks are named in the detail but do not fail readiness
+    /// (see <see cref="ForwarderReadiness"/> for why).
+    /// </summary>
+    private static async Task<ReadinessCheck> ForwarderAnsweringAsync(Akka.Actor.ActorSystem system)
+    {
+        if (!ActorRegistry.For(system).TryGet<ForwarderProxyMarker>(out var forwarder)) return ForwarderReadiness.NotAnswering("forwarder proxy not started");
+        try
+        {
+            var status = await forwarder.Ask<FlowActors.Cluster.Messages.ForwarderStatus>(FlowActors.Cluster.Messages.GetForwarderStatus.Instance, ForwarderReadiness.AskTimeout);
+            return ForwarderReadiness.Evaluate(status);
+        }
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            return ForwarderReadiness.NotAnswering($"forwarder singleton did not answer within {ForwarderReadiness.AskTimeout.TotalSeconds:0} s (starting, recovering its journal, or moving to another node)");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return ForwarderReadiness.NotAnswering("forwarder failed to report: " + ex.Message);
         }
     }
 

@@ -21,7 +21,11 @@ internal static class ForwarderConfigView
             max_backlog = k.Policy.MaxBacklog,
             updates = k.Policy.Updates.ToString(),
             rate_limit_per_second = k.Policy.RateLimitPerSecond,
-            options = k.Options.ToDictionary(o => o.Key, o => SinkKinds.IsSecret(o.Key) ? Mask : o.Value, StringComparer.OrdinalIgnoreCase),
+            // A secret shows as the mask when set (so an operator sees it is there), as null when not.
+            options = SinkKinds.OwnSettings(k.Options).ToDictionary(
+                o => o.Key,
+                o => SinkKinds.IsSecret(o.Key) && o.Value is string { Length: > 0 } ? Mask : o.Value,
+                StringComparer.OrdinalIgnoreCase),
         }).ToArray(),
     };
 }

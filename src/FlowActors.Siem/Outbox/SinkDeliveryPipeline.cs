@@ -60,7 +60,11 @@ public sealed class SinkDeliveryPipeline : IAsyncDisposable
         _reopenAfterFailure = reopenAfterFailure;
         var o = options ?? new SinkRetryOptions();
         var tag = OutboxMetrics.Tag(name);
-        var handled = new PredicateBuilder().Handle<Exception>(e => e is not BrokenCircuitException and not OperationCanceledException || e is TimeoutRejectedException);
+        // A receiver that asked for a wait longer than an in-attempt retry may take is not retried here: the attempt
+        // fails at once and the outbox schedules the next one after the wait it asked for (RetryAfter below).
+        var handled = new PredicateBuilder().Handle<Exception>(e =>
+            (e is not BrokenCircuitException and not OperationCanceledException || e is TimeoutRejectedException)
+            && !(e is SinkRetryException { RetryAfter: { } wait } && wait > o.RetryMaxDelay));
         var builder = new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System };
         if (o.MaxRetryAttempts > 0)
         {
@@ -72,6 +76,8 @@ public sealed class SinkDeliveryPipeline : IAsyncDisposable
                 UseJitter = true,
                 Delay = o.RetryDelay,
                 MaxDelay = o.RetryMaxDelay,
+                // A short Retry-After is honoured in place of the computed backoff (null keeps the backoff).
+                DelayGenerator = args => new ValueTask<TimeSpan?>(args.Outcome.Exception is SinkRetryException { RetryAfter: { } wait } ? wait : null),
                 OnRetry = _ =>
                 {
                     Interlocked.Increment(ref _retried);
@@ -129,8 +135,16 @@ public sealed class SinkDeliveryPipeline : IAsyncDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>How long the caller should wait before the next attempt when <paramref name="error"/> says so (open circuit).</summary>
-    public static TimeSpan? RetryAfter(Exception error) => error is BrokenCircuitException { RetryAfter: { } after } ? after : null;
+    /// <summary>
+    /// How long the caller should wait before the next attempt when <paramref name="error"/> says so: the receiver's
+    /// <see cref="SinkRetryException.RetryAfter"/> (HTTP 429/503 Retry-After), or the rest of an open circuit's break.
+    /// </summary>
+    public static TimeSpan? RetryAfter(Exception error) => error switch
+    {
+        SinkRetryException { RetryAfter: { } wait } => wait,
+        BrokenCircuitException { RetryAfter: { } after } => after,
+        _ => null,
+    };
 
     private static async ValueTask CloseAsync(IAlertSink sink)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FlowActors.Siem.Sinks;
 
 namespace FlowActors.Siem.Outbox;
 
@@ -78,6 +79,29 @@ public sealed record SinkPolicy
     /// counted as rate-limited; a burst of up to one second's worth goes at once.
     /// </summary>
     public double RateLimitPerSecond { get; init; }
+
+    /// <summary>
+    /// The policy a validated <see cref="SinkOptions"/> entry describes: its common settings are defined once, on
+    /// the options class, and this is their parsed form for the outbox.
+    /// </summary>
+    /// <exception cref="ArgumentException"><see cref="SinkOptions.Updates"/> does not parse.</exception>
+    public static SinkPolicy From(SinkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!UpdatePolicy.TryParse(options.Updates, out var updates))
+        {
+            throw new ArgumentException($"sink {options.EffectiveName}: Updates '{options.Updates}' is not all, first or every-N-minutes", nameof(options));
+        }
+
+        return new SinkPolicy
+        {
+            MinSeverity = options.MinSeverity,
+            BatchSize = options.BatchSize,
+            MaxBacklog = options.MaxBacklog,
+            Updates = updates,
+            RateLimitPerSecond = options.RateLimitPerSecond,
+        };
+    }
 
     /// <summary>Messages naming <paramref name="keyPrefix"/>'s bad keys; empty when the policy is usable.</summary>
     public IEnumerable<string> Validate(string keyPrefix)

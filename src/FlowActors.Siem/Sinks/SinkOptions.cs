@@ -58,7 +58,7 @@ public partial class SinkOptions
 
         if (MinSeverity is < 0 or > 10) yield return Msg(keyPrefix, "MinSeverity", MinSeverity, "use 0 to 10");
         if (BatchSize is < 1 or > 10_000) yield return Msg(keyPrefix, "BatchSize", BatchSize, "use 1 to 10000");
-        if (MaxBacklog < 1) yield return Msg(keyPrefix, "MaxBacklog", MaxBacklog, "use a positive number of alerts");
+        if (MaxBacklog is < 1 or > 10_000_000) yield return Msg(keyPrefix, "MaxBacklog", MaxBacklog, "use 1 to 10000000 alerts");
         if (!UpdatesPattern().IsMatch(Updates ?? string.Empty))
         {
             yield return Msg(keyPrefix, "Updates", Updates, "use all, first or every-N-minutes (e.g. every-15-minutes)");

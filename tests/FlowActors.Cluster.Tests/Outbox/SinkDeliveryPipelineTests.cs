@@ -105,6 +105,58 @@ public sealed class SinkDeliveryPipelineTests
         Assert.Single(sinks[1].Delivered);
     }
 
+    [Fact]
+    public async Task Retry_after_longer_than_an_in_attempt_retry_fails_the_attempt_and_the_outbox_waits_it_out()
+    {
+        var sink = new RetryAfterSink(TimeSpan.FromSeconds(45));
+        await using var pipeline = new SinkDeliveryPipeline("s", () => sink, NoDelay(retries: 2) with { RetryMaxDelay = TimeSpan.FromSeconds(5) }, _time, reopenAfterFailure: false);
+        var error = await Assert.ThrowsAsync<SinkRetryException>(() => pipeline.DeliverAsync(Batch, CancellationToken.None));
+        Assert.Equal(1, sink.Calls);
+        Assert.Equal(TimeSpan.FromSeconds(45), SinkDeliveryPipeline.RetryAfter(error));
+
+        // What the forwarder does with it: the outbox hands the batch out again only after the 45 s, not its 1 s backoff.
+        var outbox = new AlertOutbox([new KeyValuePair<string, SinkPolicy>("s", new SinkPolicy())], new AlertOutboxOptions { RetryBaseDelay = TimeSpan.FromSeconds(1) }, _time, () => 0.5);
+        outbox.CompleteRecovery();
+        Assert.Equal(OfferResult.Accept, outbox.Offer(Batch[0]));
+        outbox.Append(1, Batch[0]);
+        Assert.True(outbox.TryTakeBatch("s", out var batch));
+        Assert.Equal(TimeSpan.FromSeconds(45), outbox.Failed(batch!, error.Message, SinkDeliveryPipeline.RetryAfter(error)));
+        _time.Advance(TimeSpan.FromSeconds(44));
+        Assert.False(outbox.TryTakeBatch("s", out _));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(outbox.TryTakeBatch("s", out _));
+    }
+
+    [Fact]
+    public async Task Short_retry_after_is_honoured_inside_the_attempt()
+    {
+        var sink = new RetryAfterSink(TimeSpan.FromSeconds(2));
+        await using var pipeline = new SinkDeliveryPipeline("s", () => sink, NoDelay(retries: 2) with { RetryMaxDelay = TimeSpan.FromSeconds(5) }, _time, reopenAfterFailure: false);
+        var delivery = pipeline.DeliverAsync(Batch, CancellationToken.None);
+        Assert.Equal(1, sink.Calls);
+        _time.Advance(TimeSpan.FromMilliseconds(1999));
+        Assert.Equal(1, sink.Calls);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        await delivery.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(2, sink.Calls);
+        Assert.Equal(1, pipeline.Retried);
+    }
+
+    private sealed class RetryAfterSink(TimeSpan retryAfter) : IAlertSink
+    {
+        public int Calls { get; private set; }
+
+        public string Name => "busy";
+
+        public ValueTask DeliverAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
+        {
+            if (++Calls == 1) throw new SinkRetryException("429 Too Many Requests", retryAfter);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     private sealed class FlakySink(int failures) : IAlertSink
     {
         private int _failures = failures;

@@ -1,4 +1,4 @@
-namespace FlowActors.Siem.Tests.Support;
+namespace FlowActors.Testing;
 
 /// <summary>Polling with a deadline, for conditions another process makes true.</summary>
 public static class Eventually
@@ -9,7 +9,7 @@ public static class Eventually
         var deadline = DateTime.UtcNow + timeout;
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"not within {timeout.TotalSeconds:0} s: {what()}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within {timeout.TotalSeconds:0} s: {what()}");
             await Task.Delay(50);
         }
     }

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using FlowActors.Testing;
 
-namespace FlowActors.Siem.Tests.Support;
+namespace FlowActors.Testing;
 
 /// <summary>PEM files for a TLS test: the CA, the server certificate and key, and a client certificate and key.</summary>
 public sealed record TlsFiles(string CaFile, string ServerCertificateFile, string ServerKeyFile, string ClientCertificateFile, string ClientKeyFile);

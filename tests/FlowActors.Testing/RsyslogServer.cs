@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using FlowActors.Testing;
 
-namespace FlowActors.Siem.Tests.Support;
+namespace FlowActors.Testing;
 
 /// <summary>Which listeners a <see cref="RsyslogServer"/> opens.</summary>
 public enum RsyslogListener
@@ -144,6 +143,30 @@ public sealed class RsyslogServer : IAsyncDisposable
 
         p.Dispose();
         File.Delete(PidFile);
+        if (kill) DropTornLastLine();
+    }
+
+    /// <summary>
+    /// omfile writes its buffer in pieces (4 KiB by default), so a receiver killed between two writes leaves half a
+    /// message at the end of its file, and the next instance would append to that half. The half is what the killed
+    /// receiver lost (the sender must send it again): it is cut, as a SIEM's parser would discard it.
+    /// </summary>
+    private void DropTornLastLine()
+    {
+        if (!File.Exists(OutputFile)) return;
+        using var file = new FileStream(OutputFile, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        long end = file.Length;
+        if (end == 0) return;
+        var one = new byte[1];
+        long keep = end;
+        while (keep > 0)
+        {
+            file.Position = keep - 1;
+            if (file.Read(one, 0, 1) == 1 && one[0] == (byte)'\n') break;
+            keep--;
+        }
+
+        if (keep != end) file.SetLength(keep);
     }
 
     /// <summary>Starts the daemon (again) on the same ports and output file, and waits until it listens.</summary>
