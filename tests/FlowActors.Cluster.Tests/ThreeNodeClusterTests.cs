@@ -53,6 +53,32 @@ public sealed class ThreeNodeClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Destination_prevalence_seen_on_one_node_reaches_the_other_nodes_through_distributed_data()
+    {
+        var options = new List<FlowActorsClusterOptions>();
+        await StartClusterAsync(_ =>
+        {
+            var o = Options();
+            o.PrevalencePublishInterval = TimeSpan.FromMilliseconds(300);
+            options.Add(o);
+            return o;
+        });
+        Assert.All(options, o => Assert.NotNull(o.Prevalence));
+        Assert.Equal(3, options.Select(o => o.Prevalence).Distinct().Count()); // one sketch per node, not shared in memory
+
+        var destination = FlowAddress.Parse("203.0.113.50");
+        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (int i = 1; i <= 5; i++) options[0].Prevalence!.Record(FlowAddress.Parse($"10.2.0.{i}"), destination, now);
+        Assert.Equal(0, options[2].Prevalence!.HostsContacting(destination));
+
+        await Eventually.Assert(() =>
+        {
+            Assert.InRange(options[1].Prevalence!.HostsContacting(destination), 4, 6);
+            Assert.InRange(options[2].Prevalence!.HostsContacting(destination), 4, 6);
+        }, TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task Batches_for_many_hosts_land_on_entities_spread_over_all_three_nodes()
     {
         await StartClusterAsync(_ =>
