@@ -103,7 +103,8 @@ public sealed class FlowctlOperatorTests
         var (code, output, _) = Flowctl(node.Endpoint, "alerts", "recent");
 
         Assert.Equal(0, code);
-        Assert.Equal("2026-11-20T10:00:00.000Z  sev=8  syn-flood         10.99.0.10 (actor)          T1046  10.99.0.10 syn-flood\n", output.Replace("\r", ""));
+        // The console's rendering of the alert (AlertTextFormatter), one line.
+        Assert.Equal("ALERT 2026-11-20T10:00:00.000Z sev 8 syn-flood T1046 10.99.0.10: 10.99.0.10 syn-flood [x1]\n", output.Replace("\r", ""));
     }
 
     [Fact]

@@ -163,18 +163,30 @@ public static class AlertWriter
         WriteLines(alerts, output);
     }
 
-    /// <summary>Writes each alert of <paramref name="alerts"/> on one line.</summary>
+    /// <summary>
+    /// Writes each alert of <paramref name="alerts"/> on one line, in the console's rendering
+    /// (<see cref="FlowActors.Siem.Formats.AlertTextFormatter"/>), so the node's console and flowctl print alerts alike.
+    /// </summary>
     public static void WriteLines(JsonElement alerts, TextWriter output)
     {
-        foreach (var alert in alerts.EnumerateArray())
+        foreach (var element in alerts.EnumerateArray())
         {
-            output.WriteLine(string.Join("  ",
-                Field(alert, "time"),
-                "sev=" + Field(alert, "severity"),
-                Field(alert, "detector").PadRight(16),
-                (Field(alert, "host") + " (" + Field(alert, "role") + ")").PadRight(26),
-                Field(alert, "technique"),
-                Field(alert, "summary")));
+            output.WriteLine(Line(element));
+        }
+    }
+
+    private static string Line(JsonElement element)
+    {
+        try
+        {
+            var alert = FlowActors.Detection.Alert.FromJsonLine(element.GetRawText());
+            return FlowActors.Siem.Formats.AlertTextFormatter.Format(alert, FlowActors.Siem.Formats.AlertFormatContext.Default);
+        }
+        catch (FormatException)
+        {
+            // A node of another version may answer with a shape this flowctl cannot read: show its fields as they are.
+            return string.Join("  ", Field(element, "time"), "sev=" + Field(element, "severity"), Field(element, "detector"),
+                Field(element, "host") + " (" + Field(element, "role") + ")", Field(element, "technique"), Field(element, "summary"));
         }
     }
 
