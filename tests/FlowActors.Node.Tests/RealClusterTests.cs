@@ -115,6 +115,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.True(code == 0, text);
         int exit = await holder.Process.WaitForExitAsync(TimeSpan.FromSeconds(90));
         output.WriteLine($"{holder.Address} (held the forwarder) left and exited with {exit} after {leaveClock.Elapsed.TotalSeconds:0.0} s");
+        if (exit != 0) output.WriteLine("its last output lines:\n" + string.Join('\n', holder.Process.Output.Split('\n').TakeLast(15)));
 
         await cluster.WaitMembersUpAsync(survivors, TimeSpan.FromSeconds(60));
         var via = survivors[0].Process;
@@ -157,7 +158,8 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         var survivors = cluster.Members.Where(m => m != holder).ToList();
         var via = survivors[0].Process;
 
-        // Alerts flowing: wave 0 sent to every receiver; the kill comes once some, not necessarily all, are acknowledged.
+        // Alerts flowing: wave 0 to every receiver, then a small wave a second to the survivors' receivers until the
+        // singleton is back, so alerts are in flight to the forwarder when it dies and while it is away.
         await SendWaveAsync(0, cluster.Members);
         Dictionary<string, (string Host, string Role)> acknowledged = [];
         await Poll.UntilAsync(async () =>
@@ -165,6 +167,27 @@ public sealed class RealClusterTests(ITestOutputHelper output)
             acknowledged = await RealCluster.AcceptedAsync(via);
             return acknowledged.Count >= 4;
         }, AlertTimeout, "the first alerts acknowledged");
+        using var stopFlow = new CancellationTokenSource();
+        var flowingWaves = new List<int>();
+        var flow = Task.Run(async () =>
+        {
+            using var exporter = new ScanExporter(31);
+            for (int wave = 10; wave < 50 && !stopFlow.IsCancellationRequested; wave++)
+            {
+                await exporter.SendScansAsync(wave, Enumerable.Range(0, 4), survivors[wave % 2].NetFlowPort);
+                lock (flowingWaves) flowingWaves.Add(wave);
+                try
+                {
+                    await Task.Delay(1000, stopFlow.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        });
+        // Let the first flowing waves reach the forwarder, then kill it with whatever it is processing.
+        await Poll.UntilAsync(async () => (await RealCluster.AcceptedAsync(via)).Count > acknowledged.Count, AlertTimeout, "flowing alerts acknowledged");
         acknowledged = await RealCluster.AcceptedAsync(via);
         await holder.Process.KillAsync();
         var downClock = Stopwatch.StartNew();
@@ -203,8 +226,12 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         }, TimeSpan.FromSeconds(60), "the forwarder singleton restarted on a survivor");
         double singletonSeconds = downClock.Elapsed.TotalSeconds;
 
+        await stopFlow.CancelAsync();
+        await flow;
         await SendWaveAsync(1, survivors);
         await WaitAcceptedAndDeliveredAsync(cluster, via, Expected(1, survivors.Count), "wave 1 accepted and delivered after the kill");
+        // The flowing waves went to the survivors' receivers and their hosts live on: none of their alerts is lost.
+        var flowed = flowingWaves.SelectMany(w => Enumerable.Range(0, 4).SelectMany(i => ScanExporter.ExpectedAlerts(w, i))).ToHashSet();
 
         // Everything the dead forwarder acknowledged is still journalled, and everything journalled reached the sink.
         var accepted = await RealCluster.AcceptedAsync(via);
@@ -216,6 +243,8 @@ public sealed class RealClusterTests(ITestOutputHelper output)
             return accepted.Keys.All(lines.ContainsKey);
         }, AlertTimeout, "every accepted alert in the sink");
         int duplicated = lines.Values.Sum() - lines.Count;
+        var flowedAccepted = accepted.Values.Where(flowed.Contains).ToHashSet();
+        output.WriteLine($"flowing waves {flowingWaves.Count}: {flowed.Count} (host, role) expected, {flowedAccepted.Count} accepted");
         var wave0 = Expected(0, 3);
         output.WriteLine(
             $"killed {holder.Address}; removed after {downSeconds:0.0} s, forwarder on {newHolder} after {singletonSeconds:0.0} s; " +
