@@ -293,4 +293,67 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         await WaitAcceptedAndDeliveredAsync(cluster, minority.Process, Expected(2, 1), "alerts through the rejoined node");
         output.WriteLine($"stopped {minority.Address}; removed by the majority after {downSeconds:0.0} s; after SIGCONT it exited with {exit} at {exitSeconds:0.0} s; restarted and rejoined; {clock.Elapsed.TotalSeconds:0.0} s");
     }
+
+    [Fact]
+    public async Task A_node_added_under_load_takes_shards_over_and_no_alert_is_lost()
+    {
+        var clock = Stopwatch.StartNew();
+        await using var cluster = await RealCluster.StartAsync(2);
+        var node0 = cluster.Members[0].Process;
+
+        // Load: a wave of 4 scans a second, spread over the receivers there are.
+        using var stopFlow = new CancellationTokenSource();
+        var flowingWaves = new List<int>();
+        var receivers = new List<RealCluster.Member>(cluster.Members);
+        var flow = Task.Run(async () =>
+        {
+            using var exporter = new ScanExporter(41);
+            for (int wave = 10; wave < 50 && !stopFlow.IsCancellationRequested; wave++)
+            {
+                RealCluster.Member receiver;
+                lock (receivers) receiver = receivers[wave % receivers.Count];
+                await exporter.SendScansAsync(wave, Enumerable.Range(0, 4), receiver.NetFlowPort);
+                lock (flowingWaves) flowingWaves.Add(wave);
+                try
+                {
+                    await Task.Delay(1000, stopFlow.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        });
+
+        await Poll.UntilAsync(async () => (await RealCluster.AcceptedAsync(node0)).Count > 0, AlertTimeout, "alerts flowing");
+        var newcomer = cluster.Add();
+        await newcomer.Process.WaitReadyAsync(TimeSpan.FromSeconds(120));
+        await cluster.WaitMembersUpAsync(cluster.Members, TimeSpan.FromSeconds(90));
+        lock (receivers) receivers.Add(newcomer);
+        double joinedSeconds = clock.Elapsed.TotalSeconds;
+
+        // The coordinator rebalances shards onto the newcomer while the load goes on.
+        Dictionary<string, int> shards = [];
+        await Poll.UntilAsync(async () =>
+        {
+            shards = await RealCluster.ShardsPerNodeAsync(node0);
+            return shards.GetValueOrDefault(newcomer.Address) > 0;
+        }, TimeSpan.FromSeconds(60), "shards rebalanced onto the new node");
+        double rebalancedSeconds = clock.Elapsed.TotalSeconds;
+        // A few more seconds of load across the hand-offs, then stop and check that every flowing wave's alerts arrived.
+        int wavesAtRebalance;
+        lock (flowingWaves) wavesAtRebalance = flowingWaves.Count;
+        await Poll.UntilAsync(() => { lock (flowingWaves) return flowingWaves.Count >= wavesAtRebalance + 3; }, TimeSpan.FromSeconds(30), "load after the rebalance");
+        await stopFlow.CancelAsync();
+        await flow;
+
+        HashSet<(string Host, string Role)> expected;
+        lock (flowingWaves) expected = flowingWaves.SelectMany(w => Enumerable.Range(0, 4).SelectMany(i => ScanExporter.ExpectedAlerts(w, i))).ToHashSet();
+        await WaitAcceptedAndDeliveredAsync(cluster, newcomer.Process, expected, "every flowing wave's alerts accepted and delivered");
+        var accepted = await RealCluster.AcceptedAsync(node0);
+        var (lines, _) = cluster.Delivered();
+        output.WriteLine(
+            $"newcomer Up at {joinedSeconds:0.0} s, first shards on it at {rebalancedSeconds:0.0} s; shards then: {string.Join(", ", shards.Select(kv => $"{kv.Key}={kv.Value}"))}; " +
+            $"{flowingWaves.Count} waves, {expected.Count} (host, role) expected, accepted {accepted.Count}, delivered {lines.Count} ids, duplicated lines {lines.Values.Sum() - lines.Count}; {clock.Elapsed.TotalSeconds:0.0} s");
+    }
 }
