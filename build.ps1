@@ -12,6 +12,8 @@
               (-Populations 1000,10000,50000,1000000 -Quick -StepSeconds -SocketBuffer -MaxRate -Label); bench/README.md
     bench-gen   the load generator alone (bench/nfgen) against a socket that reads nothing: its ceiling and pacing
     bench-cluster analytics flows/s of 1, 2, 3 node processes on one PostgreSQL (-NodeCounts -Hosts -Rate -StepSeconds)
+    cluster   run -Nodes N (default 3) node processes on loopback as Kubernetes configures the pods, on one throw-away
+              PostgreSQL, with a shared file sink; prints each node's endpoints; Ctrl-C stops everything
     eval      detection scoreboard: real-tool captures and benign networks replayed through FlowAnalyzer (-Case NAME keeps matching cases)
     publish   publish the node and flowctl to artifacts/publish
     default   build and test
@@ -32,7 +34,8 @@ param(
   [string]$Label = '',
   [switch]$SkipNfcapd,
   [switch]$SkipGenerator,
-  [string]$Case = ''
+  [string]$Case = '',
+  [int]$Nodes = 3
 )
 
 $ErrorActionPreference = 'Stop'
@@ -130,6 +133,78 @@ function Invoke-Publish {
   Invoke-Dotnet publish (Join-Path $root 'src/FlowActors.Node') -c $Configuration -o (Join-Path $out 'node')
 }
 
+# A local cluster as the StatefulSet runs it: FLOWACTORS__CLUSTER__HOSTNAME/PORT/SEEDS and PostgreSQL persistence per
+# pod, here N processes on loopback with free ports, one throw-away PostgreSQL (bench/e2e/BenchE2E.ps1 helpers) and one
+# shared JSON-lines file as the SIEM. Runs until Ctrl-C (or until every node has exited), then stops and deletes it all.
+function Invoke-Cluster([int]$Count) {
+  if ($Count -lt 1) { throw "-Nodes must be at least 1 (got $Count)" }
+  $nodeDll = Build-BenchNode $root
+  Invoke-Dotnet build (Join-Path $root 'src/FlowActors.Cli') -c Release | Out-Host
+  $flowctl = Join-Path $root 'src/FlowActors.Cli/bin/Release/net10.0/flowctl.dll'
+  $http = [System.Net.Http.HttpClient]::new()
+  $http.Timeout = [TimeSpan]::FromSeconds(5)
+  $pg = $null
+  $nodes = @()
+  try {
+    $pg = Start-BenchPostgres
+    $dir = New-BenchTempDir 'flowactors-cluster'
+    $sink = Join-Path $dir 'siem/alerts.jsonl'
+    New-Item -ItemType Directory (Split-Path $sink) | Out-Null
+    $seedPort = Get-BenchFreePort
+    # Every node's seed is the first node, as the StatefulSet's pod 0 (it starts first and forms the cluster).
+    $settings = @{
+      FLOWACTORS__CLUSTER__HOSTNAME = '127.0.0.1'
+      FLOWACTORS__CLUSTER__SEEDS__0 = "akka.tcp://flowactors@127.0.0.1:$seedPort"
+      FLOWACTORS__PERSISTENCE__PROVIDER = 'postgresql'
+      FLOWACTORS__PERSISTENCE__CONNECTIONSTRING = "Host=127.0.0.1;Port=$($pg.Port);Username=flowactors;Database=postgres"
+      FLOWACTORS__FORWARDER__SINKS__2__KIND = 'file'
+      FLOWACTORS__FORWARDER__SINKS__2__NAME = 'siem'
+      FLOWACTORS__FORWARDER__SINKS__2__PATH = $sink
+    }
+    for ($i = 0; $i -lt $Count; $i++) {
+      $s = $settings.Clone()
+      $s.FLOWACTORS__RECEIVERS__IPFIXPORT = "$(Get-BenchFreePort -Udp)"
+      $s.FLOWACTORS__RECEIVERS__SFLOWPORT = "$(Get-BenchFreePort -Udp)"
+      $n = Start-BenchNode $nodeDll $s $(if ($i -eq 0) { $seedPort } else { 0 })
+      $n.Settings = $s
+      $nodes += $n
+      if ($i -eq 0) { Wait-BenchNodeReady $n $http }
+    }
+    foreach ($n in $nodes) { Wait-BenchNodeReady $n $http }
+    Wait-ClusterMembers $http $nodes $Count
+    Write-Host ''
+    Write-Host "cluster of $Count node(s) up; PostgreSQL on 127.0.0.1:$($pg.Port) (user flowactors, database postgres); SIEM file $sink" -ForegroundColor Green
+    for ($i = 0; $i -lt $Count; $i++) {
+      $n = $nodes[$i]
+      Write-Host ("node {0}: pid {1}, remoting akka.tcp://flowactors@127.0.0.1:{2}, operator {3}, NetFlow udp/{4}, IPFIX udp/{5}, sFlow udp/{6}" -f `
+        $i, $n.Process.Id, $n.RemotingPort, $n.Base, $n.NetFlowPort, $n.Settings.FLOWACTORS__RECEIVERS__IPFIXPORT, $n.Settings.FLOWACTORS__RECEIVERS__SFLOWPORT)
+      Write-Host "        data $($n.Data) (operator token: $(Join-Path $n.Data 'operator-token')), log $($n.Log)"
+    }
+    Write-Host ''
+    Write-Host "flowctl on this machine (reads the token from the data directory):"
+    Write-Host "  FLOWACTORS__DATADIRECTORY=$($nodes[0].Data) dotnet $flowctl 127.0.0.1:$($nodes[0].OperatorPort) cluster show"
+    Write-Host "traffic: dotnet $flowctl generate --to 127.0.0.1:$($nodes[0].NetFlowPort) --flows 100000 --rate 5000"
+    Write-Host 'Ctrl-C stops every node and PostgreSQL.' -ForegroundColor Yellow
+    while (@($nodes | Where-Object { -not $_.Process.HasExited }).Count -gt 0) {
+      foreach ($n in $nodes) {
+        if ($n.Process.HasExited -and -not $n.ContainsKey('Reported')) {
+          Write-Warning "node on $($n.Base) exited with $($n.Process.ExitCode) (log: $($n.Log))"
+          $n.Reported = $true
+        }
+      }
+      Start-Sleep -Milliseconds 500
+    }
+    Write-Warning 'every node has exited'
+  }
+  finally {
+    Write-Host 'stopping the cluster...'
+    foreach ($n in $nodes) { Stop-BenchProcess $n.Process 30 }
+    Stop-BenchPostgres $pg
+    $http.Dispose()
+    Remove-BenchTemp
+  }
+}
+
 switch ($Target) {
   'build'   { Invoke-Build }
   'test'    { Invoke-Test }
@@ -138,8 +213,9 @@ switch ($Target) {
   'bench-e2e' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchE2E -Root $root -Populations ([int[]]($Populations -split ',')) -Quick:$Quick -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -SkipNfcapd:$SkipNfcapd -SkipGenerator:$SkipGenerator }
   'bench-gen' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchGenerator -Root $root -SocketBuffer $SocketBuffer -Seconds $(if ($StepSeconds -gt 0) { $StepSeconds } else { 3 }) }
   'bench-cluster' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchCluster -Root $root -NodeCounts ([int[]]($NodeCounts -split ',')) -Hosts $Hosts -Rate $Rate -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -Quick:$Quick }
+  'cluster' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-Cluster -Count $Nodes }
   'publish' { Invoke-Publish }
   'eval'    { Invoke-Eval }
   'default' { Invoke-Test }
-  default   { throw "unknown target '$Target' (build, test, bench, bench-e2e, bench-gen, bench-cluster, fuzz, eval, publish, default)" }
+  default   { throw "unknown target '$Target' (build, test, bench, bench-e2e, bench-gen, bench-cluster, cluster, fuzz, eval, publish, default)" }
 }
