@@ -93,13 +93,11 @@ public sealed class RsyslogServer : IAsyncDisposable
         if (!File.Exists(OutputFile)) return [];
         using var stream = new FileStream(OutputFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        var lines = new List<string>();
-        while (reader.ReadLine() is { } line)
-        {
-            if (line.Length > 0) lines.Add(line);
-        }
-
-        return lines;
+        string text = reader.ReadToEnd();
+        // rsyslog writes its file in pieces: a last line without its newline is still being written, not yet received.
+        int end = text.LastIndexOf('\n');
+        if (end < 0) return [];
+        return text[..end].Split('\n').Where(l => l.Length > 0).ToList();
     }
 
     /// <summary>Waits until at least <paramref name="count"/> lines arrived.</summary>
