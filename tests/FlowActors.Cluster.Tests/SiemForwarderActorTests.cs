@@ -142,9 +142,13 @@ public sealed class SiemForwarderActorTests(ITestOutputHelper output) : Persiste
         forwarder.Tell(new ForwardAlert(TestData.Alert("later")));
         ExpectMsg(new AlertAccepted("later"), TimeSpan.FromSeconds(10));
         AwaitCondition(() => Volatile.Read(ref sink.Attempts) >= 2, TimeSpan.FromSeconds(5));
-        var failing = StatusOf(forwarder);
-        Assert.Equal("sink unavailable", failing.Sinks[0].LastError);
-        Assert.Equal(1, failing.Sinks[0].Pending);
+        // The failure reaches the forwarder's status a moment after the sink threw.
+        AwaitAssert(() =>
+        {
+            var failing = StatusOf(forwarder);
+            Assert.Equal("sink unavailable", failing.Sinks[0].LastError);
+            Assert.Equal(1, failing.Sinks[0].Pending);
+        }, TimeSpan.FromSeconds(10));
         sink.Failing = false;
         // On a busy machine the failures can reach the circuit breaker's threshold (5 calls) before the sink heals;
         // then delivery resumes after the break (30 s by default), so allow for one break.
