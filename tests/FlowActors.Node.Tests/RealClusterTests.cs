@@ -120,19 +120,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
 
         await cluster.WaitMembersUpAsync(survivors, TimeSpan.FromSeconds(60));
         var via = survivors[0].Process;
-        string newHolder = "";
-        await Poll.UntilAsync(async () =>
-        {
-            try
-            {
-                newHolder = await RealCluster.ForwarderNodeAsync(via);
-                return survivors.Any(s => s.Address == newHolder);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), "the forwarder singleton on a survivor");
+        string newHolder = await WaitForForwarderOnAsync(via, survivors, "the forwarder singleton on a survivor");
 
         // Traffic after the leave: the leaver's shards are allocated on the survivors.
         await SendWaveAsync(1, survivors);
@@ -212,19 +200,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         }, TimeSpan.FromSeconds(90), $"{holder.Address} downed and removed by the survivors");
         double downSeconds = downClock.Elapsed.TotalSeconds;
 
-        string newHolder = "";
-        await Poll.UntilAsync(async () =>
-        {
-            try
-            {
-                newHolder = await RealCluster.ForwarderNodeAsync(via);
-                return survivors.Any(s => s.Address == newHolder);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), "the forwarder singleton restarted on a survivor");
+        string newHolder = await WaitForForwarderOnAsync(via, survivors, "the forwarder singleton restarted on a survivor");
         double singletonSeconds = downClock.Elapsed.TotalSeconds;
 
         await stopFlow.CancelAsync();
@@ -356,5 +332,24 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         output.WriteLine(
             $"newcomer Up at {joinedSeconds:0.0} s, first shards on it at {rebalancedSeconds:0.0} s; shards then: {string.Join(", ", shards.Select(kv => $"{kv.Key}={kv.Value}"))}; " +
             $"{flowingWaves.Count} waves, {expected.Count} (host, role) expected, accepted {accepted.Count}, delivered {lines.Count} ids, duplicated lines {lines.Values.Sum() - lines.Count}; {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>Waits until the forwarder singleton runs on one of <paramref name="members"/>; returns its address.</summary>
+    private static async Task<string> WaitForForwarderOnAsync(NodeProcess via, IReadOnlyCollection<RealCluster.Member> members, string what)
+    {
+        string holder = "";
+        await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                holder = await RealCluster.ForwarderNodeAsync(via);
+                return members.Any(m => m.Address == holder);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(60), what);
+        return holder;
     }
 }
