@@ -1,55 +1,182 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using FlowActors.Cli.Commands;
+using FlowActors.Cli.Interactive;
+using FlowActors.Cli.Operator;
+using FlowActors.Cli.Parsing;
 
 namespace FlowActors.Cli;
 
 /// <summary>
-/// Dispatches <c>flowctl</c> arguments to commands. Tools (<c>decode</c>, <c>analyze</c>, ...) work on files;
-/// palettes (<c>cluster</c>, <c>sharding</c>, ...) talk to a node's operator endpoint.
+/// Runs <c>flowctl</c> command lines. Tools (<c>decode</c>, <c>analyze</c>, ...) work on files; palettes
+/// (<c>cluster</c>, <c>sharding</c>, ...) talk to a node's operator endpoint. Every command, argument and option is
+/// defined once, in the System.CommandLine tree <see cref="Flowctl"/> builds; help, shell completion and the
+/// interactive prompt are generated from that tree.
 /// </summary>
 public static class CommandLine
 {
     /// <summary>Runs the command named by <paramref name="args"/>, writing to the given streams.</summary>
-    /// <returns>0 on success, 1 on a failed command, 2 on a usage error.</returns>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <param name="args">The arguments, as the shell passed them.</param>
+    /// <param name="stdout">Where results and help go.</param>
+    /// <param name="stderr">Where errors and summaries go.</param>
+    /// <param name="cancellation">Stops a long command (<c>alerts tail -f</c>, <c>replay</c>) early.</param>
+    /// <param name="handler">HTTP handler for the operator endpoint; null for a real connection.</param>
+    /// <param name="input">Lines for the interactive mode; null for the console's standard input.</param>
+    /// <returns>One of <see cref="ExitCodes"/>.</returns>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default, HttpMessageHandler? handler = null, TextReader? input = null)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var flowctl = new Flowctl(stdout, stderr, handler, input ?? Console.In, input is null && !Console.IsInputRedirected && !Console.IsOutputRedirected);
+        return flowctl.Run(args, cancellation);
+    }
+}
+
+/// <summary>The flowctl command tree and what every command shares: the output streams, the endpoint, the HTTP handler.</summary>
+internal sealed class Flowctl
+{
+    private readonly InvocationConfiguration _invocation;
+    private readonly Option<string> _endpointOption;
+    private readonly Argument<string?> _endpointArgument;
+    private readonly OperatorPalettes _operator;
+    private readonly TextReader _input;
+    private readonly bool _terminal;
+
+    public Flowctl(TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler, TextReader input, bool terminal)
+    {
+        Output = stdout;
+        Error = stderr;
+        Handler = handler;
+        _input = input;
+        _terminal = terminal;
+        _invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+
+        Root = new RootCommand("""
+            FlowActors tools and operator commands.
+            flowctl [HOST:PORT] <palette> <command> runs an operator command on that node; flowctl [HOST:PORT] with no command opens an interactive prompt on it (like pbm): history, Tab completion, 'help', 'exit' or Ctrl-D. Lines piped to it are run one by one.
+            """) { HelpName = "flowctl" };
+        _endpointArgument = new Argument<string?>("endpoint")
         {
-            stdout.WriteLine(Usage);
-            stdout.WriteLine(Operator.OperatorCommand.Usage);
-            return args.Length == 0 ? 2 : 0;
+            HelpName = "HOST:PORT",
+            Description = "operator endpoint of a node (default " + OperatorPalettes.DefaultEndpoint + "), for the operator commands and the prompt",
+            Arity = ArgumentArity.ZeroOrOne,
+            // Shown in the description and the operator section; in every subcommand's usage line it would mislead (decode takes none).
+            Hidden = true,
+        };
+        _endpointArgument.Validators.Add(result =>
+        {
+            string text = ValueParsers.Token(result);
+            if (!OperatorPalettes.LooksLikeEndpoint(text)) result.AddError($"unknown command '{text}'. Run 'flowctl help'.");
+        });
+        _endpointOption = OperatorPalettes.EndpointOption(recursive: false);
+        Root.Add(_endpointArgument);
+        Root.Add(_endpointOption);
+        Root.Add(DecodeCommand.Create(this));
+        Root.Add(AnalyzeCommand.Create(this));
+        Root.Add(ReplayCommand.Create(this));
+        Root.Add(GenerateCommand.Create(this));
+        _operator = new OperatorPalettes(this);
+        foreach (var palette in _operator.Palettes) Root.Add(palette);
+        Root.Add(CompletionCommand.Create(this));
+        Root.Add(CreateHelpCommand());
+        Root.Add(CreateVersionCommand());
+        Root.SetAction((parseResult, cancellation) => Task.FromResult(RootAction(parseResult, cancellation)));
+
+        var help = Root.Options.OfType<HelpOption>().Single();
+        if (help.Action is HelpAction generated) help.Action = new FlowctlHelp(generated, _operator);
+    }
+
+    /// <summary>The root of the command tree.</summary>
+    public RootCommand Root { get; }
+
+    /// <summary>Where results and help go.</summary>
+    public TextWriter Output { get; }
+
+    /// <summary>Where errors and summaries go.</summary>
+    public TextWriter Error { get; }
+
+    /// <summary>HTTP handler for the operator endpoint (tests); null for a real connection.</summary>
+    public HttpMessageHandler? Handler { get; }
+
+    /// <summary>The endpoint of the interactive session, when one is open.</summary>
+    public string? SessionEndpoint { get; set; }
+
+    /// <summary>The operator palettes (for the prompt's completion and the usage errors).</summary>
+    public OperatorPalettes Operator => _operator;
+
+    /// <summary>Parses and runs <paramref name="args"/>.</summary>
+    public int Run(string[] args, CancellationToken cancellation) => Invoke(Root.Parse(args), cancellation);
+
+    /// <summary>Parses and runs one line typed at the prompt.</summary>
+    public int RunLine(string line, CancellationToken cancellation) => Invoke(Root.Parse(line), cancellation);
+
+    /// <summary>Runs a parse result: a usage error is reported in flowctl's words and returns <see cref="ExitCodes.Usage"/>.</summary>
+    public int Invoke(ParseResult parseResult, CancellationToken cancellation)
+    {
+        if (parseResult.Action is ParseErrorAction)
+        {
+            UsageErrors.Write(parseResult, _operator, Error);
+            return ExitCodes.Usage;
         }
 
-        switch (args[0])
+        try
         {
-            case "decode":
-                return DecodeCommand.Run(args.AsSpan(1), stdout, stderr);
-            case "replay":
-                return ReplayCommand.Run(args.AsSpan(1), stdout, stderr);
-            case "generate":
-                return GenerateCommand.Run(args.AsSpan(1), stdout, stderr);
-            case "version":
-            case "--version":
-                stdout.WriteLine(typeof(CommandLine).Assembly.GetName().Version?.ToString(3));
-                return 0;
-            case "analyze":
-                return AnalyzeCommand.Run(args.AsSpan(1), stdout, stderr);
-            case var _ when Operator.OperatorCommand.Accepts(args):
-                return Operator.OperatorCommand.Run(args, stdout, stderr);
-            default:
-                stderr.WriteLine($"flowctl: unknown command '{args[0]}'. Run 'flowctl help'.");
-                return 2;
+            return parseResult.InvokeAsync(_invocation, cancellation).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            Output.Flush();
         }
     }
 
-    /// <summary>Help text.</summary>
-    public const string Usage = """
-        flowctl — FlowActors tools and operator commands
+    /// <summary>Writes a usage error found after parsing (a combination of options) and returns <see cref="ExitCodes.Usage"/>.</summary>
+    public int UsageError(ParseResult parseResult, string message)
+    {
+        UsageErrors.Write([message], parseResult.CommandResult.Command, Error);
+        return ExitCodes.Usage;
+    }
 
-        Tools:
-          flowctl decode FILE... [--format jsonl|csv] [--port N] [--raw]   decode flow captures (nfdump -r)
-          flowctl analyze FILE... [--format jsonl|table] [--networks CIDR,...] [--intel FILE]  offline detection: alerts from captures
-          flowctl replay FILE... --to HOST:PORT [--speed X] [--loop N]         send a capture's datagrams to a collector
-          flowctl generate --to HOST:PORT [--flows N] [--rate R] ...          export synthetic NetFlow v9 load over UDP
-          flowctl version
-        """;
+    /// <summary>
+    /// The endpoint an operator command talks to: <c>--endpoint</c>, else the leading HOST:PORT, else the interactive
+    /// session's, else <see cref="OperatorPalettes.DefaultEndpoint"/>.
+    /// </summary>
+    public string ResolveEndpoint(ParseResult parseResult, Option<string> paletteEndpoint) =>
+        parseResult.GetValue(paletteEndpoint)
+        ?? parseResult.GetValue(_endpointOption)
+        ?? parseResult.GetValue(_endpointArgument)
+        ?? SessionEndpoint
+        ?? OperatorPalettes.DefaultEndpoint;
+
+    private int RootAction(ParseResult parseResult, CancellationToken cancellation)
+    {
+        string endpoint = parseResult.GetValue(_endpointOption) ?? parseResult.GetValue(_endpointArgument) ?? SessionEndpoint ?? OperatorPalettes.DefaultEndpoint;
+        if (SessionEndpoint is not null)
+        {
+            // HOST:PORT alone at the prompt: the session moves to that node.
+            SessionEndpoint = endpoint;
+            Output.WriteLine($"now talking to {endpoint}");
+            return ExitCodes.Ok;
+        }
+
+        return new InteractiveSession(this, endpoint, _input, _terminal).Run(cancellation);
+    }
+
+    private Command CreateHelpCommand()
+    {
+        var names = new Argument<string[]>("command") { HelpName = "COMMAND", Description = "the command to describe, e.g. 'hosts show'", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("help", "show help for flowctl or for one command") { names };
+        command.SetAction((parseResult, cancellation) =>
+            Task.FromResult(Invoke(Root.Parse([.. parseResult.GetValue(names) ?? [], "--help"]), cancellation)));
+        return command;
+    }
+
+    private Command CreateVersionCommand()
+    {
+        var command = new Command("version", "print flowctl's version");
+        command.SetAction(parseResult =>
+        {
+            Output.WriteLine(typeof(CommandLine).Assembly.GetName().Version?.ToString(3));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
 }

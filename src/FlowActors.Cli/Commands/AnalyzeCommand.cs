@@ -1,4 +1,7 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
+using FlowActors.Cli.Parsing;
 using FlowActors.Detection;
 using FlowActors.Protocols;
 using FlowActors.Protocols.Capture;
@@ -7,75 +10,79 @@ using FlowActors.Siem.Formats;
 namespace FlowActors.Cli.Commands;
 
 /// <summary>
-/// <c>flowctl analyze FILE... [--format jsonl|table|cef|leef|ecs] [--networks CIDR,...] [--intel FILE,...]</c>: decodes captures of NetFlow/IPFIX/sFlow
+/// <c>flowctl analyze FILE...</c>: decodes captures of NetFlow/IPFIX/sFlow
 /// export datagrams, runs every monitored host's detectors over the flows' own event time and prints the alerts.
 /// </summary>
 internal static class AnalyzeCommand
 {
-    public const string Usage = "flowctl analyze FILE... [--format jsonl|table|cef|leef|ecs] [--networks CIDR,...] [--intel BLOCKLIST,...]";
+    private static readonly string[] Formats = ["jsonl", "table", "cef", "leef", "ecs"];
 
-    /// <summary>Runs the command; <paramref name="args"/> excludes the word <c>analyze</c>.</summary>
-    public static int Run(ReadOnlySpan<string> args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The <c>analyze</c> command, run through <paramref name="flowctl"/>'s streams.</summary>
+    public static Command Create(Flowctl flowctl)
     {
-        var files = new List<string>();
-        string format = "jsonl";
+        var files = new Argument<string[]>("FILE")
+        {
+            Description = "pcap or pcapng captures of NetFlow/IPFIX/sFlow export datagrams; each gets its own decoder",
+            Arity = ArgumentArity.OneOrMore,
+        }.WhenMissing("no capture files given.");
+        var format = new Option<string>("--format")
+        {
+            HelpName = "jsonl|table|cef|leef|ecs",
+            Description = "alert output: the SIEM renderings the sinks use, or an aligned table",
+            DefaultValueFactory = _ => "jsonl",
+            CustomParser = result => Formats.Contains(ValueParsers.Token(result))
+                ? ValueParsers.Token(result)
+                : Fail(result, $"--format must be jsonl, table, cef, leef or ecs (was '{ValueParsers.Token(result)}')."),
+        };
+        format.CompletionSources.Add(Formats);
+        var networks = new Option<string[]>("--networks")
+        {
+            HelpName = "CIDR,...",
+            Description = "monitored networks (default the detection defaults), e.g. 10.0.0.0/8,fd00::/8",
+            CustomParser = result => [.. result.Tokens.SelectMany(t => ValueParsers.SplitList(t.Value))],
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var intel = new Option<string[]>("--intel")
+        {
+            HelpName = "BLOCKLIST,...",
+            Description = "plain-text block lists (one address or CIDR per line) for the threat-intel detector",
+            CustomParser = result => [.. result.Tokens.SelectMany(t => ValueParsers.SplitList(t.Value))],
+        };
+        ValueParsers.FilesExist(intel);
+        var command = new Command("analyze", "Offline detection: decode captures, run every monitored host's detectors over the flows' own event time, print the alerts. A summary goes to stderr.")
+        {
+            files, format, networks, intel,
+        };
+        command.SetAction(parseResult =>
+        {
+            if (ValueParsers.UnknownOption(parseResult, files) is { } unknown) return flowctl.UsageError(parseResult, $"unknown option '{unknown}'.");
+            return Run(parseResult.GetValue(files) ?? [], parseResult.GetValue(format) ?? "jsonl", parseResult.GetValue(networks), parseResult.GetValue(intel) ?? [], flowctl.Output, flowctl.Error);
+        });
+        return command;
+    }
+
+    private static string Fail(ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return "";
+    }
+
+    /// <summary>Analyses <paramref name="files"/> and prints the alerts in <paramref name="format"/>.</summary>
+    private static int Run(IReadOnlyList<string> files, string format, string[]? networks, IReadOnlyList<string> intelFiles, TextWriter stdout, TextWriter stderr)
+    {
         var settings = new DetectionSettings();
-        var intelFiles = new List<string>();
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            if (a is "--format" or "--networks" or "--intel")
-            {
-                if (i + 1 >= args.Length)
-                {
-                    stderr.WriteLine($"flowctl analyze: {a} needs a value. Usage: {Usage}");
-                    return 2;
-                }
-
-                string value = args[++i];
-                if (a == "--format") format = value;
-                else if (a == "--intel") intelFiles.AddRange(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                else settings.Networks = [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-            }
-            else if (a is "-h" or "--help")
-            {
-                stdout.WriteLine(Usage);
-                return 0;
-            }
-            else if (a.StartsWith("--", StringComparison.Ordinal))
-            {
-                stderr.WriteLine($"flowctl analyze: unknown option '{a}'. Usage: {Usage}");
-                return 2;
-            }
-            else
-            {
-                files.Add(a);
-            }
-        }
-
-        if (files.Count == 0)
-        {
-            stderr.WriteLine($"flowctl analyze: no capture files given. Usage: {Usage}");
-            return 2;
-        }
-
-        if (format is not ("jsonl" or "table" or "cef" or "leef" or "ecs"))
-        {
-            stderr.WriteLine($"flowctl analyze: --format must be jsonl, table, cef, leef or ecs (was '{format}').");
-            return 2;
-        }
-
+        if (networks is { Length: > 0 }) settings.Networks = [.. networks];
         FlowAnalyzer analyzer;
         try
         {
-            settings.ThreatIntel.Files = intelFiles;
+            settings.ThreatIntel.Files = [.. intelFiles];
             var intel = intelFiles.Count > 0 ? ThreatIntelSet.FromFiles(intelFiles) : null;
             analyzer = new FlowAnalyzer(settings, intel: intel);
         }
         catch (ArgumentException e)
         {
             stderr.WriteLine($"flowctl analyze: {e.Message} (--networks takes CIDR prefixes such as 10.0.0.0/8,fd00::/8; --intel plain-text block lists)");
-            return 2;
+            return ExitCodes.Usage;
         }
 
         var alerts = new List<Alert>();

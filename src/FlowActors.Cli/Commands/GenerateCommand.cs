@@ -1,8 +1,10 @@
 using System.Buffers.Binary;
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using FlowActors.Cli.Parsing;
 
 namespace FlowActors.Cli.Commands;
 
@@ -14,45 +16,54 @@ namespace FlowActors.Cli.Commands;
 /// <remarks>Sends only to the address given; tests and benchmarks point it at loopback.</remarks>
 public static class GenerateCommand
 {
-    /// <summary>Help text.</summary>
-    public const string Usage = """
-        usage: flowctl generate --to HOST:PORT [--flows N] [--hosts N] [--rate FLOWS_PER_S] [--per-datagram N]
-                                [--internal-peers] [--seed N] [--source-id N]
-
-          Exports synthetic NetFlow v9 flows (softflowd-like IPv4 template) over UDP.
-          --to HOST:PORT      collector address (required)
-          --flows N           flows to send (default 1,000,000)
-          --hosts N           distinct internal source hosts, 10.0.0.0/8 (default 1,000)
-          --rate R            flows per second, 0 = as fast as possible (default 0)
-          --per-datagram N    records per datagram, 1-40 (default 25)
-          --internal-peers    peers are internal too (192.168.0.0/16), so both ends are monitored hosts
-          --seed N            random seed (default 1)
-          --source-id N       NetFlow v9 source id (default 0)
-        A summary (datagrams, flows, elapsed, rate) goes to stderr.
-        """;
-
     private const ushort TemplateId = 256;
     private const int RecordLength = 30; // 8/4 12/4 7/2 11/2 4/1 6/1 2/4 1/4 22/4 21/4
 
     /// <summary>Parsed options.</summary>
     internal sealed record Options(IPEndPoint Target, long Flows, int Hosts, long Rate, int PerDatagram, bool InternalPeers, int Seed, uint SourceId);
 
-    /// <summary>Runs the command with the arguments after <c>generate</c>.</summary>
-    public static int Run(ReadOnlySpan<string> args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The <c>generate</c> command, run through <paramref name="flowctl"/>'s streams.</summary>
+    internal static Command Create(Flowctl flowctl)
     {
-        if (!TryParse(args, out var options, out string? problem))
+        var to = ReplayCommand.TargetOption();
+        var flows = Number("--flows", "flows to send", 1, long.MaxValue, 1_000_000);
+        var hosts = Number("--hosts", "distinct internal source hosts, in 10.0.0.0/8", 1, 16_000_000, 1_000);
+        var rate = Number("--rate", "flows per second, 0 = as fast as possible", 0, long.MaxValue, 0);
+        var perDatagram = Number("--per-datagram", "records per datagram, 1-40", 1, 40, 25);
+        var internalPeers = new Option<bool>("--internal-peers") { Description = "peers are internal too (192.168.0.0/16), so both ends are monitored hosts" };
+        var seed = new Option<int>("--seed")
         {
-            if (problem is null)
-            {
-                stdout.WriteLine(Usage);
-                return 0;
-            }
+            HelpName = "N",
+            Description = "random seed",
+            DefaultValueFactory = _ => 1,
+            CustomParser = r => ValueParsers.Parse<int>(r, (string t, out int v) => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out v), "Give a whole number."),
+        };
+        var sourceId = Number("--source-id", "NetFlow v9 source id", 0, uint.MaxValue, 0);
+        var command = new Command("generate", "Export synthetic NetFlow v9 flows (softflowd-like IPv4 template) over UDP, for load tests. Benign by construction: web, DNS and NTP. A summary (datagrams, flows, elapsed, rate) goes to stderr.")
+        {
+            to, flows, hosts, rate, perDatagram, internalPeers, seed, sourceId,
+        };
+        command.SetAction(parseResult =>
+        {
+            if (parseResult.GetValue(to) is not { } target) return flowctl.UsageError(parseResult, "--to HOST:PORT is required.");
+            var options = new Options(target, parseResult.GetValue(flows), (int)parseResult.GetValue(hosts), parseResult.GetValue(rate),
+                (int)parseResult.GetValue(perDatagram), parseResult.GetValue(internalPeers), parseResult.GetValue(seed), (uint)parseResult.GetValue(sourceId));
+            return Run(options, flowctl.Error);
+        });
+        return command;
 
-            stderr.WriteLine($"flowctl generate: {problem}");
-            stderr.WriteLine("Run 'flowctl generate --help' for usage.");
-            return 2;
-        }
+        static Option<long> Number(string name, string description, long min, long max, long defaultValue) => new(name)
+        {
+            HelpName = "N",
+            Description = description,
+            DefaultValueFactory = _ => defaultValue,
+            CustomParser = r => ValueParsers.Parse(r, ValueParsers.Range(min, max), max == long.MaxValue ? $"Give a whole number, {min} or more." : $"Give a whole number from {min} to {max}."),
+        };
+    }
 
+    /// <summary>Sends the flows of <paramref name="options"/>; the summary goes to <paramref name="stderr"/>.</summary>
+    private static int Run(Options options, TextWriter stderr)
+    {
         using var socket = new Socket(options.Target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         socket.SendBufferSize = 4 * 1024 * 1024;
         socket.Connect(options.Target);
@@ -82,63 +93,6 @@ public static class GenerateCommand
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"datagrams: {datagrams}\nflows: {sent}\nelapsed: {seconds:F3} s\nrate: {sent / seconds:F0} flows/s"));
         return 0;
-    }
-
-    /// <summary>Parses the arguments; on false, <paramref name="problem"/> is null when help was asked for.</summary>
-    internal static bool TryParse(ReadOnlySpan<string> args, out Options options, out string? problem)
-    {
-        options = null!;
-        problem = null;
-        IPEndPoint? target = null;
-        long flows = 1_000_000, rate = 0;
-        int hosts = 1_000, perDatagram = 25, seed = 1;
-        uint sourceId = 0;
-        bool internalPeers = false;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            if (a is "-h" or "--help") return false;
-            if (a == "--internal-peers")
-            {
-                internalPeers = true;
-                continue;
-            }
-
-            if (i + 1 >= args.Length)
-            {
-                problem = $"option '{a}' needs a value.";
-                return false;
-            }
-
-            string v = args[++i];
-            bool ok = a switch
-            {
-                "--to" => IPEndPoint.TryParse(v, out target) && target.Port != 0,
-                "--flows" => long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out flows) && flows > 0,
-                "--hosts" => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out hosts) && hosts is > 0 and <= 16_000_000,
-                "--rate" => long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out rate),
-                "--per-datagram" => int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out perDatagram) && perDatagram is >= 1 and <= 40,
-                "--seed" => int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out seed),
-                "--source-id" => uint.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out sourceId),
-                _ => false,
-            };
-            if (!ok)
-            {
-                problem = a is "--to" or "--flows" or "--hosts" or "--rate" or "--per-datagram" or "--seed" or "--source-id"
-                    ? $"'{v}' is not a valid value for {a}."
-                    : $"unknown option '{a}'.";
-                return false;
-            }
-        }
-
-        if (target is null)
-        {
-            problem = "--to HOST:PORT is required.";
-            return false;
-        }
-
-        options = new Options(target, flows, hosts, rate, perDatagram, internalPeers, seed, sourceId);
-        return true;
     }
 
     /// <summary>Writes NetFlow v9 export packets (RFC 3954) of synthetic flows into a caller's buffer.</summary>

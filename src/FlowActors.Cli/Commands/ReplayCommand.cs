@@ -1,7 +1,9 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using FlowActors.Cli.Parsing;
 using FlowActors.Protocols.Capture;
 
 namespace FlowActors.Cli.Commands;
@@ -12,37 +14,63 @@ namespace FlowActors.Cli.Commands;
 /// </summary>
 public static class ReplayCommand
 {
-    /// <summary>Help text.</summary>
-    public const string Usage = """
-        usage: flowctl replay FILE... --to HOST:PORT [--port N] [--speed X] [--loop N]
+    /// <summary>The <c>replay</c> command, run through <paramref name="flowctl"/>'s streams.</summary>
+    internal static Command Create(Flowctl flowctl)
+    {
+        var files = new Argument<string[]>("FILE")
+        {
+            Description = "pcap or pcapng captures; their UDP payloads (the export datagrams) are sent in order",
+            Arity = ArgumentArity.OneOrMore,
+        }.WhenMissing("no capture file given.");
+        var to = TargetOption();
+        var port = new Option<ushort?>("--port")
+        {
+            HelpName = "N",
+            Description = "only datagrams that were sent to UDP port N",
+            CustomParser = r => ValueParsers.Parse<ushort>(r, ValueParsers.TryPort, "Give a UDP port, 1-65535."),
+        };
+        var speed = new Option<double>("--speed")
+        {
+            HelpName = "X",
+            Description = "0 = as fast as possible (default); 1 = the capture's own timing; 2 = twice as fast, ...",
+            CustomParser = r => ValueParsers.Parse<double>(r, (string t, out double v) =>
+                double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out v) && v >= 0 && double.IsFinite(v), "Give a speed factor of 0 or more."),
+        };
+        var loop = new Option<int>("--loop")
+        {
+            HelpName = "N",
+            Description = "play the files N times",
+            DefaultValueFactory = _ => 1,
+            CustomParser = r => (int)ValueParsers.Parse(r, ValueParsers.Range(1, int.MaxValue), "Give a number of times, 1 or more."),
+        };
+        var command = new Command("replay", "Send a capture's export datagrams to a collector over UDP, in capture order. A summary (datagrams, bytes, elapsed) goes to stderr.")
+        {
+            files, to, port, speed, loop,
+        };
+        command.SetAction(parseResult =>
+        {
+            if (ValueParsers.UnknownOption(parseResult, files) is { } unknown) return flowctl.UsageError(parseResult, $"unknown option '{unknown}'.");
+            if (parseResult.GetValue(to) is not { } target) return flowctl.UsageError(parseResult, "--to HOST:PORT is required.");
+            var options = new Options(parseResult.GetValue(files) ?? [], target, parseResult.GetValue(port), parseResult.GetValue(speed), parseResult.GetValue(loop));
+            return Run(options, flowctl.Error);
+        });
+        return command;
+    }
 
-          Sends the UDP payloads of a capture (the export datagrams) to a collector, in order.
-          --to HOST:PORT   collector address (required)
-          --port N         only datagrams that were sent to UDP port N
-          --speed X        0 = as fast as possible (default); 1 = the capture's own timing; 2 = twice as fast, ...
-          --loop N         play the files N times (default 1)
-        A summary (datagrams, bytes, elapsed) goes to stderr. Exit code: 0 done, 1 a file could not be read, 2 usage.
-        """;
+    /// <summary>The <c>--to HOST:PORT</c> option of <c>replay</c> and <c>generate</c>.</summary>
+    internal static Option<IPEndPoint> TargetOption() => new("--to")
+    {
+        HelpName = "HOST:PORT",
+        Description = "collector address (required), e.g. 127.0.0.1:2055 or [::1]:2055",
+        CustomParser = r => ValueParsers.Parse<IPEndPoint>(r, ValueParsers.TryEndPoint, "Give HOST:PORT with an IP address (or localhost) and a port 1-65535."),
+    };
 
     /// <summary>Parsed options.</summary>
     internal sealed record Options(IReadOnlyList<string> Files, IPEndPoint Target, ushort? Port, double Speed, int Loops);
 
-    /// <summary>Runs the command with the arguments after <c>replay</c>.</summary>
-    public static int Run(ReadOnlySpan<string> args, TextWriter stdout, TextWriter stderr)
+    /// <summary>Sends the captures of <paramref name="options"/>; the summary goes to <paramref name="stderr"/>.</summary>
+    private static int Run(Options options, TextWriter stderr)
     {
-        if (!TryParse(args, out var options, out string? problem))
-        {
-            if (problem is null)
-            {
-                stdout.WriteLine(Usage);
-                return 0;
-            }
-
-            stderr.WriteLine($"flowctl replay: {problem}");
-            stderr.WriteLine("Run 'flowctl replay --help' for usage.");
-            return 2;
-        }
-
         using var socket = new Socket(options.Target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         socket.Connect(options.Target);
         var clock = Stopwatch.StartNew();
@@ -94,77 +122,5 @@ public static class ReplayCommand
                 return null;
             }
         }
-    }
-
-    /// <summary>Parses the arguments; on false, <paramref name="problem"/> is null when help was asked for.</summary>
-    internal static bool TryParse(ReadOnlySpan<string> args, out Options options, out string? problem)
-    {
-        options = null!;
-        problem = null;
-        var files = new List<string>();
-        IPEndPoint? target = null;
-        ushort? port = null;
-        double speed = 0;
-        int loops = 1;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            if (a is "-h" or "--help") return false;
-            if (!a.StartsWith("--", StringComparison.Ordinal))
-            {
-                files.Add(a);
-                continue;
-            }
-
-            if (i + 1 >= args.Length)
-            {
-                problem = $"option '{a}' needs a value.";
-                return false;
-            }
-
-            string v = args[++i];
-            bool known = true;
-            bool ok = false;
-            switch (a)
-            {
-                case "--to":
-                    ok = IPEndPoint.TryParse(v, out target) && target.Port != 0;
-                    break;
-                case "--port":
-                    ok = ushort.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out ushort p) && p != 0;
-                    port = p;
-                    break;
-                case "--speed":
-                    ok = double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out speed) && speed >= 0 && double.IsFinite(speed);
-                    break;
-                case "--loop":
-                    ok = int.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out loops) && loops >= 1;
-                    break;
-                default:
-                    known = false;
-                    break;
-            }
-
-            if (!ok)
-            {
-                problem = known ? $"'{v}' is not a valid value for {a}." : $"unknown option '{a}'.";
-                return false;
-            }
-        }
-
-        if (files.Count == 0)
-        {
-            problem = "no capture file given.";
-            return false;
-        }
-
-        if (target is null)
-        {
-            problem = "--to HOST:PORT is required.";
-            return false;
-        }
-
-        options = new Options(files, target, port, speed, loops);
-        return true;
     }
 }
