@@ -41,6 +41,7 @@ internal sealed class LineEditor(TextWriter output, Func<string, IReadOnlyList<s
             {
                 case ConsoleKey.Enter:
                     output.WriteLine();
+                    output.Flush(); // the command's errors go to stderr, after this line
                     string text = line.ToString();
                     Remember(text);
                     return text;
@@ -80,6 +81,7 @@ internal sealed class LineEditor(TextWriter output, Func<string, IReadOnlyList<s
                         {
                             case '\u0004' when line.Length == 0: // Ctrl-D
                                 output.WriteLine();
+                                output.Flush();
                                 return null;
                             case '\u0004' when cursor < line.Length:
                                 line.Remove(cursor, 1);
