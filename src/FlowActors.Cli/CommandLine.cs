@@ -24,10 +24,24 @@ public static class CommandLine
     /// <param name="handler">HTTP handler for the operator endpoint; null for a real connection.</param>
     /// <param name="input">Lines for the interactive mode; null for the console's standard input.</param>
     /// <returns>One of <see cref="ExitCodes"/>.</returns>
+    /// <remarks>Output is plain text and the prompt reads lines without editing: what a pipe gets. <see cref="Program"/> runs the terminal flavour.</remarks>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation = default, HttpMessageHandler? handler = null, TextReader? input = null)
     {
-        var flowctl = new Flowctl(stdout, stderr, handler, input ?? Console.In, input is null && !Console.IsInputRedirected && !Console.IsOutputRedirected);
+        var flowctl = new Flowctl(stdout, stderr, handler, input ?? Console.In, terminal: false);
         return flowctl.Run(args, cancellation);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="args"/> on the process's console: tables for a terminal when standard output is one, and
+    /// the prompt's line editor when standard input is one too.
+    /// </summary>
+    internal static int RunOnConsole(string[] args, TextWriter stdout)
+    {
+        var flowctl = new Flowctl(stdout, Console.Error, null, Console.In, terminal: !Console.IsInputRedirected && !Console.IsOutputRedirected)
+        {
+            TerminalOutput = !Console.IsOutputRedirected,
+        };
+        return flowctl.Run(args, CancellationToken.None);
     }
 }
 
@@ -96,6 +110,9 @@ internal sealed class Flowctl
 
     /// <summary>HTTP handler for the operator endpoint (tests); null for a real connection.</summary>
     public HttpMessageHandler? Handler { get; }
+
+    /// <summary>Whether standard output is a terminal: tables are then rendered for it (width, colour).</summary>
+    public bool TerminalOutput { get; init; }
 
     /// <summary>The endpoint of the interactive session, when one is open.</summary>
     public string? SessionEndpoint { get; set; }

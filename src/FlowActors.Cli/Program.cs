@@ -12,7 +12,7 @@ public static class Program
         using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
         try
         {
-            return CommandLine.Run(args, stdout, Console.Error);
+            return CommandLine.RunOnConsole(args, stdout);
         }
         finally
         {

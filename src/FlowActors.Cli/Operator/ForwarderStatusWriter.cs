@@ -14,7 +14,10 @@ public static class ForwarderStatusWriter
     ];
 
     /// <summary>Writes <paramref name="status"/> (the <c>/api/forwarder/status</c> answer).</summary>
-    public static void Write(JsonElement status, TextWriter output)
+    public static void Write(JsonElement status, TextWriter output) => Write(status, output, null);
+
+    /// <summary>Writes <paramref name="status"/>; the sinks as a terminal table on <paramref name="terminal"/> when given.</summary>
+    internal static void Write(JsonElement status, TextWriter output, Spectre.Console.IAnsiConsole? terminal)
     {
         foreach (var (label, field) in new[]
                  {
@@ -37,6 +40,14 @@ public static class ForwarderStatusWriter
         foreach (var sink in sinks.EnumerateArray())
         {
             rows.Add(Columns.Select(c => sink.TryGetProperty(c.Field, out var v) ? Format(v) : "-").ToArray());
+        }
+
+        if (terminal is not null)
+        {
+            output.WriteLine();
+            output.Flush();
+            TerminalTableWriter.WriteRows(rows[0], rows.Skip(1), terminal);
+            return;
         }
 
         var widths = Enumerable.Range(0, Columns.Length).Select(i => rows.Max(r => r[i].Length)).ToArray();

@@ -182,6 +182,10 @@ internal sealed class OperatorPalettes
         return command;
     }
 
+    // Spectre's width-aware, coloured tables only when a person is looking; piped output stays plain text.
+    private Spectre.Console.IAnsiConsole? Terminal() =>
+        _flowctl.TerminalOutput ? TerminalTableWriter.Console(_flowctl.Output, TerminalTableWriter.WindowWidth()) : null;
+
     private static void AddCheck(Argument<string> argument, Parameter parameter)
     {
         switch (parameter.Kind)
@@ -239,7 +243,11 @@ internal sealed class OperatorPalettes
             }
             else if (route.Palette == "forwarder")
             {
-                ForwarderStatusWriter.Write(response, stdout);
+                ForwarderStatusWriter.Write(response, stdout, Terminal());
+            }
+            else if (Terminal() is { } terminal)
+            {
+                TerminalTableWriter.Write(response, terminal);
             }
             else
             {

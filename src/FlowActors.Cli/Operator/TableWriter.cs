@@ -54,7 +54,8 @@ public static class TableWriter
         }
     }
 
-    private static void Collect(JsonElement value, string prefix, List<(string, string)> lines, List<(string, JsonElement)> tables)
+    /// <summary>The scalars of <paramref name="value"/> as dotted keys, and its arrays of rows, in order.</summary>
+    internal static void Collect(JsonElement value, string prefix, List<(string Key, string Value)> lines, List<(string Name, JsonElement Rows)> tables)
     {
         foreach (var property in value.EnumerateObject())
         {
@@ -78,7 +79,8 @@ public static class TableWriter
     // Empty lists of rows still print as "(none)" under a heading, rather than as an empty value.
     private static bool LooksLikeRows(string name) => name is "members" or "regions" or "shards" or "alerts" or "exporters" or "refused_exporters" or "templates" or "hosts" or "sinks" or "checks";
 
-    private static bool IsTable(JsonElement array)
+    /// <summary>Whether <paramref name="array"/> is a non-empty array of objects.</summary>
+    internal static bool IsTable(JsonElement array)
     {
         if (array.GetArrayLength() == 0) return false;
         foreach (var item in array.EnumerateArray())
@@ -89,7 +91,8 @@ public static class TableWriter
         return true;
     }
 
-    private static void WriteTable(JsonElement rows, TextWriter output)
+    /// <summary>Every property name of the rows, in first-seen order.</summary>
+    internal static List<string> Columns(JsonElement rows)
     {
         var columns = new List<string>();
         foreach (var row in rows.EnumerateArray())
@@ -99,6 +102,13 @@ public static class TableWriter
                 if (!columns.Contains(property.Name)) columns.Add(property.Name);
             }
         }
+
+        return columns;
+    }
+
+    private static void WriteTable(JsonElement rows, TextWriter output)
+    {
+        var columns = Columns(rows);
 
         var cells = new List<string[]>();
         foreach (var row in rows.EnumerateArray())
