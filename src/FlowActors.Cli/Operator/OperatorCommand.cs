@@ -101,7 +101,7 @@ public sealed class OperatorClient : IDisposable
         }
         catch (HttpRequestException ex)
         {
-            throw new OperatorException($"cannot reach the operator endpoint at {_endpoint} ({ex.Message}). Is the node running? Pass HOST:PORT as the first argument.");
+            throw new OperatorException($"cannot reach the operator endpoint at {_endpoint} ({ex.Message}). Is the node running? Pass HOST:PORT as the first argument, or --endpoint HOST:PORT.");
         }
         catch (TaskCanceledException) when (!cancellation.IsCancellationRequested)
         {
