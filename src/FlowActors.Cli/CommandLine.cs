@@ -51,6 +51,8 @@ internal sealed class Flowctl
     private readonly InvocationConfiguration _invocation;
     private readonly Option<string> _endpointOption;
     private readonly Argument<string?> _endpointArgument;
+    private readonly Option<string> _tokenOption = OperatorPalettes.TokenOption(recursive: false);
+    private readonly Option<bool> _jsonOption = OperatorPalettes.JsonOption(recursive: false);
     private readonly OperatorPalettes _operator;
     private readonly TextReader _input;
     private readonly bool _terminal;
@@ -84,6 +86,8 @@ internal sealed class Flowctl
         _endpointOption = OperatorPalettes.EndpointOption(recursive: false);
         Root.Add(_endpointArgument);
         Root.Add(_endpointOption);
+        Root.Add(_tokenOption);
+        Root.Add(_jsonOption);
         Root.Add(DecodeCommand.Create(this));
         Root.Add(AnalyzeCommand.Create(this));
         Root.Add(ReplayCommand.Create(this));
@@ -163,18 +167,42 @@ internal sealed class Flowctl
         ?? SessionEndpoint
         ?? OperatorPalettes.DefaultEndpoint;
 
+    /// <summary>The token an operator command sends: its own <c>--token</c>, else the root's, else the session's; null for none given.</summary>
+    public string? ResolveToken(ParseResult parseResult, Option<string> paletteToken) =>
+        parseResult.GetValue(paletteToken) ?? parseResult.GetValue(_tokenOption) ?? SessionToken;
+
+    /// <summary>Whether an operator command prints the endpoint's JSON: its own <c>--json</c>, the root's, or the session's.</summary>
+    public bool ResolveJson(ParseResult parseResult, Option<bool> paletteJson) =>
+        parseResult.GetValue(paletteJson) || parseResult.GetValue(_jsonOption) || SessionJson;
+
+    /// <summary>The token given when the interactive session was opened (<c>flowctl --token T HOST:PORT</c>).</summary>
+    public string? SessionToken { get; set; }
+
+    /// <summary>Whether the interactive session was opened with <c>--json</c>.</summary>
+    public bool SessionJson { get; set; }
+
     private int RootAction(ParseResult parseResult, CancellationToken cancellation)
     {
         string endpoint = parseResult.GetValue(_endpointOption) ?? parseResult.GetValue(_endpointArgument) ?? SessionEndpoint ?? OperatorPalettes.DefaultEndpoint;
         if (SessionEndpoint is not null)
         {
-            // HOST:PORT alone at the prompt: the session moves to that node.
+            // HOST:PORT (or --token T) alone at the prompt: the session moves to that node, or uses that token.
             SessionEndpoint = endpoint;
+            if (parseResult.GetValue(_tokenOption) is { } token) SessionToken = token;
             Output.WriteLine($"now talking to {endpoint}");
             return ExitCodes.Ok;
         }
 
-        return new InteractiveSession(this, endpoint, _input, _terminal).Run(cancellation);
+        SessionToken = parseResult.GetValue(_tokenOption);
+        SessionJson = parseResult.GetValue(_jsonOption);
+        try
+        {
+            return new InteractiveSession(this, endpoint, _input, _terminal).Run(cancellation);
+        }
+        finally
+        {
+            (SessionToken, SessionJson) = (null, false);
+        }
     }
 
     private Command CreateHelpCommand()

@@ -155,14 +155,15 @@ public class FlowctlCommandLineTests
         var leading = FlowctlRun.Invoke(node.Endpoint, "node", "version", "--json");
         var option = FlowctlRun.Invoke("node", "version", "--endpoint", node.Endpoint, "--json");
         var rootOption = FlowctlRun.Invoke("--endpoint", node.Endpoint, "node", "--json", "version");
+        var rootJson = FlowctlRun.Invoke("--json", node.Endpoint, "node", "version");
 
-        foreach (var run in new[] { leading, option, rootOption })
+        foreach (var run in new[] { leading, option, rootOption, rootJson })
         {
             Assert.True(run.ExitCode == 0, run.Stderr);
             Assert.Equal(OperatorEndpointServer.VersionJson + Environment.NewLine, run.Stdout);
         }
 
-        Assert.Equal(3, node.Requests.Count(r => r == "GET /api/node/version"));
+        Assert.Equal(4, node.Requests.Count(r => r == "GET /api/node/version"));
     }
 
     [Fact]

@@ -69,6 +69,17 @@ public class InteractiveSessionTests
     }
 
     [Fact]
+    public void A_token_given_when_the_session_opens_is_sent_with_every_line()
+    {
+        using var node = new OperatorEndpointServer(requiredToken: "s3cret");
+
+        var run = Session("cluster status\nnode version --json\n", "--token", "s3cret", node.Endpoint);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal(["GET /api/cluster/status", "GET /api/node/version"], node.Requests.ToArray());
+    }
+
+    [Fact]
     public void Tab_completion_offers_palettes_and_commands_from_the_command_tree()
     {
         var flowctl = new Flowctl(new StringWriter(), new StringWriter(), null, new StringReader(""), terminal: false);

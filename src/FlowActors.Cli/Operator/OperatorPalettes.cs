@@ -79,14 +79,8 @@ internal sealed class OperatorPalettes
 
     private readonly Flowctl _flowctl;
     private readonly Option<string> _endpoint = EndpointOption(recursive: true);
-    private readonly Option<string> _token = new("--token")
-    {
-        HelpName = "TOKEN",
-        Description = "bearer token; default " + TokenVariable + ", or for a node on this machine its data directory's " + LocalToken.FileName,
-        Recursive = true,
-    };
-
-    private readonly Option<bool> _json = new("--json") { Description = "print the endpoint's JSON as it is (stable for scripts)", Recursive = true };
+    private readonly Option<string> _token = TokenOption(recursive: true);
+    private readonly Option<bool> _json = JsonOption(recursive: true);
     private readonly Dictionary<Command, Route> _leaves = [];
     private readonly List<Command> _palettes = [];
 
@@ -113,6 +107,21 @@ internal sealed class OperatorPalettes
 
     /// <summary>Whether <paramref name="command"/> is a palette.</summary>
     public bool IsPalette(Command command) => _palettes.Contains(command);
+
+    /// <summary>The <c>--token</c> option.</summary>
+    public static Option<string> TokenOption(bool recursive) => new("--token")
+    {
+        HelpName = "TOKEN",
+        Description = "bearer token; default " + TokenVariable + ", or for a node on this machine its data directory's " + LocalToken.FileName,
+        Recursive = recursive,
+    };
+
+    /// <summary>The <c>--json</c> option.</summary>
+    public static Option<bool> JsonOption(bool recursive) => new("--json")
+    {
+        Description = "print the endpoint's JSON as it is (stable for scripts)",
+        Recursive = recursive,
+    };
 
     /// <summary>The <c>--endpoint</c> option.</summary>
     public static Option<string> EndpointOption(bool recursive)
@@ -212,10 +221,10 @@ internal sealed class OperatorPalettes
     private int Execute(ParseResult parseResult, Route route, List<(Parameter Parameter, Argument<string> Argument)> arguments, Option<bool>? follow, Option<TimeSpan>? interval, CancellationToken cancellation)
     {
         string endpoint = _flowctl.ResolveEndpoint(parseResult, _endpoint);
-        string? token = parseResult.GetValue(_token);
+        string? token = _flowctl.ResolveToken(parseResult, _token);
         token ??= Environment.GetEnvironmentVariable(TokenVariable);
         token ??= LocalToken.Find(endpoint);
-        bool json = parseResult.GetValue(_json);
+        bool json = _flowctl.ResolveJson(parseResult, _json);
         var query = new List<KeyValuePair<string, string>>();
         foreach (var (parameter, argument) in arguments)
         {
