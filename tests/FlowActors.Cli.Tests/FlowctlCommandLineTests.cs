@@ -143,7 +143,7 @@ public class FlowctlCommandLineTests
         var parse = tree.Root.Parse(["alerts", "tail", "-f", "--interval", text]);
 
         Assert.Empty(parse.Errors);
-        var interval = parse.CommandResult.Command.Options.OfType<Option<TimeSpan>>().Single();
+        var interval = parse.CommandResult.Command.Options.OfType<Option<TimeSpan?>>().Single();
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), parse.GetValue(interval));
     }
 

@@ -24,16 +24,15 @@ public static class DecodeCommand
             Description = "pcap or pcapng captures (Ethernet, Linux cooked, raw IP; IPv4 or IPv6; UDP to any port), or with --raw files of exactly one datagram (the UDP payload); all go through one template cache, in the order given",
             Arity = ArgumentArity.OneOrMore,
         }.WhenMissing("no input files; give one or more pcap/pcapng captures (or raw datagrams with --raw).");
-        var format = new Option<FlowOutputFormat>("--format")
+        var format = new Option<FlowOutputFormat?>("--format")
         {
             HelpName = "jsonl|csv",
-            Description = "output format; absent fields are null (jsonl) or empty (csv). Fields: version, exporter, domain, src_addr, dst_addr, src_port, dst_port, protocol, tcp_flags, packets, bytes, packets_scaled, bytes_scaled, sampling_rate, start, end (ISO-8601 UTC), input_if, output_if, src_as, dst_as, next_hop, src_mask, dst_mask, tos, vlan, icmp_type, icmp_code, direction, flow_end_reason, sampler_id, firewall_event. Version 105 is sFlow v5, whose records start and end at the receive time: the capture time, or a --raw file's modification time.",
-            DefaultValueFactory = _ => FlowOutputFormat.JsonLines,
+            Description = "output format (default jsonl); absent fields are null (jsonl) or empty (csv). Fields: version, exporter, domain, src_addr, dst_addr, src_port, dst_port, protocol, tcp_flags, packets, bytes, packets_scaled, bytes_scaled, sampling_rate, start, end (ISO-8601 UTC), input_if, output_if, src_as, dst_as, next_hop, src_mask, dst_mask, tos, vlan, icmp_type, icmp_code, direction, flow_end_reason, sampler_id, firewall_event. Version 105 is sFlow v5, whose records start and end at the receive time: the capture time, or a --raw file's modification time.",
             CustomParser = result => ValueParsers.Token(result).ToLowerInvariant() switch
             {
                 "jsonl" or "json" => FlowOutputFormat.JsonLines,
                 "csv" => FlowOutputFormat.Csv,
-                var other => Fail<FlowOutputFormat>(result, $"unknown format '{other}'; use --format jsonl or --format csv."),
+                var other => Fail<FlowOutputFormat?>(result, $"unknown format '{other}'; use --format jsonl or --format csv."),
             },
         };
         format.CompletionSources.Add("jsonl", "csv");
@@ -70,7 +69,7 @@ public static class DecodeCommand
             if (ValueParsers.UnknownOption(parseResult, files) is { } unknown) return flowctl.UsageError(parseResult, $"unknown option '{unknown}'.");
             var options = new Options(
                 parseResult.GetValue(files) ?? [],
-                parseResult.GetValue(format),
+                parseResult.GetValue(format) ?? FlowOutputFormat.JsonLines,
                 parseResult.GetValue(port),
                 parseResult.GetValue(raw),
                 parseResult.GetValue(exporter) ?? FlowAddress.FromV4(0));

@@ -159,7 +159,7 @@ internal sealed class OperatorPalettes
         var arguments = new List<(Parameter Parameter, Argument<string> Argument)>();
         foreach (var parameter in route.Parameters)
         {
-            var argument = new Argument<string>(parameter.Name)
+            var argument = new Argument<string>(parameter.Name.ToUpperInvariant())
             {
                 HelpName = parameter.Name.ToUpperInvariant(),
                 Description = parameter.Description,
@@ -171,15 +171,14 @@ internal sealed class OperatorPalettes
         }
 
         Option<bool>? follow = null;
-        Option<TimeSpan>? interval = null;
+        Option<TimeSpan?>? interval = null;
         if (route is { Palette: "alerts", Name: "tail" })
         {
             follow = new Option<bool>("--follow", "-f") { Description = "keep printing new alerts as they arrive, until Ctrl-C" };
-            interval = new Option<TimeSpan>("--interval")
+            interval = new Option<TimeSpan?>("--interval")
             {
                 HelpName = "DURATION",
                 Description = "how often -f asks for new alerts: seconds (0.5) or with a unit (250ms, 2s, 1m); default 1s",
-                DefaultValueFactory = _ => TimeSpan.FromSeconds(1),
                 CustomParser = r => ValueParsers.Parse<TimeSpan>(r, ValueParsers.TryDuration, "Give a positive duration: seconds (0.5) or with a unit (250ms, 2s, 1m)."),
             };
             command.Add(follow);
@@ -218,7 +217,7 @@ internal sealed class OperatorPalettes
         }
     }
 
-    private int Execute(ParseResult parseResult, Route route, List<(Parameter Parameter, Argument<string> Argument)> arguments, Option<bool>? follow, Option<TimeSpan>? interval, CancellationToken cancellation)
+    private int Execute(ParseResult parseResult, Route route, List<(Parameter Parameter, Argument<string> Argument)> arguments, Option<bool>? follow, Option<TimeSpan?>? interval, CancellationToken cancellation)
     {
         string endpoint = _flowctl.ResolveEndpoint(parseResult, _endpoint);
         string? token = _flowctl.ResolveToken(parseResult, _token);
@@ -238,7 +237,7 @@ internal sealed class OperatorPalettes
             if (follow is not null && interval is not null)
             {
                 string limit = query.Count > 0 ? query[0].Value : "10";
-                return OperatorCommand.AlertsTail(client, limit, parseResult.GetValue(follow), parseResult.GetValue(interval), json, stdout, cancellation);
+                return OperatorCommand.AlertsTail(client, limit, parseResult.GetValue(follow), parseResult.GetValue(interval) ?? TimeSpan.FromSeconds(1), json, stdout, cancellation);
             }
 
             var response = client.Send(route.Method, $"/api/{route.Palette}/{route.Name}", query, cancellation);
