@@ -9,9 +9,9 @@ public sealed class ExporterStats : ILruNode<ExporterStats>
 
     internal ExporterStats(FlowAddress exporter) => Exporter = exporter;
 
-    ExporterStats? ILruNode<ExporterStats>.Older { get; set; }
+    private LruLinks<ExporterStats> _lru;
 
-    ExporterStats? ILruNode<ExporterStats>.Newer { get; set; }
+    ref LruLinks<ExporterStats> ILruNode<ExporterStats>.Links(int list) => ref _lru;
 
     /// <summary>The exporter.</summary>
     public FlowAddress Exporter { get; }

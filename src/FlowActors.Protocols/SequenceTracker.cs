@@ -11,9 +11,9 @@ public sealed class SequenceStreamStats : ILruNode<SequenceStreamStats>
 {
     internal SequenceStreamKey Key;
 
-    SequenceStreamStats? ILruNode<SequenceStreamStats>.Older { get; set; }
+    private LruLinks<SequenceStreamStats> _lru;
 
-    SequenceStreamStats? ILruNode<SequenceStreamStats>.Newer { get; set; }
+    ref LruLinks<SequenceStreamStats> ILruNode<SequenceStreamStats>.Links(int list) => ref _lru;
 
     /// <summary>Sequence number expected next.</summary>
     public uint Expected { get; internal set; }

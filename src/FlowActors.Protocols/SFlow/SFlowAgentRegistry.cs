@@ -2,16 +2,19 @@ namespace FlowActors.Protocols.SFlow;
 
 /// <summary>What one sFlow agent has sent: sample counts and the latest interface counters per ifIndex.</summary>
 /// <remarks>Interfaces are bounded by <see cref="SFlowAgentRegistry.MaxInterfacesPerAgent"/>; counters for further ifIndexes are counted in <see cref="InterfacesRefused"/> and dropped.</remarks>
-public sealed class SFlowAgentState
+public sealed class SFlowAgentState : ILruNode<SFlowAgentState>
 {
     private readonly Dictionary<uint, SFlowInterfaceCounters> _interfaces = new();
     private readonly int _maxInterfaces;
+    private LruLinks<SFlowAgentState> _lru;
 
     internal SFlowAgentState(FlowAddress agent, int maxInterfaces)
     {
         Agent = agent;
         _maxInterfaces = maxInterfaces;
     }
+
+    ref LruLinks<SFlowAgentState> ILruNode<SFlowAgentState>.Links(int list) => ref _lru;
 
     /// <summary>Agent address.</summary>
     public FlowAddress Agent { get; }
@@ -46,10 +49,12 @@ public sealed class SFlowAgentState
 /// Per-agent sFlow state, bounded: at most <see cref="MaxAgents"/> agents (the least recently seen is evicted to make
 /// room) and <see cref="MaxInterfacesPerAgent"/> interfaces each.
 /// </summary>
-/// <remarks>Not thread-safe: one registry belongs to one decoder, which belongs to one receiver.</remarks>
+/// <remarks>Lookup, touch and eviction are O(1) (an <see cref="LruList{T}"/>), so datagrams from a flood of spoofed agent
+/// addresses cost no more than normal traffic. Not thread-safe: one registry belongs to one decoder, which belongs to one receiver.</remarks>
 public sealed class SFlowAgentRegistry
 {
     private readonly Dictionary<FlowAddress, SFlowAgentState> _agents = new();
+    private readonly LruList<SFlowAgentState> _lru = new();
 
     /// <summary>Creates a registry.</summary>
     public SFlowAgentRegistry(int maxAgents = 4_096, int maxInterfacesPerAgent = 1_024)
@@ -85,31 +90,22 @@ public sealed class SFlowAgentRegistry
 
     internal SFlowAgentState GetOrAdd(FlowAddress agent, long nowMs)
     {
-        if (!_agents.TryGetValue(agent, out var state))
+        bool isNew = !_agents.TryGetValue(agent, out var state);
+        if (isNew)
         {
-            if (_agents.Count >= MaxAgents) EvictOldest();
+            if (_agents.Count >= MaxAgents && _lru.Oldest is { } oldest)
+            {
+                _lru.Unlink(oldest);
+                _agents.Remove(oldest.Agent);
+                Evicted++;
+            }
+
             state = new SFlowAgentState(agent, MaxInterfacesPerAgent);
             _agents[agent] = state;
         }
 
-        state.LastSeenMs = nowMs;
+        _lru.Touch(state!, isNew);
+        state!.LastSeenMs = nowMs;
         return state;
-    }
-
-    private void EvictOldest()
-    {
-        FlowAddress oldest = default;
-        long oldestSeen = long.MaxValue;
-        foreach (var (address, state) in _agents)
-        {
-            if (state.LastSeenMs < oldestSeen)
-            {
-                oldestSeen = state.LastSeenMs;
-                oldest = address;
-            }
-        }
-
-        _agents.Remove(oldest);
-        Evicted++;
     }
 }

@@ -21,9 +21,9 @@ internal sealed class DomainState : ILruNode<DomainState>
 {
     public DomainKey Key;
 
-    public DomainState? Older { get; set; }
+    private LruLinks<DomainState> _lru;
 
-    public DomainState? Newer { get; set; }
+    public ref LruLinks<DomainState> Links(int list) => ref _lru;
 
     private uint[] _samplerIds = [];
     private uint[] _samplerRates = [];

@@ -36,7 +36,7 @@ internal struct RecordContext
 /// Fixed-length templates keep only the steps that fill something, each with its offset; templates with IPFIX
 /// variable-length fields (RFC 7011 §7, also in NetFlow v9 from H3C/HPE NetStream) keep every field and are walked in order.
 /// </remarks>
-internal sealed class FieldPlan
+internal sealed class FieldPlan : ILruNode<FieldPlan>
 {
     /// <summary>Largest record accepted: a set can hold no more in a 65,535-byte message.</summary>
     public const int MaxRecordLength = 65_535 - 20;
@@ -73,9 +73,17 @@ internal sealed class FieldPlan
     /// <summary>Last time the exporter (re)sent this template, caller's clock.</summary>
     public long LastSeenMs { get; set; }
 
-    // Links of the template cache's two intrusive LRU orders (no allocation per move): the exporter's own templates,
-    // and all templates of exporters in the same trust tier (see TemplateCache).
-    internal FieldPlan? OwnOlder, OwnNewer, TierOlder, TierNewer;
+    /// <summary>The template cache's list of one exporter's own templates (<see cref="Links"/> number).</summary>
+    internal const int OwnerList = 0;
+
+    /// <summary>The template cache's list of all templates of exporters in one trust tier (<see cref="Links"/> number).</summary>
+    internal const int TierList = 1;
+
+    // Links of the template cache's two intrusive LRU orders (no allocation per move; see TemplateCache).
+    private LruLinks<FieldPlan> _ownerLinks, _tierLinks;
+
+    /// <summary>This plan's links in the template cache's <see cref="OwnerList"/> or <see cref="TierList"/>.</summary>
+    public ref LruLinks<FieldPlan> Links(int list) => ref list == OwnerList ? ref _ownerLinks : ref _tierLinks;
 
     /// <summary>The exporter's entry in the template cache that holds this plan.</summary>
     internal ExporterTemplates? Owner;
