@@ -96,9 +96,10 @@ internal abstract class SnapshotTable<TEntry> : CappedTable<TEntry> where TEntry
         for (int i = 0; i < Count; i++) _entries[i].Write(ref w);
     }
 
-    /// <summary>Reads what <see cref="Write"/> wrote into this (new) table.</summary>
-    private protected void ReadEntries(ref SnapshotReader r)
+    /// <summary>Reads what <see cref="Write"/> wrote into <paramref name="table"/> (new and empty); returns it.</summary>
+    private protected static TTable ReadInto<TTable>(TTable table, ref SnapshotReader r) where TTable : SnapshotTable<TEntry>
     {
-        foreach (ref TEntry x in ReadCount(ref r)) x.Read(ref r);
+        foreach (ref TEntry x in table.ReadCount(ref r)) x.Read(ref r);
+        return table;
     }
 }

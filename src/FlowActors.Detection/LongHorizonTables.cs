@@ -88,12 +88,7 @@ internal sealed class LoopTable(int cap) : SnapshotTable<LoopTable.Entry>(cap, i
 
     public int HeapBytes() => 32 + EntryArrayBytes;
 
-    public static LoopTable Read(ref SnapshotReader r, int cap)
-    {
-        var t = new LoopTable(cap);
-        t.ReadEntries(ref r);
-        return t;
-    }
+    public static LoopTable Read(ref SnapshotReader r, int cap) => ReadInto(new LoopTable(cap), ref r);
 }
 
 /// <summary>
@@ -193,12 +188,7 @@ internal sealed class ScanAccumulator(int cap) : SnapshotTable<ScanAccumulator.E
         return b;
     }
 
-    public static ScanAccumulator Read(ref SnapshotReader r, int cap)
-    {
-        var t = new ScanAccumulator(cap);
-        t.ReadEntries(ref r);
-        return t;
-    }
+    public static ScanAccumulator Read(ref SnapshotReader r, int cap) => ReadInto(new ScanAccumulator(cap), ref r);
 }
 
 /// <summary>
@@ -411,10 +401,5 @@ internal sealed class BurstTable(int cap) : SnapshotTable<BurstTable.Entry>(cap,
         return b;
     }
 
-    public static BurstTable Read(ref SnapshotReader r, int cap)
-    {
-        var t = new BurstTable(cap);
-        t.ReadEntries(ref r);
-        return t;
-    }
+    public static BurstTable Read(ref SnapshotReader r, int cap) => ReadInto(new BurstTable(cap), ref r);
 }

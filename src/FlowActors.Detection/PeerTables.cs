@@ -79,12 +79,7 @@ internal sealed class ScanTable(int cap) : SnapshotTable<ScanTable.Entry>(cap, i
         return b;
     }
 
-    public static ScanTable Read(ref SnapshotReader r, int cap)
-    {
-        var t = new ScanTable(cap);
-        t.ReadEntries(ref r);
-        return t;
-    }
+    public static ScanTable Read(ref SnapshotReader r, int cap) => ReadInto(new ScanTable(cap), ref r);
 }
 
 /// <summary>
@@ -168,12 +163,7 @@ internal sealed class TallyTable(int cap) : SnapshotTable<TallyTable.Entry>(cap,
 
     public int HeapBytes() => 40 + EntryArrayBytes;
 
-    public static TallyTable Read(ref SnapshotReader r, int cap)
-    {
-        var t = new TallyTable(cap);
-        t.ReadEntries(ref r);
-        return t;
-    }
+    public static TallyTable Read(ref SnapshotReader r, int cap) => ReadInto(new TallyTable(cap), ref r);
 }
 
 /// <summary>
