@@ -69,3 +69,60 @@ internal sealed class LruList<T> where T : class, ILruNode<T>
         links.Newer = null;
     }
 }
+
+/// <summary>
+/// A dictionary bounded by an <see cref="LruList{T}"/>: at <see cref="MaxCount"/> entries, adding one evicts the least
+/// recently used in O(1). The per-exporter, per-domain, per-stream and per-agent tables of the decoders.
+/// </summary>
+/// <remarks>Not thread-safe: each table belongs to one decoder, used by one receiver at a time.</remarks>
+internal sealed class LruTable<TKey, TValue> where TKey : notnull where TValue : class, ILruNode<TValue>
+{
+    private readonly Dictionary<TKey, TValue> _items = new();
+    private readonly LruList<TValue> _lru = new();
+    private readonly Func<TKey, TValue> _create;
+    private readonly Func<TValue, TKey> _keyOf;
+
+    /// <summary>Creates a table of at most <paramref name="maxCount"/> entries, made by <paramref name="create"/> and keyed by <paramref name="keyOf"/>.</summary>
+    public LruTable(int maxCount, Func<TKey, TValue> create, Func<TValue, TKey> keyOf)
+    {
+        MaxCount = maxCount;
+        _create = create;
+        _keyOf = keyOf;
+    }
+
+    /// <summary>Most entries held.</summary>
+    public int MaxCount { get; }
+
+    /// <summary>Entries held.</summary>
+    public int Count => _items.Count;
+
+    /// <summary>Entries evicted to stay within <see cref="MaxCount"/>.</summary>
+    public long Evicted { get; private set; }
+
+    /// <summary>The entries (a live view).</summary>
+    public IReadOnlyDictionary<TKey, TValue> Items => _items;
+
+    /// <summary>Looks an entry up without touching it.</summary>
+    public bool TryGet(TKey key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TValue value) => _items.TryGetValue(key, out value);
+
+    /// <summary>The entry for <paramref name="key"/>, made (evicting the least recently used when full) if new; either way now the most recently used.</summary>
+    public TValue GetOrAdd(TKey key, out bool isNew)
+    {
+        isNew = !_items.TryGetValue(key, out var value);
+        if (isNew)
+        {
+            if (_items.Count >= MaxCount && _lru.Oldest is { } oldest)
+            {
+                _lru.Unlink(oldest);
+                _items.Remove(_keyOf(oldest));
+                Evicted++;
+            }
+
+            value = _create(key);
+            _items[key] = value;
+        }
+
+        _lru.Touch(value!, isNew);
+        return value!;
+    }
+}

@@ -49,63 +49,48 @@ public sealed class SFlowAgentState : ILruNode<SFlowAgentState>
 /// Per-agent sFlow state, bounded: at most <see cref="MaxAgents"/> agents (the least recently seen is evicted to make
 /// room) and <see cref="MaxInterfacesPerAgent"/> interfaces each.
 /// </summary>
-/// <remarks>Lookup, touch and eviction are O(1) (an <see cref="LruList{T}"/>), so datagrams from a flood of spoofed agent
+/// <remarks>Lookup, touch and eviction are O(1) (an LRU table, as for exporters and domains), so datagrams from a flood of spoofed agent
 /// addresses cost no more than normal traffic. Not thread-safe: one registry belongs to one decoder, which belongs to one receiver.</remarks>
 public sealed class SFlowAgentRegistry
 {
-    private readonly Dictionary<FlowAddress, SFlowAgentState> _agents = new();
-    private readonly LruList<SFlowAgentState> _lru = new();
+    private readonly LruTable<FlowAddress, SFlowAgentState> _agents;
 
     /// <summary>Creates a registry.</summary>
     public SFlowAgentRegistry(int maxAgents = 4_096, int maxInterfacesPerAgent = 1_024)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxAgents, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInterfacesPerAgent, 1);
-        MaxAgents = maxAgents;
         MaxInterfacesPerAgent = maxInterfacesPerAgent;
+        _agents = new(maxAgents, a => new SFlowAgentState(a, maxInterfacesPerAgent), static s => s.Agent);
     }
 
     /// <summary>Most agents tracked.</summary>
-    public int MaxAgents { get; }
+    public int MaxAgents => _agents.MaxCount;
 
     /// <summary>Most interfaces tracked per agent.</summary>
     public int MaxInterfacesPerAgent { get; }
 
     /// <summary>Agents evicted to stay within <see cref="MaxAgents"/>.</summary>
-    public long Evicted { get; private set; }
+    public long Evicted => _agents.Evicted;
 
     /// <summary>Agents tracked.</summary>
     public int Count => _agents.Count;
 
     /// <summary>The agents (a live view; for operators and tests).</summary>
-    public IReadOnlyDictionary<FlowAddress, SFlowAgentState> Agents => _agents;
+    public IReadOnlyDictionary<FlowAddress, SFlowAgentState> Agents => _agents.Items;
 
     /// <summary>Looks an agent up.</summary>
     public bool TryGet(FlowAddress agent, out SFlowAgentState state)
     {
-        bool found = _agents.TryGetValue(agent, out var s);
+        bool found = _agents.TryGet(agent, out var s);
         state = s!;
         return found;
     }
 
     internal SFlowAgentState GetOrAdd(FlowAddress agent, long nowMs)
     {
-        bool isNew = !_agents.TryGetValue(agent, out var state);
-        if (isNew)
-        {
-            if (_agents.Count >= MaxAgents && _lru.Oldest is { } oldest)
-            {
-                _lru.Unlink(oldest);
-                _agents.Remove(oldest.Agent);
-                Evicted++;
-            }
-
-            state = new SFlowAgentState(agent, MaxInterfacesPerAgent);
-            _agents[agent] = state;
-        }
-
-        _lru.Touch(state!, isNew);
-        state!.LastSeenMs = nowMs;
+        var state = _agents.GetOrAdd(agent, out _);
+        state.LastSeenMs = nowMs;
         return state;
     }
 }

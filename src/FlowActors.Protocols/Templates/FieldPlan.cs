@@ -153,18 +153,7 @@ internal sealed class FieldPlan : ILruNode<FieldPlan>
         var steps = new FieldStep[variable ? fieldCount : CountUseful(version, specs, fieldCount, scopeFieldCount)];
         for (int i = 0; i < fieldCount; i++)
         {
-            ushort raw = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos));
-            ushort length = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos + 2));
-            uint pen = 0;
-            ushort id = raw;
-            if (version == 10 && (raw & 0x8000) != 0)
-            {
-                id = (ushort)(raw & 0x7FFF);
-                pen = BinaryPrimitives.ReadUInt32BigEndian(specs.Slice(pos + 4));
-                pos += 4;
-            }
-
-            pos += 4;
+            ushort id = ReadSpecifier(version, specs, ref pos, out uint pen, out ushort length);
             var op = FieldMap.Map(version, pen, id, length, i < scopeFieldCount);
             if (variable)
             {
@@ -181,23 +170,28 @@ internal sealed class FieldPlan : ILruNode<FieldPlan>
         return DecodeError.None;
     }
 
+    /// <summary>
+    /// Reads the field specifier at <paramref name="pos"/> and moves past it: returns the element id (without the
+    /// IPFIX enterprise bit), with the enterprise number (0 for none) and the field length.
+    /// </summary>
+    private static ushort ReadSpecifier(ushort version, ReadOnlySpan<byte> specs, ref int pos, out uint pen, out ushort length)
+    {
+        ushort raw = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos));
+        length = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos + 2));
+        pos += 4;
+        pen = 0;
+        if (version != 10 || (raw & 0x8000) == 0) return raw;
+        pen = BinaryPrimitives.ReadUInt32BigEndian(specs.Slice(pos));
+        pos += 4;
+        return (ushort)(raw & 0x7FFF);
+    }
+
     private static int CountUseful(ushort version, ReadOnlySpan<byte> specs, int fieldCount, int scopeFieldCount)
     {
         int n = 0, pos = 0;
         for (int i = 0; i < fieldCount; i++)
         {
-            ushort raw = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos));
-            ushort length = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos + 2));
-            uint pen = 0;
-            ushort id = raw;
-            if (version == 10 && (raw & 0x8000) != 0)
-            {
-                id = (ushort)(raw & 0x7FFF);
-                pen = BinaryPrimitives.ReadUInt32BigEndian(specs.Slice(pos + 4));
-                pos += 4;
-            }
-
-            pos += 4;
+            ushort id = ReadSpecifier(version, specs, ref pos, out uint pen, out ushort length);
             if (FieldMap.Map(version, pen, id, length, i < scopeFieldCount) != FieldOp.Skip) n++;
         }
 
