@@ -69,4 +69,8 @@ public static class ClusterMetrics
     /// <summary>Host-state rows deleted by retention.</summary>
     public static readonly Counter<long> HostStateRowsPruned =
         Meter.CreateCounter<long>("flowactors.host_state.rows_pruned", "{row}", "Host-state rows of hosts unseen for the retention period, deleted.");
+
+    /// <summary>Templates replicated from other nodes that a receive loop's import queue had no room for (the exporter's own refresh fills the gap).</summary>
+    public static readonly Counter<long> ReplicatedTemplatesDropped =
+        Meter.CreateCounter<long>("flowactors.receiver.replicated_templates_dropped", "{template}", "Replicated templates dropped because a receive loop's import queue was full.");
 }

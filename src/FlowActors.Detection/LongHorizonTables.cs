@@ -8,9 +8,9 @@ namespace FlowActors.Detection;
 /// windows: the connection loop of an implant whose C2 server is down. Capped; a new pair replaces the one with
 /// the fewest attempts. Allocated on a host's first failed external attempt.
 /// </summary>
-internal sealed class LoopTable
+internal sealed class LoopTable(int cap) : SnapshotTable<LoopTable.Entry>(cap, initialLength: 1)
 {
-    internal struct Entry
+    internal struct Entry : ISnapshotEntry
     {
         public FlowAddress Peer;
         public long FirstMs;
@@ -18,18 +18,27 @@ internal sealed class LoopTable
         public uint Attempts;
         public ushort Port;
         public bool Recorded;
+
+        public readonly void Write(ref SnapshotWriter w)
+        {
+            w.Address(Peer);
+            w.I64(FirstMs);
+            w.I64(LastMs);
+            w.U32(Attempts);
+            w.U16(Port);
+            w.Bool(Recorded);
+        }
+
+        public void Read(ref SnapshotReader r)
+        {
+            Peer = r.Address();
+            FirstMs = r.I64();
+            LastMs = r.I64();
+            Attempts = r.U32();
+            Port = r.U16();
+            Recorded = r.Bool();
+        }
     }
-
-    private Entry[] _entries = new Entry[1];
-    private readonly int _cap;
-
-    public LoopTable(int cap) => _cap = cap;
-
-    public int Count { get; private set; }
-
-    public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
-
-    public ref Entry At(int i) => ref _entries[i];
 
     /// <summary>Counts one failed attempt; a pair idle for longer than <paramref name="horizonMs"/> starts over.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -52,17 +61,8 @@ internal sealed class LoopTable
             return;
         }
 
-        int slot;
-        if (Count < e.Length)
-        {
-            slot = Count++;
-        }
-        else if (e.Length < _cap)
-        {
-            Array.Resize(ref _entries, Math.Min(_cap, e.Length * 2));
-            slot = Count++;
-        }
-        else
+        int slot = Append();
+        if (slot < 0)
         {
             slot = 0;
             for (int i = 1; i < Count; i++)
@@ -86,42 +86,9 @@ internal sealed class LoopTable
         Count = w;
     }
 
-    public int HeapBytes() => 32 + 24 + (_entries.Length * Unsafe.SizeOf<Entry>());
+    public int HeapBytes() => 32 + EntryArrayBytes;
 
-    public void Write(ref SnapshotWriter w)
-    {
-        w.I32(Count);
-        for (int i = 0; i < Count; i++)
-        {
-            ref Entry x = ref _entries[i];
-            w.Address(x.Peer);
-            w.I64(x.FirstMs);
-            w.I64(x.LastMs);
-            w.U32(x.Attempts);
-            w.U16(x.Port);
-            w.Bool(x.Recorded);
-        }
-    }
-
-    public static LoopTable Read(ref SnapshotReader r, int cap)
-    {
-        var t = new LoopTable(cap);
-        int n = r.Count(cap);
-        if (t._entries.Length < n) t._entries = new Entry[n];
-        for (int i = 0; i < n; i++)
-        {
-            ref Entry x = ref t._entries[i];
-            x.Peer = r.Address();
-            x.FirstMs = r.I64();
-            x.LastMs = r.I64();
-            x.Attempts = r.U32();
-            x.Port = r.U16();
-            x.Recorded = r.Bool();
-        }
-
-        t.Count = n;
-        return t;
-    }
+    public static LoopTable Read(ref SnapshotReader r, int cap) => ReadInto(new LoopTable(cap), ref r);
 }
 
 /// <summary>
@@ -130,9 +97,9 @@ internal sealed class LoopTable
 /// a new source replaces a stale one, else the unreported one with the fewest ports, else the oldest reported.
 /// Allocated when a host is first probed from outside.
 /// </summary>
-internal sealed class ScanAccumulator
+internal sealed class ScanAccumulator(int cap) : SnapshotTable<ScanAccumulator.Entry>(cap, initialLength: 1)
 {
-    internal struct Entry
+    internal struct Entry : ISnapshotEntry
     {
         public FlowAddress Peer;
         public long FirstMs;
@@ -140,18 +107,27 @@ internal sealed class ScanAccumulator
         public uint Attempts;
         public bool Reported;
         public DistinctSketch Ports;
+
+        public readonly void Write(ref SnapshotWriter w)
+        {
+            w.Address(Peer);
+            w.I64(FirstMs);
+            w.I64(LastMs);
+            w.U32(Attempts);
+            w.Bool(Reported);
+            Ports.Write(ref w);
+        }
+
+        public void Read(ref SnapshotReader r)
+        {
+            Peer = r.Address();
+            FirstMs = r.I64();
+            LastMs = r.I64();
+            Attempts = r.U32();
+            Reported = r.Bool();
+            Ports.Read(ref r);
+        }
     }
-
-    private Entry[] _entries = new Entry[1];
-    private readonly int _cap;
-
-    public ScanAccumulator(int cap) => _cap = cap;
-
-    public int Count { get; private set; }
-
-    public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
-
-    public ref Entry At(int i) => ref _entries[i];
 
     /// <summary>Finds the source's entry, starting it over when it went quiet for longer than the horizon, or makes one.</summary>
     public ref Entry Get(FlowAddress peer, long startMs, long endMs, long horizonMs)
@@ -175,17 +151,8 @@ internal sealed class ScanAccumulator
             return ref x;
         }
 
-        int slot;
-        if (Count < e.Length)
-        {
-            slot = Count++;
-        }
-        else if (e.Length < _cap)
-        {
-            Array.Resize(ref _entries, Math.Min(_cap, e.Length * 2));
-            slot = Count++;
-        }
-        else
+        int slot = Append();
+        if (slot < 0)
         {
             slot = 0;
             long bestRank = long.MaxValue;
@@ -216,45 +183,12 @@ internal sealed class ScanAccumulator
 
     public int HeapBytes()
     {
-        int b = 32 + 24 + (_entries.Length * Unsafe.SizeOf<Entry>());
+        int b = 32 + EntryArrayBytes;
         for (int i = 0; i < Count; i++) b += _entries[i].Ports.HeapBytes;
         return b;
     }
 
-    public void Write(ref SnapshotWriter w)
-    {
-        w.I32(Count);
-        for (int i = 0; i < Count; i++)
-        {
-            ref Entry x = ref _entries[i];
-            w.Address(x.Peer);
-            w.I64(x.FirstMs);
-            w.I64(x.LastMs);
-            w.U32(x.Attempts);
-            w.Bool(x.Reported);
-            x.Ports.Write(ref w);
-        }
-    }
-
-    public static ScanAccumulator Read(ref SnapshotReader r, int cap)
-    {
-        var t = new ScanAccumulator(cap);
-        int n = r.Count(cap);
-        if (t._entries.Length < n) t._entries = new Entry[n];
-        for (int i = 0; i < n; i++)
-        {
-            ref Entry x = ref t._entries[i];
-            x.Peer = r.Address();
-            x.FirstMs = r.I64();
-            x.LastMs = r.I64();
-            x.Attempts = r.U32();
-            x.Reported = r.Bool();
-            x.Ports.Read(ref r);
-        }
-
-        t.Count = n;
-        return t;
-    }
+    public static ScanAccumulator Read(ref SnapshotReader r, int cap) => ReadInto(new ScanAccumulator(cap), ref r);
 }
 
 /// <summary>
@@ -371,9 +305,9 @@ internal sealed class UploadTable
 /// completed sessions' sizes and the time span, for the Internet-sweep detector. Capped at a few ports; a new
 /// port replaces the one with the fewest targets.
 /// </summary>
-internal sealed class BurstTable
+internal sealed class BurstTable(int cap) : SnapshotTable<BurstTable.Entry>(cap, initialLength: 2)
 {
-    internal struct Entry
+    internal struct Entry : ISnapshotEntry
     {
         public uint Key;
         public uint Connections;
@@ -384,18 +318,33 @@ internal sealed class BurstTable
         public double Bytes;
         public double SumSquares;
         public DistinctSketch Targets;
+
+        public readonly void Write(ref SnapshotWriter w)
+        {
+            w.U32(Key);
+            w.U32(Connections);
+            w.U32(Failed);
+            w.U32(Completed);
+            w.I64(FirstMs);
+            w.I64(LastMs);
+            w.F64(Bytes);
+            w.F64(SumSquares);
+            Targets.Write(ref w);
+        }
+
+        public void Read(ref SnapshotReader r)
+        {
+            Key = r.U32();
+            Connections = r.U32();
+            Failed = r.U32();
+            Completed = r.U32();
+            FirstMs = r.I64();
+            LastMs = r.I64();
+            Bytes = r.F64();
+            SumSquares = r.F64();
+            Targets.Read(ref r);
+        }
     }
-
-    private Entry[] _entries = new Entry[2];
-    private readonly int _cap;
-
-    public BurstTable(int cap) => _cap = cap;
-
-    public int Count { get; private set; }
-
-    public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
-
-    public void Clear() => Count = 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(uint key, uint targetHash, long startMs, bool failed, ulong bytes)
@@ -409,17 +358,9 @@ internal sealed class BurstTable
 
         if (i == Count)
         {
-            if (Count < e.Length)
-            {
-                Count++;
-            }
-            else if (e.Length < _cap)
-            {
-                Array.Resize(ref _entries, Math.Min(_cap, e.Length * 2));
-                e = _entries;
-                Count++;
-            }
-            else
+            i = Append();
+            e = _entries;
+            if (i < 0)
             {
                 i = 0;
                 for (int k = 1; k < Count; k++)
@@ -455,49 +396,10 @@ internal sealed class BurstTable
 
     public int HeapBytes()
     {
-        int b = 32 + 24 + (_entries.Length * Unsafe.SizeOf<Entry>());
+        int b = 32 + EntryArrayBytes;
         for (int i = 0; i < Count; i++) b += _entries[i].Targets.HeapBytes;
         return b;
     }
 
-    public void Write(ref SnapshotWriter w)
-    {
-        w.I32(Count);
-        for (int i = 0; i < Count; i++)
-        {
-            ref Entry x = ref _entries[i];
-            w.U32(x.Key);
-            w.U32(x.Connections);
-            w.U32(x.Failed);
-            w.U32(x.Completed);
-            w.I64(x.FirstMs);
-            w.I64(x.LastMs);
-            w.F64(x.Bytes);
-            w.F64(x.SumSquares);
-            x.Targets.Write(ref w);
-        }
-    }
-
-    public static BurstTable Read(ref SnapshotReader r, int cap)
-    {
-        var t = new BurstTable(cap);
-        int n = r.Count(cap);
-        if (t._entries.Length < n) t._entries = new Entry[n];
-        for (int i = 0; i < n; i++)
-        {
-            ref Entry x = ref t._entries[i];
-            x.Key = r.U32();
-            x.Connections = r.U32();
-            x.Failed = r.U32();
-            x.Completed = r.U32();
-            x.FirstMs = r.I64();
-            x.LastMs = r.I64();
-            x.Bytes = r.F64();
-            x.SumSquares = r.F64();
-            x.Targets.Read(ref r);
-        }
-
-        t.Count = n;
-        return t;
-    }
+    public static BurstTable Read(ref SnapshotReader r, int cap) => ReadInto(new BurstTable(cap), ref r);
 }

@@ -8,27 +8,31 @@ namespace FlowActors.Detection;
 /// source, targets per port. Capped; when full the entry with the smallest set is replaced, so the heavy
 /// hitters that matter for scans survive while one-off keys churn.
 /// </summary>
-internal sealed class ScanTable
+internal sealed class ScanTable(int cap) : SnapshotTable<ScanTable.Entry>(cap, initialLength: 2)
 {
-    internal struct Entry
+    internal struct Entry : ISnapshotEntry
     {
         public FlowAddress Peer;
         public uint Key;
         public uint Attempts;
         public DistinctSketch Set;
+
+        public readonly void Write(ref SnapshotWriter w)
+        {
+            w.Address(Peer);
+            w.U32(Key);
+            w.U32(Attempts);
+            Set.Write(ref w);
+        }
+
+        public void Read(ref SnapshotReader r)
+        {
+            Peer = r.Address();
+            Key = r.U32();
+            Attempts = r.U32();
+            Set.Read(ref r);
+        }
     }
-
-    private Entry[] _entries = new Entry[2];
-    private readonly int _cap;
-
-    public ScanTable(int cap) => _cap = cap;
-
-    public int Count { get; private set; }
-
-    public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
-
-    /// <summary>Empties the table, keeping its arrays (entries' sketches are cleared when reused).</summary>
-    public void Clear() => Count = 0;
 
     /// <summary>Finds or makes the entry for (peer, key).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -47,17 +51,8 @@ internal sealed class ScanTable
 
     private ref Entry Insert(FlowAddress peer, uint key)
     {
-        int slot;
-        if (Count < _entries.Length)
-        {
-            slot = Count++;
-        }
-        else if (_entries.Length < _cap)
-        {
-            Array.Resize(ref _entries, Math.Min(_cap, _entries.Length * 2));
-            slot = Count++;
-        }
-        else
+        int slot = Append();
+        if (slot < 0)
         {
             slot = 0;
             for (int i = 1; i < Count; i++)
@@ -79,41 +74,12 @@ internal sealed class ScanTable
 
     public int HeapBytes()
     {
-        int b = 40 + 24 + _entries.Length * Unsafe.SizeOf<Entry>();
+        int b = 40 + EntryArrayBytes;
         for (int i = 0; i < Count; i++) b += _entries[i].Set.HeapBytes;
         return b;
     }
 
-    public void Write(ref SnapshotWriter w)
-    {
-        w.I32(Count);
-        for (int i = 0; i < Count; i++)
-        {
-            ref Entry x = ref _entries[i];
-            w.Address(x.Peer);
-            w.U32(x.Key);
-            w.U32(x.Attempts);
-            x.Set.Write(ref w);
-        }
-    }
-
-    public static ScanTable Read(ref SnapshotReader r, int cap)
-    {
-        var t = new ScanTable(cap);
-        int n = r.Count(cap);
-        if (t._entries.Length < n) t._entries = new Entry[n];
-        for (int i = 0; i < n; i++)
-        {
-            ref Entry x = ref t._entries[i];
-            x.Peer = r.Address();
-            x.Key = r.U32();
-            x.Attempts = r.U32();
-            x.Set.Read(ref r);
-        }
-
-        t.Count = n;
-        return t;
-    }
+    public static ScanTable Read(ref SnapshotReader r, int cap) => ReadInto(new ScanTable(cap), ref r);
 }
 
 /// <summary>
@@ -121,9 +87,9 @@ internal sealed class ScanTable
 /// brute-force session statistics, block-list hits, new admin peers, rare-port sessions. Capped; when full a new
 /// key replaces the entry with the fewest bytes only if it already carries more.
 /// </summary>
-internal sealed class TallyTable
+internal sealed class TallyTable(int cap) : SnapshotTable<TallyTable.Entry>(cap, initialLength: 2)
 {
-    internal struct Entry
+    internal struct Entry : ISnapshotEntry
     {
         public FlowAddress Peer;
         public uint Key;
@@ -131,19 +97,27 @@ internal sealed class TallyTable
         public ulong Bytes;
         public double SumSquares;
         public long MaxDurationMs;
+
+        public readonly void Write(ref SnapshotWriter w)
+        {
+            w.Address(Peer);
+            w.U32(Key);
+            w.U32(Flows);
+            w.U64(Bytes);
+            w.F64(SumSquares);
+            w.I64(MaxDurationMs);
+        }
+
+        public void Read(ref SnapshotReader r)
+        {
+            Peer = r.Address();
+            Key = r.U32();
+            Flows = r.U32();
+            Bytes = r.U64();
+            SumSquares = r.F64();
+            MaxDurationMs = r.I64();
+        }
     }
-
-    private Entry[] _entries = new Entry[2];
-    private readonly int _cap;
-
-    public TallyTable(int cap) => _cap = cap;
-
-    public int Count { get; private set; }
-
-    public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
-
-    /// <summary>Empties the table, keeping its array.</summary>
-    public void Clear() => Count = 0;
 
     /// <summary>Adds one flow record's numbers to (peer, key).</summary>
     public void Add(FlowAddress peer, uint key, ulong bytes, long durationMs)
@@ -160,17 +134,8 @@ internal sealed class TallyTable
             }
         }
 
-        int slot;
-        if (n < e.Length)
-        {
-            slot = Count++;
-        }
-        else if (e.Length < _cap)
-        {
-            Array.Resize(ref _entries, Math.Min(_cap, e.Length * 2));
-            slot = Count++;
-        }
-        else
+        int slot = Append();
+        if (slot < 0)
         {
             slot = 0;
             for (int i = 1; i < n; i++)
@@ -196,42 +161,9 @@ internal sealed class TallyTable
         if (durationMs > x.MaxDurationMs) x.MaxDurationMs = durationMs;
     }
 
-    public int HeapBytes() => 40 + 24 + _entries.Length * Unsafe.SizeOf<Entry>();
+    public int HeapBytes() => 40 + EntryArrayBytes;
 
-    public void Write(ref SnapshotWriter w)
-    {
-        w.I32(Count);
-        for (int i = 0; i < Count; i++)
-        {
-            ref Entry x = ref _entries[i];
-            w.Address(x.Peer);
-            w.U32(x.Key);
-            w.U32(x.Flows);
-            w.U64(x.Bytes);
-            w.F64(x.SumSquares);
-            w.I64(x.MaxDurationMs);
-        }
-    }
-
-    public static TallyTable Read(ref SnapshotReader r, int cap)
-    {
-        var t = new TallyTable(cap);
-        int n = r.Count(cap);
-        if (t._entries.Length < n) t._entries = new Entry[n];
-        for (int i = 0; i < n; i++)
-        {
-            ref Entry x = ref t._entries[i];
-            x.Peer = r.Address();
-            x.Key = r.U32();
-            x.Flows = r.U32();
-            x.Bytes = r.U64();
-            x.SumSquares = r.F64();
-            x.MaxDurationMs = r.I64();
-        }
-
-        t.Count = n;
-        return t;
-    }
+    public static TallyTable Read(ref SnapshotReader r, int cap) => ReadInto(new TallyTable(cap), ref r);
 }
 
 /// <summary>
@@ -328,7 +260,7 @@ internal sealed class LruSet
 /// Intervals (seconds) and sizes (bytes) are stored as half-precision floats: 11 significant bits are far finer
 /// than beacon jitter (60 s is held to 0.03 s, 3600 s to 2 s) and halve the ring memory.
 /// </remarks>
-internal sealed class BeaconTable
+internal sealed class BeaconTable(int cap) : CappedTable<BeaconTable.Entry>(cap, initialLength: 2)
 {
     /// <summary>Intervals and sizes kept per peer.</summary>
     public const int RingSize = 16;
@@ -350,18 +282,10 @@ internal sealed class BeaconTable
     /// <summary>Peers seen once, remembered as (32-bit address hash, low 32 bits of start ms) until a second connection promotes them.</summary>
     public const int Candidates = 16;
 
-    private Entry[] _entries = new Entry[2];
     private Half[] _intervals = new Half[2 * RingSize];
     private Half[] _sizes = new Half[2 * RingSize];
     private readonly ulong[] _candidates = new ulong[Candidates];
     private int _nextCandidate;
-    private readonly int _cap;
-
-    public BeaconTable(int cap) => _cap = cap;
-
-    public int Count { get; private set; }
-
-    public ReadOnlySpan<Entry> Entries => _entries.AsSpan(0, Count);
 
     /// <summary>Intervals in seconds.</summary>
     public ReadOnlySpan<Half> Intervals(int i) => _intervals.AsSpan(i * RingSize, _entries[i].Filled);
@@ -454,17 +378,17 @@ internal sealed class BeaconTable
         return false;
     }
 
+    /// <summary>The rings grow with the entries: <see cref="RingSize"/> intervals and sizes per entry.</summary>
+    private protected override void Resized(int length)
+    {
+        Array.Resize(ref _intervals, length * RingSize);
+        Array.Resize(ref _sizes, length * RingSize);
+    }
+
     private int Slot()
     {
-        if (Count < _entries.Length) return Count++;
-        if (_entries.Length < _cap)
-        {
-            int size = Math.Min(_cap, _entries.Length * 2);
-            Array.Resize(ref _entries, size);
-            Array.Resize(ref _intervals, size * RingSize);
-            Array.Resize(ref _sizes, size * RingSize);
-            return Count++;
-        }
+        int free = Append();
+        if (free >= 0) return free;
 
         // Evict a peer already shown to be irregular (ordinary browsing) before any other, then the one with the
         // shortest history, then the least recently used: busy hosts keep room for peers that may be beacons.
@@ -497,7 +421,7 @@ internal sealed class BeaconTable
 
     public void ClearDirty(int i) => _entries[i].Dirty = false;
 
-    public int HeapBytes() => 48 + 24 + (_entries.Length * Unsafe.SizeOf<Entry>()) + 24 + (_intervals.Length * 2) + 24 + (_sizes.Length * 2) + 24 + (Candidates * 8);
+    public int HeapBytes() => 48 + EntryArrayBytes + 24 + (_intervals.Length * 2) + 24 + (_sizes.Length * 2) + 24 + (Candidates * 8);
 
     public void Write(ref SnapshotWriter w)
     {
@@ -531,17 +455,10 @@ internal sealed class BeaconTable
         t._nextCandidate = r.U8();
         if (t._nextCandidate >= Candidates) throw new InvalidDataException("Beacon candidate position out of range.");
         for (int c = 0; c < Candidates; c++) t._candidates[c] = r.U64();
-        int n = r.Count(cap);
-        if (t._entries.Length < n)
+        var entries = t.ReadCount(ref r);
+        for (int i = 0; i < entries.Length; i++)
         {
-            t._entries = new Entry[n];
-            t._intervals = new Half[n * RingSize];
-            t._sizes = new Half[n * RingSize];
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            ref Entry x = ref t._entries[i];
+            ref Entry x = ref entries[i];
             x.Peer = r.Address();
             x.LastStartMs = r.I64();
             x.FirstStartMs = version >= 2 ? r.I64() : x.LastStartMs; // version 1 did not keep when tracking began
@@ -560,7 +477,6 @@ internal sealed class BeaconTable
             }
         }
 
-        t.Count = n;
         return t;
     }
 }

@@ -9,9 +9,9 @@ public sealed class ExporterStats : ILruNode<ExporterStats>
 
     internal ExporterStats(FlowAddress exporter) => Exporter = exporter;
 
-    ExporterStats? ILruNode<ExporterStats>.Older { get; set; }
+    private LruLinks<ExporterStats> _lru;
 
-    ExporterStats? ILruNode<ExporterStats>.Newer { get; set; }
+    ref LruLinks<ExporterStats> ILruNode<ExporterStats>.Links(int list) => ref _lru;
 
     /// <summary>The exporter.</summary>
     public FlowAddress Exporter { get; }
@@ -56,45 +56,30 @@ public sealed class ExporterStats : ILruNode<ExporterStats>
 /// <summary>Per-exporter counters, bounded: beyond <see cref="MaxExporters"/> the least recently seen exporter is evicted.</summary>
 public sealed class ExporterStatsRegistry
 {
-    private readonly Dictionary<FlowAddress, ExporterStats> _exporters = new();
-    private readonly LruList<ExporterStats> _lru = new();
+    // O(1) eviction of the least recently seen exporter: a flood of spoofed sources costs no scans.
+    private readonly LruTable<FlowAddress, ExporterStats> _exporters;
 
-    internal ExporterStatsRegistry(int maxExporters) => MaxExporters = maxExporters;
+    internal ExporterStatsRegistry(int maxExporters) =>
+        _exporters = new LruTable<FlowAddress, ExporterStats>(maxExporters, static a => new ExporterStats(a), static s => s.Exporter);
 
     /// <summary>Most exporters tracked.</summary>
-    public int MaxExporters { get; }
+    public int MaxExporters => _exporters.MaxCount;
 
     /// <summary>Exporters tracked.</summary>
     public int Count => _exporters.Count;
 
     /// <summary>Exporters evicted to stay within <see cref="MaxExporters"/>.</summary>
-    public long Evicted { get; private set; }
+    public long Evicted => _exporters.Evicted;
 
     /// <summary>The counters of one exporter, or null when it has not been seen (or was evicted).</summary>
-    public ExporterStats? Get(FlowAddress exporter) => _exporters.TryGetValue(exporter, out var s) ? s : null;
+    public ExporterStats? Get(FlowAddress exporter) => _exporters.TryGet(exporter, out var s) ? s : null;
 
     /// <summary>A copy of all counters (allocates; for operators and tests).</summary>
-    public IReadOnlyList<ExporterStats> Snapshot() => new List<ExporterStats>(_exporters.Values);
+    public IReadOnlyList<ExporterStats> Snapshot() => new List<ExporterStats>(_exporters.Items.Values);
 
     internal ExporterStats For(FlowAddress exporter, long nowMs)
     {
-        bool isNew = false;
-        if (!_exporters.TryGetValue(exporter, out var s))
-        {
-            // O(1) eviction of the least recently seen exporter: a flood of spoofed sources costs no scans.
-            if (_exporters.Count >= MaxExporters && _lru.Oldest is { } oldest)
-            {
-                _lru.Unlink(oldest);
-                _exporters.Remove(oldest.Exporter);
-                Evicted++;
-            }
-
-            s = new ExporterStats(exporter);
-            _exporters[exporter] = s;
-            isNew = true;
-        }
-
-        _lru.Touch(s, isNew);
+        var s = _exporters.GetOrAdd(exporter, out _);
         s.LastSeenMs = nowMs;
         return s;
     }

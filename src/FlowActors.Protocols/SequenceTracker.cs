@@ -11,9 +11,9 @@ public sealed class SequenceStreamStats : ILruNode<SequenceStreamStats>
 {
     internal SequenceStreamKey Key;
 
-    SequenceStreamStats? ILruNode<SequenceStreamStats>.Older { get; set; }
+    private LruLinks<SequenceStreamStats> _lru;
 
-    SequenceStreamStats? ILruNode<SequenceStreamStats>.Newer { get; set; }
+    ref LruLinks<SequenceStreamStats> ILruNode<SequenceStreamStats>.Links(int list) => ref _lru;
 
     /// <summary>Sequence number expected next.</summary>
     public uint Expected { get; internal set; }
@@ -43,25 +43,25 @@ public sealed class SequenceStreamStats : ILruNode<SequenceStreamStats>
 /// </remarks>
 public sealed class SequenceTracker
 {
-    private readonly Dictionary<SequenceStreamKey, SequenceStreamStats> _streams = new();
-    private readonly LruList<SequenceStreamStats> _lru = new();
+    // O(1): the least recently observed stream is evicted first.
+    private readonly LruTable<SequenceStreamKey, SequenceStreamStats> _streams;
 
     /// <summary>Creates a tracker.</summary>
     public SequenceTracker(int maxStreams = 16_384, uint resetThreshold = 1_000_000)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxStreams, 1);
-        MaxStreams = maxStreams;
+        _streams = new(maxStreams, static k => new SequenceStreamStats { Key = k }, static s => s.Key);
         ResetThreshold = resetThreshold;
     }
 
     /// <summary>Most streams tracked at once.</summary>
-    public int MaxStreams { get; }
+    public int MaxStreams => _streams.MaxCount;
 
     /// <summary>Jumps at least this large (either way) count as a restart.</summary>
     public uint ResetThreshold { get; }
 
     /// <summary>Streams evicted to stay within <see cref="MaxStreams"/>.</summary>
-    public long Evicted { get; private set; }
+    public long Evicted => _streams.Evicted;
 
     /// <summary>Total gaps over all streams.</summary>
     public long TotalGaps { get; private set; }
@@ -76,7 +76,7 @@ public sealed class SequenceTracker
     public int Count => _streams.Count;
 
     /// <summary>A snapshot view of the streams (allocates; for operators and tests).</summary>
-    public IReadOnlyDictionary<SequenceStreamKey, SequenceStreamStats> Streams => _streams;
+    public IReadOnlyDictionary<SequenceStreamKey, SequenceStreamStats> Streams => _streams.Items;
 
     /// <summary>
     /// Records a datagram whose header carries <paramref name="sequence"/> and which holds <paramref name="units"/> units
@@ -85,20 +85,8 @@ public sealed class SequenceTracker
     /// <returns>The stream's statistics after the update.</returns>
     public SequenceStreamStats Observe(in SequenceStreamKey key, uint sequence, uint units, long nowMs)
     {
-        bool isNew = false;
-        if (!_streams.TryGetValue(key, out var s))
-        {
-            if (_streams.Count >= MaxStreams)
-            {
-                EvictOldest();
-            }
-
-            s = new SequenceStreamStats { Expected = sequence, Key = key };
-            _streams[key] = s;
-            isNew = true;
-        }
-
-        _lru.Touch(s, isNew);
+        var s = _streams.GetOrAdd(key, out bool isNew);
+        if (isNew) s.Expected = sequence;
 
         s.Datagrams++;
         s.Received += units;
@@ -132,14 +120,5 @@ public sealed class SequenceTracker
         }
 
         return s;
-    }
-
-    private void EvictOldest()
-    {
-        // O(1): the least recently observed stream is at the end of the LRU list.
-        if (_lru.Oldest is not { } oldest) return;
-        _lru.Unlink(oldest);
-        _streams.Remove(oldest.Key);
-        Evicted++;
     }
 }

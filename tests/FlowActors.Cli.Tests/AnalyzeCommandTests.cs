@@ -97,21 +97,14 @@ public class AnalyzeIntelTests
     [Fact]
     public void Block_listed_peer_in_a_capture_raises_threat_intel()
     {
-        string dir = Directory.CreateTempSubdirectory("flowctl-intel-").FullName;
-        try
-        {
-            string list = Path.Combine(dir, "block.txt");
-            File.WriteAllText(list, "# test list\n10.99.1.22\n");
-            var stdout = new StringWriter();
-            int code = CommandLine.Run(["analyze", FindCapture("synflood-ipfix.pcap"), "--intel", list], stdout, new StringWriter());
-            Assert.Equal(0, code);
-            Assert.Contains("\"detector\":\"threat-intel\"", stdout.ToString());
-            Assert.Contains("\"detector\":\"syn-flood\"", stdout.ToString());
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        using var dir = new TempDirectory("flowctl-intel");
+        string list = dir.File("block.txt");
+        File.WriteAllText(list, "# test list\n10.99.1.22\n");
+        var stdout = new StringWriter();
+        int code = CommandLine.Run(["analyze", FindCapture("synflood-ipfix.pcap"), "--intel", list], stdout, new StringWriter());
+        Assert.Equal(0, code);
+        Assert.Contains("\"detector\":\"threat-intel\"", stdout.ToString());
+        Assert.Contains("\"detector\":\"syn-flood\"", stdout.ToString());
     }
 
     private static string FindCapture(string name)

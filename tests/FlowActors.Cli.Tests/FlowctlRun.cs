@@ -15,19 +15,3 @@ internal sealed record FlowctlRun(int ExitCode, string Stdout, string Stderr)
 
     public string[] Lines => Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 }
-
-/// <summary>A temporary directory removed when the test ends.</summary>
-internal sealed class TempDirectory : IDisposable
-{
-    public TempDirectory()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "flowctl-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose() => Directory.Delete(Path, recursive: true);
-}

@@ -8,23 +8,15 @@ public sealed class LocalTokenTests
     [Fact]
     public void The_token_generated_into_the_node_data_directory_is_found_for_a_loopback_endpoint_only()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "flowctl-token-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            File.WriteAllText(Path.Combine(dir, LocalToken.FileName), "abc123def456\n");
-            string? Env(string name) => name == "FLOWACTORS__DATADIRECTORY" ? dir : null;
+        using var dir = new TempDirectory("flowctl-token");
+        File.WriteAllText(dir.File(LocalToken.FileName), "abc123def456\n");
+        string? Env(string name) => name == "FLOWACTORS__DATADIRECTORY" ? dir.Path : null;
 
-            Assert.Equal("abc123def456", LocalToken.Find("127.0.0.1:9110", Env));
-            Assert.Equal("abc123def456", LocalToken.Find("localhost:9110", Env));
-            Assert.Equal("abc123def456", LocalToken.Find("http://[::1]:9110", Env));
-            Assert.Null(LocalToken.Find("10.0.0.5:9110", Env));
-            Assert.Null(LocalToken.Find("flowactors-0.flowactors:9110", Env));
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        Assert.Equal("abc123def456", LocalToken.Find("127.0.0.1:9110", Env));
+        Assert.Equal("abc123def456", LocalToken.Find("localhost:9110", Env));
+        Assert.Equal("abc123def456", LocalToken.Find("http://[::1]:9110", Env));
+        Assert.Null(LocalToken.Find("10.0.0.5:9110", Env));
+        Assert.Null(LocalToken.Find("flowactors-0.flowactors:9110", Env));
     }
 
     [Fact]

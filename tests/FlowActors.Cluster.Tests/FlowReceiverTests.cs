@@ -9,7 +9,7 @@ namespace FlowActors.Cluster.Tests;
 /// <summary>Real UDP over loopback into receivers of in-process cluster nodes.</summary>
 public sealed class FlowReceiverTests : IAsyncLifetime
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDirectory _dir = SqliteTempDirectory.Create();
     private readonly List<ClusterNode> _nodes = new();
     private readonly UdpClient _exporter = new(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
 

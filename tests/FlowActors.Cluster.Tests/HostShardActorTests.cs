@@ -14,13 +14,13 @@ public sealed class HostShardActorTests : Akka.TestKit.Xunit2.TestKit
 {
     private const int Shard = 7;
     private static readonly FlowAddress Host = FlowAddress.Parse("10.0.0.5");
-    private readonly TempDir _dir;
+    private readonly TempDirectory _dir;
     private readonly List<HostStateStore> _stores = new();
 
     public HostShardActorTests(ITestOutputHelper output)
         : base(ConfigurationFactory.ParseString(TestConfig.Serialization + "\n" + InProcessReferenceSerializer.Hocon), output: output)
     {
-        _dir = new TempDir();
+        _dir = SqliteTempDirectory.Create();
     }
 
     private FlowActorsClusterOptions Options() => new()

@@ -7,7 +7,7 @@ namespace FlowActors.Cluster.Tests;
 /// <summary>The batched host-state table on both databases it runs on: SQLite (default) and PostgreSQL (a throw-away server).</summary>
 public sealed class HostStateStoreTests : IAsyncLifetime
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDirectory _dir = SqliteTempDirectory.Create();
     private PostgresServer? _pg;
     private readonly List<HostStateStore> _stores = new();
 

@@ -13,7 +13,7 @@ namespace FlowActors.Cluster.Tests;
 public sealed class HostileInputTests : IAsyncLifetime
 {
     private const long Day = 86_400_000;
-    private readonly TempDir _dir = new();
+    private readonly TempDirectory _dir = SqliteTempDirectory.Create();
     private readonly List<ClusterNode> _nodes = new();
     private readonly UdpClient _exporter = new(new IPEndPoint(IPAddress.Loopback, 0));
 

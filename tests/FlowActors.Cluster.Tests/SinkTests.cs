@@ -8,7 +8,7 @@ public sealed class SinkTests
     [Fact]
     public async Task Json_lines_sink_appends_one_canonical_json_object_per_alert()
     {
-        using var dir = new TempDir();
+        using var dir = SqliteTempDirectory.Create();
         string path = Path.Combine(dir.Path, "sub", "alerts.jsonl");
         await using (var sink = new JsonLinesFileSink(path))
         {

@@ -10,7 +10,7 @@ namespace FlowActors.Cluster.Tests;
 /// <summary>Three nodes in one process on loopback, sharing one SQLite database (the persistence a real cluster shares).</summary>
 public sealed class ThreeNodeClusterTests : IAsyncLifetime
 {
-    private readonly TempDir _dir = new();
+    private readonly TempDirectory _dir = SqliteTempDirectory.Create();
     private readonly List<ClusterNode> _nodes = new();
 
     private FlowActorsClusterOptions Options(params IAlertSink[] sinks)

@@ -424,41 +424,27 @@ public class ThreatIntelDetectorTests
     [Fact]
     public void Reload_swaps_in_the_new_file_contents()
     {
-        string dir = Directory.CreateTempSubdirectory("flowactors-intel-").FullName;
-        try
-        {
-            string file = Path.Combine(dir, "block.txt");
-            File.WriteAllText(file, "198.51.100.1\n");
-            var intel = ThreatIntelSet.FromFiles([file]);
-            Assert.True(intel.Contains(Ip("198.51.100.1")));
-            File.WriteAllText(file, "# replaced\n203.0.113.0/24 ; comment\n");
-            intel.Reload();
-            Assert.False(intel.Contains(Ip("198.51.100.1")));
-            Assert.True(intel.Contains(Ip("203.0.113.77")));
-            Assert.Equal(1, intel.Count);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        using var dir = new TempDirectory("flowactors-intel");
+        string file = dir.File("block.txt");
+        File.WriteAllText(file, "198.51.100.1\n");
+        var intel = ThreatIntelSet.FromFiles([file]);
+        Assert.True(intel.Contains(Ip("198.51.100.1")));
+        File.WriteAllText(file, "# replaced\n203.0.113.0/24 ; comment\n");
+        intel.Reload();
+        Assert.False(intel.Contains(Ip("198.51.100.1")));
+        Assert.True(intel.Contains(Ip("203.0.113.77")));
+        Assert.Equal(1, intel.Count);
     }
 
     [Fact]
     public void Bad_line_in_a_block_list_names_file_and_line()
     {
-        string dir = Directory.CreateTempSubdirectory("flowactors-intel-").FullName;
-        try
-        {
-            string file = Path.Combine(dir, "block.txt");
-            File.WriteAllText(file, "198.51.100.1\nnot-an-address\n");
-            var e = Assert.Throws<ArgumentException>(() => ThreatIntelSet.FromFiles([file]));
-            Assert.Contains("line 2", e.Message);
-            Assert.Contains("block.txt", e.Message);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        using var dir = new TempDirectory("flowactors-intel");
+        string file = dir.File("block.txt");
+        File.WriteAllText(file, "198.51.100.1\nnot-an-address\n");
+        var e = Assert.Throws<ArgumentException>(() => ThreatIntelSet.FromFiles([file]));
+        Assert.Contains("line 2", e.Message);
+        Assert.Contains("block.txt", e.Message);
     }
 }
 

@@ -81,26 +81,13 @@ public static class ReplayCommand
             {
                 using var reader = OpenOrReport(file, stderr);
                 if (reader is null) return 1;
-                long firstUs = -1;
-                double startMs = clock.Elapsed.TotalMilliseconds;
-                while (reader.TryReadNext(out var d))
+                var pacing = options.Speed > 0 ? ReplayPacing.CaptureTiming(options.Speed) : ReplayPacing.AsFastAsPossible;
+                var sent = CaptureReplay.SendAsync(reader, socket, target: null, pacing).GetAwaiter().GetResult();
+                datagrams += sent.Datagrams;
+                bytes += sent.Bytes;
+                if (sent.Error is not null)
                 {
-                    if (options.Speed > 0)
-                    {
-                        if (firstUs < 0) firstUs = d.TimestampUs;
-                        double dueMs = startMs + (d.TimestampUs - firstUs) / 1000.0 / options.Speed;
-                        double aheadMs = dueMs - clock.Elapsed.TotalMilliseconds;
-                        if (aheadMs >= 1) Thread.Sleep(TimeSpan.FromMilliseconds(aheadMs));
-                    }
-
-                    socket.Send(d.Payload.Span);
-                    datagrams++;
-                    bytes += d.Payload.Length;
-                }
-
-                if (reader.Error is not null)
-                {
-                    stderr.WriteLine($"flowctl replay: {file}: {reader.Error}");
+                    stderr.WriteLine($"flowctl replay: {file}: {sent.Error}");
                     return 1;
                 }
             }

@@ -8,6 +8,3 @@ public sealed class ForwarderProxyMarker;
 
 /// <summary><c>IRequiredActor&lt;ReceiverMarker&gt;</c>: this node's receiver supervisor (answers <c>GetReceiverStats</c>).</summary>
 public sealed class ReceiverMarker;
-
-/// <summary><c>IRequiredActor&lt;TemplateReplicatorMarker&gt;</c>: this node's template replicator.</summary>
-public sealed class TemplateReplicatorMarker;

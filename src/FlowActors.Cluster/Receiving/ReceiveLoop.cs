@@ -57,10 +57,9 @@ internal sealed class ReceiveLoop : IDisposable
     private long _lastRefreshOfferMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
-    private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _importedTemplates, _futureTimes;
+    private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _futureTimes;
     private long _loggedOverload, _loggedOutputFull, _loggedErrors, _loggedFutureTimes, _loggedRepairedTimes;
     private ExporterReport[] _exporterReports = [];
-    private TemplateReport[] _templateReports = [];
 
     public ReceiveLoop(Socket socket, FlowActorsClusterOptions options, NetworkClassifier classifier, ExporterAllowlist allowlist,
         IActorRef region, HostMessageExtractor extractor, InFlightBudget inFlight, IActorRef replicator, TemplateExchange exchange, ILoggingAdapter log, string name)
@@ -95,7 +94,6 @@ internal sealed class ReceiveLoop : IDisposable
     public long DroppedOverload => _batcher.DroppedOverload;
     public long BatchesSent => _batcher.BatchesSent;
     public long ObservationsSent => _batcher.ObservationsSent;
-    public long ImportedTemplates => Volatile.Read(ref _importedTemplates);
 
     /// <summary>Datagrams the kernel dropped on this socket since the loop started (receive buffer full).</summary>
     public long DroppedKernel => Volatile.Read(ref _kernelDropped);
@@ -109,7 +107,6 @@ internal sealed class ReceiveLoop : IDisposable
     /// <summary>Senders refused by the exporter allowlist, with counts (refreshed on the stats tick).</summary>
     public IReadOnlyList<RefusedExporter> RefusedExporters => Volatile.Read(ref _refusedReports);
     public IReadOnlyList<ExporterReport> ExporterReports => Volatile.Read(ref _exporterReports);
-    public IReadOnlyList<TemplateReport> TemplateReports => Volatile.Read(ref _templateReports);
 
     /// <summary>Whether the loop's thread still runs (false once it has stopped or died on an unexpected error).</summary>
     public bool IsRunning => _thread.IsAlive && !_stopping;
@@ -277,8 +274,7 @@ internal sealed class ReceiveLoop : IDisposable
         while (_imports.TryDequeue(out var t))
         {
             var key = new TemplateKey(t.Exporter, t.Version, t.Domain, t.TemplateId);
-            if (_decoder.Templates.Import(in key, t.IsOptions, t.FieldCount, t.ScopeFieldCount, t.Definition, now) == DecodeError.None)
-                _importedTemplates++;
+            _decoder.Templates.Import(in key, t.IsOptions, t.FieldCount, t.ScopeFieldCount, t.Definition, now);
         }
     }
 
@@ -322,14 +318,6 @@ internal sealed class ReceiveLoop : IDisposable
             reports[i] = new ExporterReport(e.Exporter.ToString(), e.Datagrams, e.Records, e.ErrorDatagrams, e.TemplatesLearned, e.Undecodable, e.LastSeenMs);
         }
         Volatile.Write(ref _exporterReports, reports);
-        var templates = _decoder.Templates.Snapshot();
-        var treports = new TemplateReport[templates.Count];
-        for (int i = 0; i < treports.Length; i++)
-        {
-            var t = templates[i];
-            treports[i] = new TemplateReport(t.Key.Exporter.ToString(), t.Key.Version, t.Key.Domain, t.Key.TemplateId, t.IsOptions, false);
-        }
-        Volatile.Write(ref _templateReports, treports);
     }
 
     /// <summary>A log line at most once a minute while the template quotas refuse or evict templates.</summary>

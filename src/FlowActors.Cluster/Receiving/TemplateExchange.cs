@@ -7,7 +7,7 @@ namespace FlowActors.Cluster.Receiving;
 /// Hands templates replicated through DistributedData to every receive loop of this node. Each loop drains its
 /// queue between datagrams (the decoder is not thread-safe, so imports happen on the loop's own thread).
 /// Bounded: a loop's queue holds at most <see cref="QueueCapacity"/> templates; beyond that they are dropped
-/// (the exporter's own template refresh fills the gap).
+/// (counted in <see cref="ClusterMetrics.ReplicatedTemplatesDropped"/>; the exporter's own template refresh fills the gap).
 /// </summary>
 public sealed class TemplateExchange
 {
@@ -16,10 +16,6 @@ public sealed class TemplateExchange
 
     private readonly object _gate = new();
     private ConcurrentQueue<TemplateBlob>[] _queues = [];
-    private long _dropped;
-
-    /// <summary>Templates dropped because a loop's queue was full.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
 
     internal ConcurrentQueue<TemplateBlob> Register()
     {
@@ -38,7 +34,7 @@ public sealed class TemplateExchange
     {
         foreach (var q in Volatile.Read(ref _queues))
         {
-            if (q.Count >= QueueCapacity) Interlocked.Increment(ref _dropped);
+            if (q.Count >= QueueCapacity) ClusterMetrics.ReplicatedTemplatesDropped.Add(1);
             else q.Enqueue(template);
         }
     }

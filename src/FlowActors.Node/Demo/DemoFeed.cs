@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using FlowActors.Node.Configuration;
 using FlowActors.Node.Hosting;
 using FlowActors.Protocols.Capture;
@@ -38,7 +37,6 @@ public sealed class DemoFeed(NodeSettings settings, NodeReadiness readiness, ILo
         }
 
         var target = new IPEndPoint(TargetAddress(settings.Receivers.BindAddress), settings.Receivers.NetFlowPort);
-        using var socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         foreach (var name in Captures)
         {
             string path = Path.Combine(AppContext.BaseDirectory, "demo", name);
@@ -48,18 +46,9 @@ public sealed class DemoFeed(NodeSettings settings, NodeReadiness readiness, ILo
                 continue;
             }
 
-            int sent = 0;
-            using (var reader = PcapReader.Open(path))
-            {
-                while (reader.TryReadNext(out var datagram))
-                {
-                    await socket.SendToAsync(datagram.Payload, SocketFlags.None, target, stoppingToken);
-                    // Paced so the demo never overruns a default-sized socket buffer on a small machine.
-                    if (++sent % 16 == 0) await Task.Delay(2, stoppingToken);
-                }
-            }
-
-            logger.LogInformation("demo: replayed {Count} NetFlow v9 datagrams from {Capture} to {Target}", sent, name, target);
+            // Paced so the demo never overruns a default-sized socket buffer on a small machine.
+            var sent = await CaptureReplay.SendFileAsync(path, target, ReplayPacing.GentleBursts, stoppingToken);
+            logger.LogInformation("demo: replayed {Count} NetFlow v9 datagrams from {Capture} to {Target}", sent.Datagrams, name, target);
         }
 
         var fileSink = settings.Forwarder.Sinks.FirstOrDefault(s => s.Kind == SinkKind.File);

@@ -2,16 +2,19 @@ namespace FlowActors.Protocols.SFlow;
 
 /// <summary>What one sFlow agent has sent: sample counts and the latest interface counters per ifIndex.</summary>
 /// <remarks>Interfaces are bounded by <see cref="SFlowAgentRegistry.MaxInterfacesPerAgent"/>; counters for further ifIndexes are counted in <see cref="InterfacesRefused"/> and dropped.</remarks>
-public sealed class SFlowAgentState
+public sealed class SFlowAgentState : ILruNode<SFlowAgentState>
 {
     private readonly Dictionary<uint, SFlowInterfaceCounters> _interfaces = new();
     private readonly int _maxInterfaces;
+    private LruLinks<SFlowAgentState> _lru;
 
     internal SFlowAgentState(FlowAddress agent, int maxInterfaces)
     {
         Agent = agent;
         _maxInterfaces = maxInterfaces;
     }
+
+    ref LruLinks<SFlowAgentState> ILruNode<SFlowAgentState>.Links(int list) => ref _lru;
 
     /// <summary>Agent address.</summary>
     public FlowAddress Agent { get; }
@@ -46,70 +49,48 @@ public sealed class SFlowAgentState
 /// Per-agent sFlow state, bounded: at most <see cref="MaxAgents"/> agents (the least recently seen is evicted to make
 /// room) and <see cref="MaxInterfacesPerAgent"/> interfaces each.
 /// </summary>
-/// <remarks>Not thread-safe: one registry belongs to one decoder, which belongs to one receiver.</remarks>
+/// <remarks>Lookup, touch and eviction are O(1) (an LRU table, as for exporters and domains), so datagrams from a flood of spoofed agent
+/// addresses cost no more than normal traffic. Not thread-safe: one registry belongs to one decoder, which belongs to one receiver.</remarks>
 public sealed class SFlowAgentRegistry
 {
-    private readonly Dictionary<FlowAddress, SFlowAgentState> _agents = new();
+    private readonly LruTable<FlowAddress, SFlowAgentState> _agents;
 
     /// <summary>Creates a registry.</summary>
     public SFlowAgentRegistry(int maxAgents = 4_096, int maxInterfacesPerAgent = 1_024)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxAgents, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInterfacesPerAgent, 1);
-        MaxAgents = maxAgents;
         MaxInterfacesPerAgent = maxInterfacesPerAgent;
+        _agents = new(maxAgents, a => new SFlowAgentState(a, maxInterfacesPerAgent), static s => s.Agent);
     }
 
     /// <summary>Most agents tracked.</summary>
-    public int MaxAgents { get; }
+    public int MaxAgents => _agents.MaxCount;
 
     /// <summary>Most interfaces tracked per agent.</summary>
     public int MaxInterfacesPerAgent { get; }
 
     /// <summary>Agents evicted to stay within <see cref="MaxAgents"/>.</summary>
-    public long Evicted { get; private set; }
+    public long Evicted => _agents.Evicted;
 
     /// <summary>Agents tracked.</summary>
     public int Count => _agents.Count;
 
     /// <summary>The agents (a live view; for operators and tests).</summary>
-    public IReadOnlyDictionary<FlowAddress, SFlowAgentState> Agents => _agents;
+    public IReadOnlyDictionary<FlowAddress, SFlowAgentState> Agents => _agents.Items;
 
     /// <summary>Looks an agent up.</summary>
     public bool TryGet(FlowAddress agent, out SFlowAgentState state)
     {
-        bool found = _agents.TryGetValue(agent, out var s);
+        bool found = _agents.TryGet(agent, out var s);
         state = s!;
         return found;
     }
 
     internal SFlowAgentState GetOrAdd(FlowAddress agent, long nowMs)
     {
-        if (!_agents.TryGetValue(agent, out var state))
-        {
-            if (_agents.Count >= MaxAgents) EvictOldest();
-            state = new SFlowAgentState(agent, MaxInterfacesPerAgent);
-            _agents[agent] = state;
-        }
-
+        var state = _agents.GetOrAdd(agent, out _);
         state.LastSeenMs = nowMs;
         return state;
-    }
-
-    private void EvictOldest()
-    {
-        FlowAddress oldest = default;
-        long oldestSeen = long.MaxValue;
-        foreach (var (address, state) in _agents)
-        {
-            if (state.LastSeenMs < oldestSeen)
-            {
-                oldestSeen = state.LastSeenMs;
-                oldest = address;
-            }
-        }
-
-        _agents.Remove(oldest);
-        Evicted++;
     }
 }

@@ -9,42 +9,30 @@ internal static class SFlowExtendedRecords
     private const int MaxAsPathSegments = 64;
 
     /// <summary>sampled_ipv4: length, protocol, src, dst, src port, dst port, TCP flags, ToS — 32 bytes.</summary>
-    public static bool TryReadSampledIPv4(ReadOnlySpan<byte> body, ref FlowRecord record, out uint ipLength)
-    {
-        var r = new XdrReader(body);
-        ipLength = 0;
-        if (body.Length < 32) return false;
-        r.TryReadUInt32(out ipLength);
-        r.TryReadUInt32(out uint protocol);
-        r.TryReadFixedOpaque(4, out var src);
-        r.TryReadFixedOpaque(4, out var dst);
-        r.TryReadUInt32(out uint srcPort);
-        r.TryReadUInt32(out uint dstPort);
-        r.TryReadUInt32(out uint tcpFlags);
-        r.TryReadUInt32(out uint tos);
-        record.SrcAddr = FlowAddress.FromV4(src);
-        record.DstAddr = FlowAddress.FromV4(dst);
-        SetTransport(ref record, protocol, srcPort, dstPort, tcpFlags, tos);
-        return true;
-    }
+    public static bool TryReadSampledIPv4(ReadOnlySpan<byte> body, ref FlowRecord record, out uint ipLength) =>
+        TryReadSampledIp(body, addressLength: 4, ref record, out ipLength);
 
     /// <summary>sampled_ipv6: length, protocol, src, dst, src port, dst port, TCP flags, priority — 56 bytes.</summary>
-    public static bool TryReadSampledIPv6(ReadOnlySpan<byte> body, ref FlowRecord record, out uint ipLength)
+    public static bool TryReadSampledIPv6(ReadOnlySpan<byte> body, ref FlowRecord record, out uint ipLength) =>
+        TryReadSampledIp(body, addressLength: 16, ref record, out ipLength);
+
+    /// <summary>sampled_ipv4 and sampled_ipv6 differ only in the address length (the last field is ToS or priority).</summary>
+    private static bool TryReadSampledIp(ReadOnlySpan<byte> body, int addressLength, ref FlowRecord record, out uint ipLength)
     {
         var r = new XdrReader(body);
         ipLength = 0;
-        if (body.Length < 56) return false;
+        if (body.Length < 24 + (2 * addressLength)) return false;
         r.TryReadUInt32(out ipLength);
         r.TryReadUInt32(out uint protocol);
-        r.TryReadFixedOpaque(16, out var src);
-        r.TryReadFixedOpaque(16, out var dst);
+        r.TryReadFixedOpaque(addressLength, out var src);
+        r.TryReadFixedOpaque(addressLength, out var dst);
         r.TryReadUInt32(out uint srcPort);
         r.TryReadUInt32(out uint dstPort);
         r.TryReadUInt32(out uint tcpFlags);
-        r.TryReadUInt32(out uint priority);
-        record.SrcAddr = FlowAddress.FromV6(src);
-        record.DstAddr = FlowAddress.FromV6(dst);
-        SetTransport(ref record, protocol, srcPort, dstPort, tcpFlags, priority);
+        r.TryReadUInt32(out uint tosOrPriority);
+        record.SrcAddr = addressLength == 4 ? FlowAddress.FromV4(src) : FlowAddress.FromV6(src);
+        record.DstAddr = addressLength == 4 ? FlowAddress.FromV4(dst) : FlowAddress.FromV6(dst);
+        SetTransport(ref record, protocol, srcPort, dstPort, tcpFlags, tosOrPriority);
         return true;
     }
 

@@ -21,9 +21,9 @@ internal sealed class DomainState : ILruNode<DomainState>
 {
     public DomainKey Key;
 
-    public DomainState? Older { get; set; }
+    private LruLinks<DomainState> _lru;
 
-    public DomainState? Newer { get; set; }
+    public ref LruLinks<DomainState> Links(int list) => ref _lru;
 
     private uint[] _samplerIds = [];
     private uint[] _samplerRates = [];
@@ -94,34 +94,18 @@ internal sealed class DomainState : ILruNode<DomainState>
 /// <summary>Bounded table of <see cref="DomainState"/>s; the least recently seen domain is evicted to make room.</summary>
 internal sealed class DomainStateTable(int maxDomains)
 {
-    private readonly Dictionary<DomainKey, DomainState> _domains = new();
-    private readonly LruList<DomainState> _lru = new();
+    private readonly LruTable<DomainKey, DomainState> _domains = new(maxDomains, static k => new DomainState { Key = k }, static s => s.Key);
 
     public int Count => _domains.Count;
 
-    public long Evicted { get; private set; }
+    public long Evicted => _domains.Evicted;
 
     public DomainState GetOrAdd(in DomainKey key, long nowMs)
     {
-        bool isNew = false;
-        if (!_domains.TryGetValue(key, out var state))
-        {
-            if (_domains.Count >= maxDomains && _lru.Oldest is { } oldest)
-            {
-                _lru.Unlink(oldest);
-                _domains.Remove(oldest.Key);
-                Evicted++;
-            }
-
-            state = new DomainState { Key = key };
-            _domains[key] = state;
-            isNew = true;
-        }
-
-        _lru.Touch(state, isNew);
+        var state = _domains.GetOrAdd(key, out _);
         state.LastSeenMs = nowMs;
         return state;
     }
 
-    public bool TryGet(in DomainKey key, out DomainState state) => _domains.TryGetValue(key, out state!);
+    public bool TryGet(in DomainKey key, out DomainState state) => _domains.TryGet(key, out state!);
 }

@@ -36,7 +36,7 @@ internal struct RecordContext
 /// Fixed-length templates keep only the steps that fill something, each with its offset; templates with IPFIX
 /// variable-length fields (RFC 7011 §7, also in NetFlow v9 from H3C/HPE NetStream) keep every field and are walked in order.
 /// </remarks>
-internal sealed class FieldPlan
+internal sealed class FieldPlan : ILruNode<FieldPlan>
 {
     /// <summary>Largest record accepted: a set can hold no more in a 65,535-byte message.</summary>
     public const int MaxRecordLength = 65_535 - 20;
@@ -73,9 +73,17 @@ internal sealed class FieldPlan
     /// <summary>Last time the exporter (re)sent this template, caller's clock.</summary>
     public long LastSeenMs { get; set; }
 
-    // Links of the template cache's two intrusive LRU orders (no allocation per move): the exporter's own templates,
-    // and all templates of exporters in the same trust tier (see TemplateCache).
-    internal FieldPlan? OwnOlder, OwnNewer, TierOlder, TierNewer;
+    /// <summary>The template cache's list of one exporter's own templates (<see cref="Links"/> number).</summary>
+    internal const int OwnerList = 0;
+
+    /// <summary>The template cache's list of all templates of exporters in one trust tier (<see cref="Links"/> number).</summary>
+    internal const int TierList = 1;
+
+    // Links of the template cache's two intrusive LRU orders (no allocation per move; see TemplateCache).
+    private LruLinks<FieldPlan> _ownerLinks, _tierLinks;
+
+    /// <summary>This plan's links in the template cache's <see cref="OwnerList"/> or <see cref="TierList"/>.</summary>
+    public ref LruLinks<FieldPlan> Links(int list) => ref list == OwnerList ? ref _ownerLinks : ref _tierLinks;
 
     /// <summary>The exporter's entry in the template cache that holds this plan.</summary>
     internal ExporterTemplates? Owner;
@@ -145,18 +153,7 @@ internal sealed class FieldPlan
         var steps = new FieldStep[variable ? fieldCount : CountUseful(version, specs, fieldCount, scopeFieldCount)];
         for (int i = 0; i < fieldCount; i++)
         {
-            ushort raw = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos));
-            ushort length = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos + 2));
-            uint pen = 0;
-            ushort id = raw;
-            if (version == 10 && (raw & 0x8000) != 0)
-            {
-                id = (ushort)(raw & 0x7FFF);
-                pen = BinaryPrimitives.ReadUInt32BigEndian(specs.Slice(pos + 4));
-                pos += 4;
-            }
-
-            pos += 4;
+            ushort id = ReadSpecifier(version, specs, ref pos, out uint pen, out ushort length);
             var op = FieldMap.Map(version, pen, id, length, i < scopeFieldCount);
             if (variable)
             {
@@ -173,23 +170,28 @@ internal sealed class FieldPlan
         return DecodeError.None;
     }
 
+    /// <summary>
+    /// Reads the field specifier at <paramref name="pos"/> and moves past it: returns the element id (without the
+    /// IPFIX enterprise bit), with the enterprise number (0 for none) and the field length.
+    /// </summary>
+    private static ushort ReadSpecifier(ushort version, ReadOnlySpan<byte> specs, ref int pos, out uint pen, out ushort length)
+    {
+        ushort raw = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos));
+        length = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos + 2));
+        pos += 4;
+        pen = 0;
+        if (version != 10 || (raw & 0x8000) == 0) return raw;
+        pen = BinaryPrimitives.ReadUInt32BigEndian(specs.Slice(pos));
+        pos += 4;
+        return (ushort)(raw & 0x7FFF);
+    }
+
     private static int CountUseful(ushort version, ReadOnlySpan<byte> specs, int fieldCount, int scopeFieldCount)
     {
         int n = 0, pos = 0;
         for (int i = 0; i < fieldCount; i++)
         {
-            ushort raw = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos));
-            ushort length = BinaryPrimitives.ReadUInt16BigEndian(specs.Slice(pos + 2));
-            uint pen = 0;
-            ushort id = raw;
-            if (version == 10 && (raw & 0x8000) != 0)
-            {
-                id = (ushort)(raw & 0x7FFF);
-                pen = BinaryPrimitives.ReadUInt32BigEndian(specs.Slice(pos + 4));
-                pos += 4;
-            }
-
-            pos += 4;
+            ushort id = ReadSpecifier(version, specs, ref pos, out uint pen, out ushort length);
             if (FieldMap.Map(version, pen, id, length, i < scopeFieldCount) != FieldOp.Skip) n++;
         }
 

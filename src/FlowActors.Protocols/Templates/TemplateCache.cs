@@ -30,8 +30,8 @@ internal sealed class ExporterTemplates(FlowAddress exporter)
     /// <summary>True once data from this exporter decoded with one of its templates: it is then protected from newcomers.</summary>
     public bool Proven;
 
-    /// <summary>The exporter's least and most recently used templates.</summary>
-    public FieldPlan? Oldest, Newest;
+    /// <summary>The exporter's templates, least recently used first.</summary>
+    public readonly LruList<FieldPlan> Templates = new(FieldPlan.OwnerList);
 }
 
 /// <summary>
@@ -60,8 +60,9 @@ public sealed class TemplateCache
     private readonly Dictionary<TemplateKey, FieldPlan> _plans = new();
     private readonly Dictionary<FlowAddress, ExporterTemplates> _owners = new();
     private readonly List<TemplateKey> _scratch = new();
-    private readonly Tier _unproven = new();
-    private readonly Tier _proven = new();
+    // One LRU order per trust tier over the templates of its exporters (proven or not).
+    private readonly LruList<FieldPlan> _unproven = new(FieldPlan.TierList);
+    private readonly LruList<FieldPlan> _proven = new(FieldPlan.TierList);
 
     internal TemplateCache(int maxPerExporter, int maxTotal, int maxFields)
     {
@@ -156,11 +157,8 @@ public sealed class TemplateCache
         var owner = plan.Owner;
         if (owner is null) return;
         if (!owner.Proven) Prove(owner);
-        if (ReferenceEquals(owner.Newest, plan) && ReferenceEquals(_proven.Newest, plan)) return;
-        UnlinkOwn(owner, plan);
-        LinkOwn(owner, plan);
-        _proven.Unlink(plan);
-        _proven.Link(plan);
+        owner.Templates.Touch(plan, isNew: false);
+        _proven.Touch(plan, isNew: false);
     }
 
     /// <summary>Learns, replaces or refreshes a template; <c>changed</c> is true when the plan is new or replaced (held data may now decode).</summary>
@@ -197,7 +195,7 @@ public sealed class TemplateCache
         if (learner.Count >= MaxPerExporter)
         {
             // The exporter's own quota: it makes room in its own share, never in anyone else's.
-            RemoveKey(learner.Oldest!.Key);
+            RemoveKey(learner.Templates.Oldest!.Key);
             QuotaEvicted++;
         }
         else if (_plans.Count >= MaxTotal)
@@ -235,7 +233,7 @@ public sealed class TemplateCache
     {
         _scratch.Clear();
         if (!_owners.TryGetValue(exporter, out var owner)) return 0;
-        for (var p = owner.Oldest; p is not null; p = p.OwnNewer)
+        for (var p = owner.Templates.Oldest; p is not null; p = owner.Templates.NewerThan(p))
         {
             if (p.IsOptions == options && p.Key.IsInDomain(exporter, version, domain)) _scratch.Add(p.Key);
         }
@@ -274,7 +272,7 @@ public sealed class TemplateCache
             if (largest is null || o.Count > largest.Count) largest = o;
         }
 
-        return largest is not null && largest.Count > learner.Count + 1 ? largest.Oldest : null;
+        return largest is not null && largest.Count > learner.Count + 1 ? largest.Templates.Oldest : null;
     }
 
     private void Prove(ExporterTemplates owner)
@@ -282,10 +280,10 @@ public sealed class TemplateCache
         owner.Proven = true;
         ProvenExporters++;
         Proofs++;
-        for (var p = owner.Oldest; p is not null; p = p.OwnNewer)
+        for (var p = owner.Templates.Oldest; p is not null; p = owner.Templates.NewerThan(p))
         {
             _unproven.Unlink(p);
-            _proven.Link(p);
+            _proven.Touch(p, isNew: true);
         }
     }
 
@@ -293,15 +291,15 @@ public sealed class TemplateCache
     {
         plan.Owner = owner;
         owner.Count++;
-        LinkOwn(owner, plan);
-        (owner.Proven ? _proven : _unproven).Link(plan);
+        owner.Templates.Touch(plan, isNew: true);
+        (owner.Proven ? _proven : _unproven).Touch(plan, isNew: true);
     }
 
     private void Detach(FieldPlan plan)
     {
         var owner = plan.Owner!;
         owner.Count--;
-        UnlinkOwn(owner, plan);
+        owner.Templates.Unlink(plan);
         (owner.Proven ? _proven : _unproven).Unlink(plan);
         plan.Owner = null;
     }
@@ -318,51 +316,5 @@ public sealed class TemplateCache
         }
 
         return true;
-    }
-
-    private static void LinkOwn(ExporterTemplates owner, FieldPlan plan)
-    {
-        plan.OwnOlder = owner.Newest;
-        plan.OwnNewer = null;
-        if (owner.Newest is not null) owner.Newest.OwnNewer = plan;
-        owner.Newest = plan;
-        owner.Oldest ??= plan;
-    }
-
-    private static void UnlinkOwn(ExporterTemplates owner, FieldPlan plan)
-    {
-        if (plan.OwnOlder is not null) plan.OwnOlder.OwnNewer = plan.OwnNewer;
-        else if (ReferenceEquals(owner.Oldest, plan)) owner.Oldest = plan.OwnNewer;
-        if (plan.OwnNewer is not null) plan.OwnNewer.OwnOlder = plan.OwnOlder;
-        else if (ReferenceEquals(owner.Newest, plan)) owner.Newest = plan.OwnOlder;
-        plan.OwnOlder = null;
-        plan.OwnNewer = null;
-    }
-
-    /// <summary>An LRU order over the templates of one trust tier (exporters proven or not).</summary>
-    private sealed class Tier
-    {
-        public FieldPlan? Oldest { get; private set; }
-
-        public FieldPlan? Newest { get; private set; }
-
-        public void Link(FieldPlan plan)
-        {
-            plan.TierOlder = Newest;
-            plan.TierNewer = null;
-            if (Newest is not null) Newest.TierNewer = plan;
-            Newest = plan;
-            Oldest ??= plan;
-        }
-
-        public void Unlink(FieldPlan plan)
-        {
-            if (plan.TierOlder is not null) plan.TierOlder.TierNewer = plan.TierNewer;
-            else if (ReferenceEquals(Oldest, plan)) Oldest = plan.TierNewer;
-            if (plan.TierNewer is not null) plan.TierNewer.TierOlder = plan.TierOlder;
-            else if (ReferenceEquals(Newest, plan)) Newest = plan.TierOlder;
-            plan.TierOlder = null;
-            plan.TierNewer = null;
-        }
     }
 }

@@ -3,8 +3,7 @@ using FlowActors.Siem.Formats;
 namespace FlowActors.Siem.Sinks;
 
 /// <summary>
-/// Writes one human-readable line per alert to a text writer (standard output by default):
-/// <c>ALERT 2026-11-28T17:05:00.000Z sev 6 port-scan T1046 10.0.0.5: summary [id]</c>.
+/// Writes one human-readable line per alert (<see cref="AlertTextFormatter"/>) to a text writer (standard output by default).
 /// </summary>
 public sealed class ConsoleSink : IAlertSink
 {
@@ -20,16 +19,13 @@ public sealed class ConsoleSink : IAlertSink
     /// <inheritdoc />
     public string Name { get; }
 
-    /// <summary>The line written for <paramref name="alert"/>.</summary>
-    public static string Format(Alert alert) => AlertTextFormatter.Format(alert, AlertFormatContext.Default);
-
     /// <inheritdoc />
     public async ValueTask DeliverAsync(IReadOnlyList<Alert> alerts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(alerts);
         foreach (var alert in alerts)
         {
-            await _out.WriteLineAsync(Format(alert).AsMemory(), cancellationToken).ConfigureAwait(false);
+            await _out.WriteLineAsync(AlertTextFormatter.Format(alert, AlertFormatContext.Default).AsMemory(), cancellationToken).ConfigureAwait(false);
         }
         await _out.FlushAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -101,6 +101,30 @@ public class SFlowCounterSampleTests
     }
 
     [Fact]
+    public void Agent_eviction_takes_the_least_recently_seen_and_stays_bounded()
+    {
+        var registry = new SFlowAgentRegistry(maxAgents: 3);
+        FlowAddress A(int i) => FlowAddress.Parse($"192.0.2.{i}");
+        registry.GetOrAdd(A(1), 10);
+        registry.GetOrAdd(A(2), 20);
+        registry.GetOrAdd(A(3), 30);
+        registry.GetOrAdd(A(1), 5); // seen again (an earlier clock reading must not matter: order is by use)
+
+        registry.GetOrAdd(A(4), 40);
+
+        Assert.Equal(3, registry.Count);
+        Assert.Equal(1, registry.Evicted);
+        Assert.Equal(new[] { A(1), A(3), A(4) }.ToHashSet(), registry.Agents.Keys.ToHashSet()); // 192.0.2.2 was least recently seen
+
+        // A flood of new (spoofed) agents keeps the table at its bound and evicts one per newcomer.
+        for (int i = 0; i < 10_000; i++) registry.GetOrAdd(FlowAddress.Parse($"10.0.{i >> 8}.{i & 0xFF}"), 100 + i);
+
+        Assert.Equal(3, registry.Count);
+        Assert.Equal(10_001, registry.Evicted);
+        Assert.Equal(new[] { "10.0.39.13", "10.0.39.14", "10.0.39.15" }.Select(FlowAddress.Parse).ToHashSet(), registry.Agents.Keys.ToHashSet());
+    }
+
+    [Fact]
     public void Short_generic_counter_record_is_a_bad_sample()
     {
         using var h = new SFlowTestHarness();
