@@ -14,7 +14,7 @@ namespace FlowActors.Cluster.Tests.Golden;
 public sealed class GoldenBytesTests : IDisposable
 {
     /// <summary>Name of the current host-state blob format in golden file names.</summary>
-    private const string HostStateFormat = "blob1";
+    private const string HostStateFormat = "blob2";
 
     private readonly ActorSystem _system = ActorSystem.Create("golden-tests", ConfigurationFactory.ParseString(TestConfig.Serialization));
     private readonly FlowActorsSerializer _serializer;
@@ -93,14 +93,16 @@ public sealed class GoldenBytesTests : IDisposable
         {
             case ForwardAlert e:
                 AssertAlert(e.Alert, ((ForwardAlert)actual).Alert, file);
+                Assert.Equal(e.TraceParent, ((ForwardAlert)actual).TraceParent);
                 break;
             case AlertJournaled e:
                 AssertAlert(e.Alert, ((AlertJournaled)actual).Alert, file);
+                Assert.Equal(e.TraceParent, ((AlertJournaled)actual).TraceParent);
                 break;
             case ForwarderSnapshot e:
             {
                 var a = (ForwarderSnapshot)actual;
-                Assert.Equal(e.Outbox.Select(o => o.SequenceNr), a.Outbox.Select(o => o.SequenceNr));
+                Assert.Equal(e.Outbox.Select(o => (o.SequenceNr, o.TraceParent)), a.Outbox.Select(o => (o.SequenceNr, o.TraceParent)));
                 for (int i = 0; i < e.Outbox.Count; i++) AssertAlert(e.Outbox[i].Alert, a.Outbox[i].Alert, file);
                 Assert.Equal(e.Progress, a.Progress);
                 Assert.Equal(e.RecentIds, a.RecentIds);

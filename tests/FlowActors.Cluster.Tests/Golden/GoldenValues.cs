@@ -11,6 +11,9 @@ internal static class GoldenValues
 {
     private static readonly DateTime T0 = new(2026, 11, 28, 12, 0, 0, DateTimeKind.Utc);
 
+    /// <summary>A W3C traceparent (the example of the Trace Context specification).</summary>
+    public const string TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
     /// <summary>An alert using every field: IPv4 and IPv6 peers, several ports, non-ASCII text, fractional evidence.</summary>
     public static Alert Alert(string id = "port-scan:10.0.0.5:actor:1764331200000", int count = 3) => new(
         id, T0.AddSeconds(42.5), "10.0.0.5", "actor", ["10.0.0.9", "2001:db8::1"], [22, 80, 443, 65535], "port-scan",
@@ -40,6 +43,11 @@ internal static class GoldenValues
             [new OutboxEntry(7, Alert()), new OutboxEntry(9, Bare())],
             [new SinkProgress("jsonl", 6), new SinkProgress("syslog-tls", 0)],
             ["port-scan:10.0.0.5:actor:1764331200000#3", "dns-tunnel:fd00::7:actor:1764331500000#1"])),
+        // Values with a trace context (tagged format only: the positional one had no place for it).
+        ("forward-alert-traced", new ForwardAlert(Alert(), TraceParent)),
+        ("alert-journaled-traced", new AlertJournaled(Alert(), TraceParent)),
+        ("forwarder-snapshot-traced", new ForwarderSnapshot(
+            [new OutboxEntry(7, Alert(), TraceParent), new OutboxEntry(9, Bare())], [new SinkProgress("jsonl", 6)], [])),
         ("pulled-alerts", new PulledAlerts([new PulledAlert(7, Alert()), new PulledAlert(9, Bare())], 10, 3, true, 1_000)),
         ("host-snapshot", HostSnapshot()),
         ("observe-batch", new ObserveBatch(FlowAddress.Parse("10.0.0.5"),
