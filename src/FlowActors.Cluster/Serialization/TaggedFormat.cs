@@ -78,7 +78,7 @@ internal static class TaggedFormat
         }
         var progress = new SinkProgress[p.Progress.Count];
         for (int i = 0; i < progress.Length; i++) progress[i] = FromProto(p.Progress[i]);
-        return new ForwarderSnapshot(outbox, progress, [.. p.RecentIds]);
+        return new ForwarderSnapshot(outbox, progress, p.RecentIds.ToArray());
     }
 
     public static byte[] PulledAlerts(PulledAlerts m)
@@ -194,7 +194,7 @@ internal static class TaggedFormat
         if (p.Count < 1) throw new SerializationException($"FlowActors alert has count {p.Count}; it is truncated or corrupt.");
         var evidence = new Dictionary<string, double>(p.Evidence.Count, StringComparer.Ordinal);
         foreach (var e in p.Evidence) evidence[e.Name] = e.Value;
-        return new Alert(Required(p.Id, "id"), Utc(p.TimeTicks), Required(p.Host, "host"), p.Role, [.. p.Peers], [.. p.Ports],
+        return new Alert(Required(p.Id, "id"), Utc(p.TimeTicks), Required(p.Host, "host"), p.Role, p.Peers.ToArray(), p.Ports.ToArray(),
             Required(p.Detector, "detector"), p.Tactic, p.TacticName, p.Technique, p.TechniqueName, p.Severity, p.Summary, evidence,
             Utc(p.WindowStartTicks), Utc(p.WindowEndTicks), p.Count);
     }
