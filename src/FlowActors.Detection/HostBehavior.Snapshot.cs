@@ -122,47 +122,12 @@ public sealed partial class HostBehavior
             w.EndSection(at);
         }
 
-        if (_a is not null)
-        {
-            at = w.BeginSection((ushort)Section.WindowA);
-            _a.Write(ref w);
-            w.EndSection(at);
-        }
-
-        if (_b is not null)
-        {
-            at = w.BeginSection((ushort)Section.WindowB);
-            _b.Write(ref w);
-            w.EndSection(at);
-        }
-
-        if (_beacons is not null)
-        {
-            at = w.BeginSection((ushort)Section.Beacons);
-            _beacons.Write(ref w);
-            w.EndSection(at);
-        }
-
-        if (_adminHistory is not null)
-        {
-            at = w.BeginSection((ushort)Section.AdminHistory);
-            _adminHistory.Write(ref w);
-            w.EndSection(at);
-        }
-
-        if (_portHistory is not null)
-        {
-            at = w.BeginSection((ushort)Section.PortHistory);
-            _portHistory.Write(ref w);
-            w.EndSection(at);
-        }
-
-        if (_authHistory is not null)
-        {
-            at = w.BeginSection((ushort)Section.AuthHistory);
-            _authHistory.Write(ref w);
-            w.EndSection(at);
-        }
+        WritePart(ref w, Section.WindowA, _a);
+        WritePart(ref w, Section.WindowB, _b);
+        WritePart(ref w, Section.Beacons, _beacons);
+        WritePart(ref w, Section.AdminHistory, _adminHistory);
+        WritePart(ref w, Section.PortHistory, _portHistory);
+        WritePart(ref w, Section.AuthHistory, _authHistory);
 
         if (_suppression is not null)
         {
@@ -177,33 +142,27 @@ public sealed partial class HostBehavior
             w.EndSection(at);
         }
 
-        if (_loops is not null)
-        {
-            at = w.BeginSection((ushort)Section.Loops);
-            _loops.Write(ref w);
-            w.EndSection(at);
-        }
-
-        if (_scans is not null)
-        {
-            at = w.BeginSection((ushort)Section.Scans);
-            _scans.Write(ref w);
-            w.EndSection(at);
-        }
-
-        if (_uploads is not null)
-        {
-            at = w.BeginSection((ushort)Section.Uploads);
-            _uploads.Write(ref w);
-            w.EndSection(at);
-        }
-
+        WritePart(ref w, Section.Loops, _loops);
+        WritePart(ref w, Section.Scans, _scans);
+        WritePart(ref w, Section.Uploads, _uploads);
     }
 
-    private static void WriteWindow(ref SnapshotWriter w, WindowState? window)
+    /// <summary>A table or window as its own section, when the host has one (by type: no delegate, no allocation).</summary>
+    private static void WritePart(ref SnapshotWriter w, Section tag, object? part)
     {
-        w.Bool(window is not null);
-        window?.Write(ref w);
+        if (part is null) return;
+        int at = w.BeginSection((ushort)tag);
+        switch (part)
+        {
+            case WindowState x: x.Write(ref w); break;
+            case BeaconTable x: x.Write(ref w); break;
+            case LruSet x: x.Write(ref w); break;
+            case LoopTable x: x.Write(ref w); break;
+            case ScanAccumulator x: x.Write(ref w); break;
+            case UploadTable x: x.Write(ref w); break;
+            default: throw new InvalidOperationException($"No snapshot section writer for {part.GetType().Name}.");
+        }
+        w.EndSection(at);
     }
 
     private static WindowState? ReadWindow(ref SnapshotReader r, byte version) => r.Bool() ? ReadWindowBody(ref r, version) : null;
