@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Numerics;
 using FlowActors.Protocols;
 
@@ -149,18 +148,17 @@ public sealed class PrevalenceSketch : IDestinationPrevalence
         lock (_lock)
         {
             var bytes = new byte[5 + (_count * 33)];
-            bytes[0] = FormatVersion;
-            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(1), _count);
-            int at = 5;
+            var w = LittleEndianWriter.Into(bytes);
+            w.U8(FormatVersion);
+            w.I32(_count);
             for (int i = 0; i < _count; i++)
             {
                 ref Slot s = ref _slots[i];
-                bytes[at] = s.Destination.IsV4 ? (byte)4 : (byte)6;
-                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(at + 1), s.Destination.Hi);
-                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(at + 9), s.Destination.Lo);
-                BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(at + 17), s.Hosts);
-                BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at + 25), s.LastMs);
-                at += 33;
+                w.U8(s.Destination.IsV4 ? (byte)4 : (byte)6);
+                w.U64(s.Destination.Hi);
+                w.U64(s.Destination.Lo);
+                w.U64(s.Hosts);
+                w.I64(s.LastMs);
             }
 
             return bytes;
@@ -175,18 +173,17 @@ public sealed class PrevalenceSketch : IDestinationPrevalence
     public void Merge(ReadOnlySpan<byte> exported)
     {
         if (exported.Length < 5 || exported[0] != FormatVersion) throw new InvalidDataException("Not a prevalence sketch export.");
-        int n = BinaryPrimitives.ReadInt32LittleEndian(exported[1..]);
+        var r = new LittleEndianReader(exported[1..]);
+        int n = r.I32();
         if (n < 0 || exported.Length != 5 + (n * 33)) throw new InvalidDataException("Prevalence sketch export has a bad length.");
         lock (_lock)
         {
-            int at = 5;
-            for (int i = 0; i < n; i++, at += 33)
+            for (int i = 0; i < n; i++)
             {
-                byte family = exported[at];
+                byte family = r.U8();
                 if (family is not (4 or 6)) throw new InvalidDataException("Bad address family in prevalence sketch export.");
-                var destination = new FlowAddress(
-                    BinaryPrimitives.ReadUInt64LittleEndian(exported[(at + 1)..]), BinaryPrimitives.ReadUInt64LittleEndian(exported[(at + 9)..]), family == 4);
-                Add(destination, BinaryPrimitives.ReadUInt64LittleEndian(exported[(at + 17)..]), BinaryPrimitives.ReadInt64LittleEndian(exported[(at + 25)..]));
+                ulong hi = r.U64(), lo = r.U64();
+                Add(new FlowAddress(hi, lo, family == 4), r.U64(), r.I64());
             }
         }
     }

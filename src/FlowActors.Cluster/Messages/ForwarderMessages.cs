@@ -2,7 +2,8 @@ namespace FlowActors.Cluster.Messages;
 
 /// <summary>Host actor → forwarder: accept this alert. Answered with <see cref="AlertAccepted"/> once journalled.</summary>
 /// <param name="Alert">The alert (its id is deterministic).</param>
-public sealed record ForwardAlert(Alert Alert) : IFlowActorsMessage;
+/// <param name="TraceParent">W3C <c>traceparent</c> of the span that raised the alert, if it was traced.</param>
+public sealed record ForwardAlert(Alert Alert, string? TraceParent = null) : IFlowActorsMessage;
 
 /// <summary>
 /// Forwarder → host actor: this version of the alert (id and suppression count) is journalled, or was already,
@@ -109,7 +110,8 @@ public sealed record PulledAlerts(IReadOnlyList<PulledAlert> Alerts, long Next, 
 
 /// <summary>Journal event: an alert accepted into the outbox.</summary>
 /// <param name="Alert">The alert.</param>
-public sealed record AlertJournaled(Alert Alert) : IFlowActorsMessage;
+/// <param name="TraceParent">W3C <c>traceparent</c> of the span that raised the alert, if it was traced.</param>
+public sealed record AlertJournaled(Alert Alert, string? TraceParent = null) : IFlowActorsMessage;
 
 /// <summary>Journal event: <paramref name="Sink"/> has every alert through journal sequence number <paramref name="DeliveredThrough"/>.</summary>
 /// <param name="Sink">Sink name.</param>
@@ -119,7 +121,8 @@ public sealed record SinkProgress(string Sink, long DeliveredThrough) : IFlowAct
 /// <summary>One outbox entry: an alert and the journal sequence number it was accepted at.</summary>
 /// <param name="SequenceNr">Journal sequence number of its <see cref="AlertJournaled"/> event.</param>
 /// <param name="Alert">The alert.</param>
-public sealed record OutboxEntry(long SequenceNr, Alert Alert);
+/// <param name="TraceParent">W3C <c>traceparent</c> of the span that raised the alert, if it was traced.</param>
+public sealed record OutboxEntry(long SequenceNr, Alert Alert, string? TraceParent = null);
 
 /// <summary>Snapshot of the forwarder: undelivered alerts, per-sink progress and recently accepted ids (dedup).</summary>
 /// <param name="Outbox">Alerts some sink has not yet got, in journal order.</param>
