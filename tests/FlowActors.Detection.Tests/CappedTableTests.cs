@@ -1,3 +1,5 @@
+using SnapshotReader = FlowActors.Detection.LittleEndianReader;
+using SnapshotWriter = FlowActors.Detection.LittleEndianWriter;
 using FlowActors.Protocols;
 
 namespace FlowActors.Detection.Tests;
@@ -14,7 +16,7 @@ public class CappedTableTests
 
         public void Write(WriteAction action)
         {
-            var w = new SnapshotWriter(buffer is null ? default : buffer.AsSpan(), measure: buffer is null);
+            var w = buffer is null ? SnapshotWriter.Measuring() : SnapshotWriter.Into(buffer);
             action(ref w);
             Position = w.Position;
         }
