@@ -4,6 +4,7 @@ using System.Text.Json;
 using FlowActors.Cluster.Messages;
 using FlowActors.Node.Hosting;
 using FlowActors.Node.Tests.Harness;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FlowActors.Node.Tests;
 
@@ -100,9 +101,13 @@ public sealed class ReadinessTests
         var oneDied = ReceiverReadiness.Evaluate([Port(2055, 1), Port(4739, 2)], [2055, 4739], 2);
         var missing = ReceiverReadiness.Evaluate([Port(2055, 2)], [2055, 4739], 2);
 
-        Assert.True(healthy.Ok);
-        Assert.Equal((false, "UDP 2055: 1 of 2 receive loops running"), (oneDied.Ok, oneDied.Detail));
-        Assert.False(missing.Ok);
-        Assert.StartsWith("UDP 4739 not bound", missing.Detail);
+        var allDied = ReceiverReadiness.Evaluate([Port(2055, 0), Port(4739, 2)], [2055, 4739], 2);
+
+        Assert.Equal(HealthStatus.Healthy, healthy.Status);
+        Assert.Equal((HealthStatus.Unhealthy, "UDP 2055: 1 of 2 receive loops running"), (oneDied.Status, oneDied.Description));
+        Assert.Equal(HealthStatus.Unhealthy, missing.Status);
+        Assert.StartsWith("UDP 4739 not bound", missing.Description);
+        Assert.Equal(HealthStatus.Unhealthy, allDied.Status);
+        Assert.StartsWith("UDP 2055 not bound", allDied.Description);
     }
 }

@@ -1,12 +1,13 @@
 using FlowActors.Node.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FlowActors.Node.Hosting;
 
 /// <summary>
-/// Ends a node that stays not ready for <see cref="HealthSettings.ExitAfterNotReadySeconds"/>: it logs which checks
-/// fail, names the setting and stops the host with exit code <see cref="ExitCode"/>, so a supervisor (Kubernetes,
+/// Ends a node that stays not ready (a readiness check unhealthy; degraded is ready) for
+/// <see cref="HealthSettings.ExitAfterNotReadySeconds"/>: it logs which checks fail, names the setting and stops the host with exit code <see cref="ExitCode"/>, so a supervisor (Kubernetes,
 /// systemd, compose) restarts it instead of it running for ever doing nothing.
 /// </summary>
 public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings settings, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<NotReadyWatchdog> log)
@@ -30,8 +31,8 @@ public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings setti
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                var checks = await readiness.EvaluateAsync().ConfigureAwait(false);
-                if (checks.All(c => c.Ok))
+                var report = await readiness.CheckAsync(stoppingToken).ConfigureAwait(false);
+                if (NodeReadiness.IsReady(report))
                 {
                     notReadySince = null;
                     continue;
@@ -40,7 +41,8 @@ public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings setti
                 var now = time.GetUtcNow();
                 notReadySince ??= now;
                 if (now - notReadySince.Value < grace) continue;
-                string failing = string.Join("; ", checks.Where(c => !c.Ok).Select(c => $"{c.Name}: {c.Detail}"));
+                string failing = string.Join("; ", report.Entries.Where(e => e.Value.Status == HealthStatus.Unhealthy)
+                    .Select(e => $"{e.Key}: {e.Value.Description ?? e.Value.Exception?.Message}"));
                 log.LogCritical(
                     "Not ready for {Seconds} s ({Failing}); exiting with {Code}. FlowActors:Health:ExitAfterNotReadySeconds (FLOWACTORS__HEALTH__EXITAFTERNOTREADYSECONDS) sets this grace period; 0 never exits.",
                     graceSeconds, failing, ExitCode);
