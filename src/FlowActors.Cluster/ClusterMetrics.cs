@@ -69,4 +69,8 @@ public static class ClusterMetrics
     /// <summary>Host-state rows deleted by retention.</summary>
     public static readonly Counter<long> HostStateRowsPruned =
         Meter.CreateCounter<long>("flowactors.host_state.rows_pruned", "{row}", "Host-state rows of hosts unseen for the retention period, deleted.");
+
+    /// <summary>Rebind attempts of a UDP port whose receive loop died or whose bind failed, tagged <c>port</c>.</summary>
+    public static readonly Counter<long> ReceiverRestarts =
+        Meter.CreateCounter<long>("flowactors.receiver.restarts", "{restart}", "Rebind attempts of a UDP port whose receive loop died or whose bind failed.");
 }

@@ -81,6 +81,11 @@ public static class NodeHost
             loggers.ClearLoggers();
             loggers.AddLogger<AkkaLogBridge>();
         });
+        if (provider.GetService<ILoggerFactory>() is { } loggerFactory)
+        {
+            AkkaStdoutBridge.Use(loggerFactory);
+            akka.AddHocon(AkkaStdoutBridge.Hocon, HoconAddMode.Prepend);
+        }
         var remote = new RemoteOptions
         {
             HostName = cluster.Hostname,
@@ -119,19 +124,26 @@ public static class NodeHost
     private static void ConfigureLogging(IServiceCollection services, ILoggingBuilder logging, IConfiguration configuration)
     {
         logging.ClearProviders();
+        // The health check service logs every unhealthy check of every probe at error level: the probes and the
+        // NotReadyWatchdog say what is not ready instead. Before the configuration, so Logging:LogLevel can override it.
+        logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
         logging.AddConfiguration(configuration.GetSection("Logging"));
-        // Defaults first: AddConsole binds Logging:Console after them, so configuration overrides each one.
-        services.Configure<ConsoleLoggerOptions>(o => o.FormatterName = ConsoleFormatterNames.Simple);
-        services.Configure<SimpleConsoleFormatterOptions>(o =>
+        // The node's defaults, then Logging:Console on top. Post-configured: the slim web builder has already
+        // registered AddSimpleConsole, whose fixed formatter name would otherwise win over the configuration.
+        var console = configuration.GetSection("Logging:Console");
+        services.PostConfigure<ConsoleLoggerOptions>(o => o.FormatterName = console["FormatterName"] ?? ConsoleFormatterNames.Simple);
+        services.PostConfigure<SimpleConsoleFormatterOptions>(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             o.UseUtcTimestamp = true;
+            console.GetSection("FormatterOptions").Bind(o);
         });
-        services.Configure<JsonConsoleFormatterOptions>(o =>
+        services.PostConfigure<JsonConsoleFormatterOptions>(o =>
         {
             o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
             o.UseUtcTimestamp = true;
+            console.GetSection("FormatterOptions").Bind(o);
         });
         logging.AddConsole();
     }

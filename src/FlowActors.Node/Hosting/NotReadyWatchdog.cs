@@ -7,8 +7,9 @@ namespace FlowActors.Node.Hosting;
 
 /// <summary>
 /// Ends a node that stays not ready (a readiness check unhealthy; degraded is ready) for
-/// <see cref="HealthSettings.ExitAfterNotReadySeconds"/>: it logs which checks fail, names the setting and stops the host with exit code <see cref="ExitCode"/>, so a supervisor (Kubernetes,
-/// systemd, compose) restarts it instead of it running for ever doing nothing.
+/// <see cref="HealthSettings.ExitAfterNotReadySeconds"/>: it logs which checks fail, names the setting and stops the
+/// host with exit code <see cref="ExitCode"/>, so a supervisor (Kubernetes, systemd, compose) restarts it instead of it running for ever doing nothing. It also logs each change between
+/// ready and not ready.
 /// </summary>
 public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings settings, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<NotReadyWatchdog> log)
     : BackgroundService
@@ -23,9 +24,9 @@ public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings setti
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         int graceSeconds = settings.Health.ExitAfterNotReadySeconds;
-        if (graceSeconds == 0) return;
         var grace = TimeSpan.FromSeconds(graceSeconds);
         DateTimeOffset? notReadySince = time.GetUtcNow();
+        bool wasReady = false;
         using var timer = new PeriodicTimer(CheckInterval, time);
         try
         {
@@ -34,18 +35,22 @@ public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings setti
                 var report = await readiness.CheckAsync(stoppingToken).ConfigureAwait(false);
                 if (NodeReadiness.IsReady(report))
                 {
+                    if (!wasReady) log.LogInformation("Ready: {Count} readiness checks pass", report.Entries.Count);
+                    wasReady = true;
                     notReadySince = null;
                     continue;
                 }
 
+                // Logged on the change only (the probes show the details every time they are asked).
+                if (wasReady) log.LogWarning("Not ready: {Failing}", Failing(report));
+                wasReady = false;
+                if (graceSeconds == 0) continue;
                 var now = time.GetUtcNow();
                 notReadySince ??= now;
                 if (now - notReadySince.Value < grace) continue;
-                string failing = string.Join("; ", report.Entries.Where(e => e.Value.Status == HealthStatus.Unhealthy)
-                    .Select(e => $"{e.Key}: {e.Value.Description ?? e.Value.Exception?.Message}"));
                 log.LogCritical(
                     "Not ready for {Seconds} s ({Failing}); exiting with {Code}. FlowActors:Health:ExitAfterNotReadySeconds (FLOWACTORS__HEALTH__EXITAFTERNOTREADYSECONDS) sets this grace period; 0 never exits.",
-                    graceSeconds, failing, ExitCode);
+                    graceSeconds, Failing(report), ExitCode);
                 Environment.ExitCode = ExitCode;
                 lifetime.StopApplication();
                 return;
@@ -56,4 +61,8 @@ public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings setti
             // The host is stopping anyway.
         }
     }
+
+    private static string Failing(HealthReport report) =>
+        string.Join("; ", report.Entries.Where(e => e.Value.Status == HealthStatus.Unhealthy)
+            .Select(e => $"{e.Key}: {e.Value.Description ?? e.Value.Exception?.Message}"));
 }
