@@ -24,9 +24,20 @@ public sealed class NodeReadiness(HealthCheckService health)
     /// <summary>Tags of a readiness check.</summary>
     public static readonly string[] ReadyTags = [ReadyTag];
 
-    /// <summary>Runs the readiness checks.</summary>
-    public Task<HealthReport> CheckAsync(CancellationToken cancellationToken = default) =>
-        health.CheckHealthAsync(r => r.Tags.Contains(ReadyTag), cancellationToken);
+    /// <summary>Runs the readiness checks; a failure of the health check service itself is an unhealthy report.</summary>
+    public async Task<HealthReport> CheckAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await health.CheckHealthAsync(r => r.Tags.Contains(ReadyTag), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // E.g. the actor system, which the Akka checks resolve, failed to start.
+            var entry = new HealthReportEntry(HealthStatus.Unhealthy, "the health checks could not run: " + ex.Message, TimeSpan.Zero, ex, null);
+            return new HealthReport(new Dictionary<string, HealthReportEntry> { ["health-checks"] = entry }, TimeSpan.Zero);
+        }
+    }
 
     /// <summary>Whether no readiness check is unhealthy.</summary>
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken = default) =>

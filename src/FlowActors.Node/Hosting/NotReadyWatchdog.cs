@@ -41,8 +41,13 @@ public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings setti
                     continue;
                 }
 
-                // Logged on the change only (the probes show the details every time they are asked).
-                if (wasReady) log.LogWarning("Not ready: {Failing}", Failing(report));
+                // Logged on the change only (the probes show the details every time they are asked); leaving the
+                // cluster on shutdown is expected, not a warning.
+                if (wasReady)
+                {
+                    log.Log(lifetime.ApplicationStopping.IsCancellationRequested ? LogLevel.Information : LogLevel.Warning,
+                        "Not ready: {Failing}", Failing(report));
+                }
                 wasReady = false;
                 if (graceSeconds == 0) continue;
                 var now = time.GetUtcNow();
