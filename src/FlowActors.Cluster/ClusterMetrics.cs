@@ -73,4 +73,8 @@ public static class ClusterMetrics
     /// <summary>Templates replicated from other nodes that a receive loop's import queue had no room for (the exporter's own refresh fills the gap).</summary>
     public static readonly Counter<long> ReplicatedTemplatesDropped =
         Meter.CreateCounter<long>("flowactors.receiver.replicated_templates_dropped", "{template}", "Replicated templates dropped because a receive loop's import queue was full.");
+
+    /// <summary>Rebind attempts of a UDP port whose receive loop died or whose bind failed, tagged <c>port</c>.</summary>
+    public static readonly Counter<long> ReceiverRestarts =
+        Meter.CreateCounter<long>("flowactors.receiver.restarts", "{restart}", "Rebind attempts of a UDP port whose receive loop died or whose bind failed.");
 }

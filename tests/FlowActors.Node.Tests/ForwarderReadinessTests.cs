@@ -1,5 +1,6 @@
 using FlowActors.Cluster.Messages;
 using FlowActors.Node.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FlowActors.Node.Tests;
 
@@ -13,10 +14,9 @@ public sealed class ForwarderReadinessTests
     public void Forwarder_with_healthy_sinks_is_ready()
     {
         var check = ForwarderReadiness.Evaluate(Status(new SinkStatus("jsonl", 42, 0, 42, 0, null), new SinkStatus("console", 42, 0, 42, 0, null)));
-        Assert.True(check.Ok);
-        Assert.Equal(ForwarderReadiness.Name, check.Name);
-        Assert.Contains("2 sink(s) healthy", check.Detail);
-        Assert.DoesNotContain("degraded", check.Detail);
+        Assert.Equal(HealthStatus.Healthy, check.Status);
+        Assert.Contains("2 sink(s) healthy", check.Description);
+        Assert.DoesNotContain("degraded", check.Description);
     }
 
     [Fact]
@@ -25,16 +25,17 @@ public sealed class ForwarderReadinessTests
         var check = ForwarderReadiness.Evaluate(Status(
             new SinkStatus("jsonl", 42, 0, 42, 0, null),
             new SinkStatus("siem", 35, 7, 35, 12, "Connection refused") { Health = "degraded" }));
-        Assert.True(check.Ok);
-        Assert.Contains("degraded: siem (7 pending, 12 failed attempts, last error: Connection refused)", check.Detail);
-        Assert.Contains("1 of 2 sink(s) healthy", check.Detail);
+        // Degraded, not unhealthy: the probe answers 200 and the watchdog does not count it as not ready.
+        Assert.Equal(HealthStatus.Degraded, check.Status);
+        Assert.Contains("degraded: siem (7 pending, 12 failed attempts, last error: Connection refused)", check.Description);
+        Assert.Contains("1 of 2 sink(s) healthy", check.Description);
     }
 
     [Fact]
     public void Forwarder_that_does_not_answer_is_not_ready()
     {
         var check = ForwarderReadiness.NotAnswering("forwarder singleton did not answer within 3 s");
-        Assert.False(check.Ok);
-        Assert.Equal(ForwarderReadiness.Name, check.Name);
+        Assert.Equal(HealthStatus.Unhealthy, check.Status);
+        Assert.Equal("forwarder singleton did not answer within 3 s", check.Description);
     }
 }

@@ -27,6 +27,8 @@ public sealed class NodeProcessTests
         // Coordinated shutdown ran: the member left the cluster before the process ended.
         Assert.Contains("Exiting completed", node.Output);
         Assert.Contains("Application is shutting down", node.Output);
+        // One log pipeline: Akka's lines too carry one timestamp and one level (LoggingTests).
+        LoggingTests.AssertSingleLineLogs(node.StandardOutputLines);
     }
 
     [Fact]

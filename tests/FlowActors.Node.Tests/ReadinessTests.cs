@@ -4,6 +4,7 @@ using System.Text.Json;
 using FlowActors.Cluster.Messages;
 using FlowActors.Node.Hosting;
 using FlowActors.Node.Tests.Harness;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace FlowActors.Node.Tests;
 
@@ -92,6 +93,29 @@ public sealed class ReadinessTests
     }
 
     [Fact]
+    public async Task A_node_that_is_not_an_up_member_is_live_but_not_ready()
+    {
+        // Its only seed never answers: the node stays out of the cluster.
+        await using var node = await InProcessNode.StartAsync(("FlowActors:Cluster:Seeds:0", $"127.0.0.1:{FreePorts.Tcp()}"), ("FlowActors:Health:ExitAfterNotReadySeconds", "0"));
+
+        Dictionary<string, (bool Ok, string Detail)> checks = new();
+        await Poll.UntilAsync(async () =>
+        {
+            checks = await ChecksAsync(node.Client);
+            return checks.ContainsKey("cluster-member-up");
+        }, TimeSpan.FromSeconds(30), "the readiness report");
+
+        Assert.False(checks["cluster-member-up"].Ok);
+        Assert.DoesNotContain("is Up", checks["cluster-member-up"].Detail);
+        using (var ready = await node.Client.GetAsync("healthz/ready")) Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        using var live = await node.Client.GetAsync("healthz/live");
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        using var doc = JsonDocument.Parse(await live.Content.ReadAsStringAsync());
+        Assert.Equal("live", doc.RootElement.GetProperty("status").GetString());
+        Assert.Contains(doc.RootElement.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "akka.actorsystem" && c.GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
     public void A_port_with_a_dead_receive_loop_is_not_ready()
     {
         PortStats Port(int port, int runningLoops) => new(port, runningLoops, 8 << 20, 0, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -100,9 +124,13 @@ public sealed class ReadinessTests
         var oneDied = ReceiverReadiness.Evaluate([Port(2055, 1), Port(4739, 2)], [2055, 4739], 2);
         var missing = ReceiverReadiness.Evaluate([Port(2055, 2)], [2055, 4739], 2);
 
-        Assert.True(healthy.Ok);
-        Assert.Equal((false, "UDP 2055: 1 of 2 receive loops running"), (oneDied.Ok, oneDied.Detail));
-        Assert.False(missing.Ok);
-        Assert.StartsWith("UDP 4739 not bound", missing.Detail);
+        var allDied = ReceiverReadiness.Evaluate([Port(2055, 0), Port(4739, 2)], [2055, 4739], 2);
+
+        Assert.Equal(HealthStatus.Healthy, healthy.Status);
+        Assert.Equal((HealthStatus.Unhealthy, "UDP 2055: 1 of 2 receive loops running"), (oneDied.Status, oneDied.Description));
+        Assert.Equal(HealthStatus.Unhealthy, missing.Status);
+        Assert.StartsWith("UDP 4739 not bound", missing.Description);
+        Assert.Equal(HealthStatus.Unhealthy, allDied.Status);
+        Assert.StartsWith("UDP 2055 not bound", allDied.Description);
     }
 }

@@ -54,6 +54,7 @@ internal sealed class ReceiveLoop : IDisposable
     private long _loggedTemplatePressure, _countedTemplatePressure, _lastTemplateLogMs = long.MinValue;
     private RefusedExporter[] _refusedReports = [];
     private readonly long _refreshOfferEveryMs;
+    private readonly Action<Exception?>? _died;
     private long _lastRefreshOfferMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
@@ -62,8 +63,10 @@ internal sealed class ReceiveLoop : IDisposable
     private ExporterReport[] _exporterReports = [];
 
     public ReceiveLoop(Socket socket, FlowActorsClusterOptions options, NetworkClassifier classifier, ExporterAllowlist allowlist,
-        IActorRef region, HostMessageExtractor extractor, InFlightBudget inFlight, IActorRef replicator, TemplateExchange exchange, ILoggingAdapter log, string name)
+        IActorRef region, HostMessageExtractor extractor, InFlightBudget inFlight, IActorRef replicator, TemplateExchange exchange, ILoggingAdapter log, string name,
+        Action<Exception?>? died = null)
     {
+        _died = died;
         _socket = socket;
         _options = options;
         _classifier = classifier;
@@ -118,6 +121,7 @@ internal sealed class ReceiveLoop : IDisposable
         byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
         var from = new SocketAddress(_socket.AddressFamily);
         long lastFlush = Environment.TickCount64, lastExpire = lastFlush, lastStats = 0;
+        Exception? failure = null;
         try
         {
             while (!_stopping)
@@ -168,7 +172,8 @@ internal sealed class ReceiveLoop : IDisposable
         }
         catch (Exception e)
         {
-            // A bug here must not take the node down silently; the actor restarts the port.
+            // A bug here must not take the node down silently; the owner is told below and rebinds the port.
+            failure = e;
             _log.Error(e, "Receive loop {0} failed", _thread.Name);
         }
         finally
@@ -176,6 +181,8 @@ internal sealed class ReceiveLoop : IDisposable
             _batcher.Flush();
             PublishReports();
             ArrayPool<byte>.Shared.Return(buffer);
+            // Ended without Dispose (an exception, or its socket closed under it): the port is deaf until rebound.
+            if (!_stopping) _died?.Invoke(failure);
         }
     }
 

@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 
 namespace FlowActors.Node.Hosting;
 
@@ -51,15 +52,7 @@ public static class NodeHost
 
     private static void ConfigureServices(IServiceCollection services, ILoggingBuilder logging, NodeSettings settings, IConfiguration configuration)
     {
-        logging.ClearProviders();
-        logging.AddConfiguration(configuration.GetSection("Logging"));
-        logging.AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-            o.UseUtcTimestamp = true;
-        });
-
+        ConfigureLogging(services, logging, configuration);
         services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         services.AddSingleton(settings);
         services.AddSingleton<NodeInfo>();
@@ -68,6 +61,8 @@ public static class NodeHost
         services.AddSingleton<NodeReadiness>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(p => new PersistenceProbe(settings.Persistence, p.GetRequiredService<TimeProvider>()));
+        // The Akka checks (actor system, member, regions, forwarder, journal, receivers) join these in ConfigureAkka.
+        services.AddHealthChecks().AddCheck<PersistenceProbe>(PersistenceProbe.Name, tags: NodeReadiness.ReadyTags);
         services.AddHostedService<NotReadyWatchdog>();
         if (settings.Demo)
         {
@@ -84,8 +79,13 @@ public static class NodeHost
         akka.ConfigureLoggers(loggers =>
         {
             loggers.ClearLoggers();
-            loggers.AddLoggerFactory();
+            loggers.AddLogger<AkkaLogBridge>();
         });
+        if (provider.GetService<ILoggerFactory>() is { } loggerFactory)
+        {
+            AkkaStdoutBridge.Use(loggerFactory);
+            akka.AddHocon(AkkaStdoutBridge.Hocon, HoconAddMode.Prepend);
+        }
         var remote = new RemoteOptions
         {
             HostName = cluster.Hostname,
@@ -113,69 +113,61 @@ public static class NodeHost
         akka.AddFlowActors(options);
         akka.AddStartup((system, _) => provider.GetRequiredService<NodeMetrics>().Attach(system));
 
-        var readiness = provider.GetRequiredService<NodeReadiness>();
-        readiness.Add(system => Registered<HostRegionMarker>(system, "host-shard-region"));
-        readiness.Add(system => Registered<ForwarderProxyMarker>(system, "forwarder-proxy"));
-        readiness.Add(ForwarderAnsweringAsync);
-        var persistence = provider.GetRequiredService<PersistenceProbe>();
-        readiness.Add(_ => persistence.CheckAsync());
+        AddHealthChecks(akka, settings, options);
+    }
+
+    /// <summary>
+    /// Console logs: the simple formatter on one line with a UTC timestamp, or any formatter named by
+    /// <c>Logging:Console:FormatterName</c> (<c>json</c> for Kubernetes), with its options from
+    /// <c>Logging:Console:FormatterOptions</c>. Akka's own log events reach it through <see cref="AkkaLogBridge"/>.
+    /// </summary>
+    private static void ConfigureLogging(IServiceCollection services, ILoggingBuilder logging, IConfiguration configuration)
+    {
+        logging.ClearProviders();
+        // The health check service logs every unhealthy check of every probe at error level: the probes and the
+        // NotReadyWatchdog say what is not ready instead. Before the configuration, so Logging:LogLevel can override it.
+        logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
+        logging.AddConfiguration(configuration.GetSection("Logging"));
+        // The node's defaults, then Logging:Console on top. Post-configured: the slim web builder has already
+        // registered AddSimpleConsole, whose fixed formatter name would otherwise win over the configuration.
+        var console = configuration.GetSection("Logging:Console");
+        services.PostConfigure<ConsoleLoggerOptions>(o => o.FormatterName = console["FormatterName"] ?? ConsoleFormatterNames.Simple);
+        services.PostConfigure<SimpleConsoleFormatterOptions>(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+            console.GetSection("FormatterOptions").Bind(o);
+        });
+        services.PostConfigure<JsonConsoleFormatterOptions>(o =>
+        {
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            o.UseUtcTimestamp = true;
+            console.GetSection("FormatterOptions").Bind(o);
+        });
+        logging.AddConsole();
+    }
+
+    /// <summary>
+    /// Liveness: Akka.Hosting's actor-system check. Readiness: the member is Up, the host shard region and the
+    /// forwarder proxy exist, the forwarder answers, the journal and snapshot store plugins answer (and the database
+    /// behind them, <see cref="PersistenceProbe"/>), and on edge nodes every UDP port runs all its receive loops.
+    /// </summary>
+    private static void AddHealthChecks(AkkaConfigurationBuilder akka, NodeSettings settings, FlowActorsClusterOptions options)
+    {
+        string[] ready = NodeReadiness.ReadyTags;
+        var timeout = TimeSpan.FromSeconds(5);
+        akka.WithActorSystemLivenessCheck(tags: [NodeReadiness.LiveTag]);
+        akka.WithHealthCheck(ClusterMemberUpCheck.Name, new ClusterMemberUpCheck(), tags: ready, timeout: timeout);
+        akka.WithHealthCheck("host-shard-region", new RegisteredActorCheck<HostRegionMarker>(), tags: ready, timeout: timeout);
+        akka.WithHealthCheck("forwarder-proxy", new RegisteredActorCheck<ForwarderProxyMarker>(), tags: ready, timeout: timeout);
+        akka.WithHealthCheck(ForwarderReadiness.Name, new ForwarderReadiness(), tags: ready, timeout: timeout);
+        akka.WithHealthCheck(PersistencePluginCheck.JournalName, new PersistencePluginCheck(PersistencePluginCheck.Plugin.Journal), tags: ready, timeout: timeout);
+        akka.WithHealthCheck(PersistencePluginCheck.SnapshotStoreName, new PersistencePluginCheck(PersistencePluginCheck.Plugin.SnapshotStore), tags: ready, timeout: timeout);
         if (options.HasRole(FlowActorsClusterOptions.EdgeRole))
         {
-            var expectedPorts = settings.Receivers.EnabledPorts;
             int socketsPerPort = OperatingSystem.IsLinux() ? settings.Receivers.SocketsPerPort : 1;
-            readiness.Add(system => ReceiversRunningAsync(system, expectedPorts, socketsPerPort));
+            akka.WithHealthCheck(ReceiverReadiness.Name, new ReceiverReadiness(settings.Receivers.EnabledPorts, socketsPerPort), tags: ready, timeout: timeout);
         }
-    }
-
-    /// <summary>
-    /// Ready only while every configured UDP port is bound and every one of its receive loops runs: the receivers
-    /// open after the shard region is up (a datagram sent before that is lost), a port another process holds is
-    /// never bound, and a receive loop that died on an unexpected error receives nothing.
-    /// </summary>
-    private static async Task<ReadinessCheck> ReceiversRunningAsync(Akka.Actor.ActorSystem system, IReadOnlyList<int> expectedPorts, int socketsPerPort)
-    {
-        const string name = ReceiverReadiness.Name;
-        if (!ActorRegistry.For(system).TryGet<ReceiverMarker>(out var receivers)) return new ReadinessCheck(name, false, "not started");
-        try
-        {
-            var stats = await receivers.Ask<FlowActors.Cluster.Messages.ReceiverStats>(FlowActors.Cluster.Messages.GetReceiverStats.Instance, TimeSpan.FromSeconds(2));
-            return ReceiverReadiness.Evaluate(stats.Ports, expectedPorts, socketsPerPort);
-        }
-        catch (Akka.Actor.AskTimeoutException)
-        {
-            return new ReadinessCheck(name, false, "receivers did not answer within 2 s");
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return new ReadinessCheck(name, false, "receivers failed to report: " + ex.Message);
-        }
-    }
-
-    /// <summary>
-    /// Ready while the forwarder singleton answers; degraded sinks are named in the detail but do not fail readiness
-    /// (see <see cref="ForwarderReadiness"/> for why).
-    /// </summary>
-    private static async Task<ReadinessCheck> ForwarderAnsweringAsync(Akka.Actor.ActorSystem system)
-    {
-        if (!ActorRegistry.For(system).TryGet<ForwarderProxyMarker>(out var forwarder)) return ForwarderReadiness.NotAnswering("forwarder proxy not started");
-        try
-        {
-            var status = await forwarder.Ask<FlowActors.Cluster.Messages.ForwarderStatus>(FlowActors.Cluster.Messages.GetForwarderStatus.Instance, ForwarderReadiness.AskTimeout);
-            return ForwarderReadiness.Evaluate(status);
-        }
-        catch (Akka.Actor.AskTimeoutException)
-        {
-            return ForwarderReadiness.NotAnswering($"forwarder singleton did not answer within {ForwarderReadiness.AskTimeout.TotalSeconds:0} s (starting, recovering its journal, or moving to another node)");
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return ForwarderReadiness.NotAnswering("forwarder failed to report: " + ex.Message);
-        }
-    }
-
-    private static ReadinessCheck Registered<TMarker>(Akka.Actor.ActorSystem system, string name)
-    {
-        bool present = ActorRegistry.For(system).TryGet<TMarker>(out var actor);
-        return new ReadinessCheck(name, present, present ? actor.Path.ToStringWithoutAddress() : "not started");
     }
 }

@@ -1,13 +1,15 @@
 using FlowActors.Node.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FlowActors.Node.Hosting;
 
 /// <summary>
-/// Ends a node that stays not ready for <see cref="HealthSettings.ExitAfterNotReadySeconds"/>: it logs which checks
-/// fail, names the setting and stops the host with exit code <see cref="ExitCode"/>, so a supervisor (Kubernetes,
-/// systemd, compose) restarts it instead of it running for ever doing nothing.
+/// Ends a node that stays not ready (a readiness check unhealthy; degraded is ready) for
+/// <see cref="HealthSettings.ExitAfterNotReadySeconds"/>: it logs which checks fail, names the setting and stops the
+/// host with exit code <see cref="ExitCode"/>, so a supervisor (Kubernetes, systemd, compose) restarts it instead of it running for ever doing nothing. It also logs each change between
+/// ready and not ready.
 /// </summary>
 public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings settings, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<NotReadyWatchdog> log)
     : BackgroundService
@@ -22,28 +24,38 @@ public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings setti
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         int graceSeconds = settings.Health.ExitAfterNotReadySeconds;
-        if (graceSeconds == 0) return;
         var grace = TimeSpan.FromSeconds(graceSeconds);
         DateTimeOffset? notReadySince = time.GetUtcNow();
+        bool wasReady = false;
         using var timer = new PeriodicTimer(CheckInterval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                var checks = await readiness.EvaluateAsync().ConfigureAwait(false);
-                if (checks.All(c => c.Ok))
+                var report = await readiness.CheckAsync(stoppingToken).ConfigureAwait(false);
+                if (NodeReadiness.IsReady(report))
                 {
+                    if (!wasReady) log.LogInformation("Ready: {Count} readiness checks pass", report.Entries.Count);
+                    wasReady = true;
                     notReadySince = null;
                     continue;
                 }
 
+                // Logged on the change only (the probes show the details every time they are asked); leaving the
+                // cluster on shutdown is expected, not a warning.
+                if (wasReady)
+                {
+                    log.Log(lifetime.ApplicationStopping.IsCancellationRequested ? LogLevel.Information : LogLevel.Warning,
+                        "Not ready: {Failing}", Failing(report));
+                }
+                wasReady = false;
+                if (graceSeconds == 0) continue;
                 var now = time.GetUtcNow();
                 notReadySince ??= now;
                 if (now - notReadySince.Value < grace) continue;
-                string failing = string.Join("; ", checks.Where(c => !c.Ok).Select(c => $"{c.Name}: {c.Detail}"));
                 log.LogCritical(
                     "Not ready for {Seconds} s ({Failing}); exiting with {Code}. FlowActors:Health:ExitAfterNotReadySeconds (FLOWACTORS__HEALTH__EXITAFTERNOTREADYSECONDS) sets this grace period; 0 never exits.",
-                    graceSeconds, failing, ExitCode);
+                    graceSeconds, Failing(report), ExitCode);
                 Environment.ExitCode = ExitCode;
                 lifetime.StopApplication();
                 return;
@@ -54,4 +66,8 @@ public sealed class NotReadyWatchdog(NodeReadiness readiness, NodeSettings setti
             // The host is stopping anyway.
         }
     }
+
+    private static string Failing(HealthReport report) =>
+        string.Join("; ", report.Entries.Where(e => e.Value.Status == HealthStatus.Unhealthy)
+            .Select(e => $"{e.Key}: {e.Value.Description ?? e.Value.Exception?.Message}"));
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using FlowActors.Node.Configuration;
 using FlowActors.Node.Hosting;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -67,12 +68,15 @@ public static class OperatorEndpoint
             metrics.CountRequest(group, context.Response.StatusCode);
         });
 
-        app.MapGet("/healthz/live", () => Results.Json(new { status = "live" }, Json));
-        app.MapGet("/healthz/ready", async (NodeReadiness readiness) =>
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions
         {
-            var checks = await readiness.EvaluateAsync();
-            bool ready = checks.All(c => c.Ok);
-            return Results.Json(new { status = ready ? "ready" : "not-ready", checks }, Json, statusCode: ready ? 200 : 503);
+            Predicate = r => r.Tags.Contains(NodeReadiness.LiveTag),
+            ResponseWriter = NodeReadiness.JsonWriter("live", Json),
+        });
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions
+        {
+            Predicate = r => r.Tags.Contains(NodeReadiness.ReadyTag),
+            ResponseWriter = NodeReadiness.JsonWriter("ready", Json),
         });
         app.MapGet("/metrics", async () =>
         {

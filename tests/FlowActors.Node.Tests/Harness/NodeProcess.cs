@@ -12,6 +12,7 @@ public sealed class NodeProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly List<string> _standardOutput = new();
 
     private NodeProcess(Process process, int operatorPort, string? dataDirectory)
     {
@@ -51,6 +52,15 @@ public sealed class NodeProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Standard output alone so far, line by line (logs and the console alert sink write there).</summary>
+    public IReadOnlyList<string> StandardOutputLines
+    {
+        get
+        {
+            lock (_output) return _standardOutput.ToList();
+        }
+    }
+
     /// <summary>Starts the node with <paramref name="environment"/> (FLOWACTORS__* variables) and <paramref name="args"/>.</summary>
     public static NodeProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) => Start(environment, args, runAsUid: null);
 
@@ -84,7 +94,7 @@ public sealed class NodeProcess : IAsyncDisposable
         int operatorPort = int.Parse(environment.GetValueOrDefault("FLOWACTORS__OPERATOR__PORT", "9110"));
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var node = new NodeProcess(process, operatorPort, environment.GetValueOrDefault("FLOWACTORS__DATADIRECTORY"));
-        process.OutputDataReceived += (_, e) => node.Append(e.Data);
+        process.OutputDataReceived += (_, e) => node.Append(e.Data, standardOutput: true);
         process.ErrorDataReceived += (_, e) => node.Append(e.Data);
         process.Start();
         process.BeginOutputReadLine();
@@ -113,10 +123,14 @@ public sealed class NodeProcess : IAsyncDisposable
         ["DOTNET_gcServer"] = "0",
     };
 
-    private void Append(string? line)
+    private void Append(string? line, bool standardOutput = false)
     {
         if (line is null) return;
-        lock (_output) _output.AppendLine(line);
+        lock (_output)
+        {
+            _output.AppendLine(line);
+            if (standardOutput) _standardOutput.Add(line);
+        }
     }
 
     /// <summary>Waits until <c>/healthz/ready</c> answers 200; fails with the node's output if it exits or times out.</summary>
