@@ -264,43 +264,21 @@ public sealed class FlowActorsClusterOptions
 }
 
 /// <summary>The exporters allowed to send flows: exact addresses and CIDR prefixes. Empty allows all.</summary>
+/// <remarks>A <see cref="PrefixSet"/> (the one CIDR set implementation) with "empty allows every exporter" on top.</remarks>
 public sealed class ExporterAllowlist
 {
-    private readonly (ulong Hi, ulong Lo, ulong MaskHi, ulong MaskLo, bool V4)[] _entries;
+    private readonly PrefixSet _set;
 
     /// <summary>Parses entries such as <c>192.0.2.1</c> or <c>198.51.100.0/24</c>; throws <see cref="FormatException"/> on a bad one.</summary>
     public ExporterAllowlist(IEnumerable<string> entries)
     {
-        var list = new List<(ulong, ulong, ulong, ulong, bool)>();
-        foreach (var raw in entries)
-        {
-            var text = raw.Trim();
-            int slash = text.IndexOf('/');
-            var addrText = slash < 0 ? text.AsSpan() : text.AsSpan(0, slash);
-            if (!FlowAddress.TryParse(addrText, out var a)) throw new FormatException($"'{raw}' is not an address or CIDR");
-            int max = a.IsV4 ? 32 : 128;
-            int bits = max;
-            if (slash >= 0 && (!int.TryParse(text.AsSpan(slash + 1), out bits) || bits < 0 || bits > max))
-                throw new FormatException($"'{raw}' has a bad prefix length (0..{max})");
-            int total = a.IsV4 ? 96 + bits : bits;
-            ulong mHi = total >= 64 ? ulong.MaxValue : total == 0 ? 0 : ulong.MaxValue << (64 - total);
-            ulong mLo = total <= 64 ? 0 : total >= 128 ? ulong.MaxValue : ulong.MaxValue << (128 - total);
-            list.Add((a.Hi & mHi, a.Lo & mLo, mHi, mLo, a.IsV4));
-        }
-        _entries = [.. list];
+        ArgumentNullException.ThrowIfNull(entries);
+        if (!PrefixSet.TryBuild(entries, out _set, out string? error)) throw new FormatException(error);
     }
 
     /// <summary>True when every exporter is allowed.</summary>
-    public bool AllowsAll => _entries.Length == 0;
+    public bool AllowsAll => _set.Count == 0;
 
     /// <summary>True when <paramref name="exporter"/> may send flows.</summary>
-    public bool IsAllowed(FlowAddress exporter)
-    {
-        if (_entries.Length == 0) return true;
-        foreach (var e in _entries)
-        {
-            if (e.V4 == exporter.IsV4 && (exporter.Hi & e.MaskHi) == e.Hi && (exporter.Lo & e.MaskLo) == e.Lo) return true;
-        }
-        return false;
-    }
+    public bool IsAllowed(FlowAddress exporter) => _set.Count == 0 || _set.Contains(exporter);
 }
