@@ -20,10 +20,20 @@ public sealed class ReceiverPortOptions
     public int Port { get; set; }
     /// <summary>Address to bind (default any IPv4; <c>::</c> for dual stack).</summary>
     public string BindAddress { get; set; } = "0.0.0.0";
+    /// <summary>Default of <see cref="Sockets"/> (and of the node's <c>Receivers:SocketsPerPort</c>).</summary>
+    public const int DefaultSockets = 2;
+
+    /// <summary>
+    /// Default of <see cref="ReceiveBufferBytes"/> (and of the node's <c>Receivers:ReceiveBufferBytes</c>): 8 MiB, what the
+    /// shipped manifests and every end-to-end bench ran lossless with at about 2 M flows/s; more only helps where
+    /// net.core.rmem_max allows it, and costs kernel memory per socket.
+    /// </summary>
+    public const int DefaultReceiveBufferBytes = 8 * 1024 * 1024;
+
     /// <summary>Sockets bound to the port with SO_REUSEPORT, each read by its own thread (default 2).</summary>
-    public int Sockets { get; set; } = 2;
-    /// <summary>Requested SO_RCVBUF in bytes (default 32 MiB); a warning is logged when the kernel grants less.</summary>
-    public int ReceiveBufferBytes { get; set; } = 32 * 1024 * 1024;
+    public int Sockets { get; set; } = DefaultSockets;
+    /// <summary>Requested SO_RCVBUF in bytes (default 8 MiB); a warning is logged when the kernel grants less.</summary>
+    public int ReceiveBufferBytes { get; set; } = DefaultReceiveBufferBytes;
 }
 
 /// <summary>
@@ -52,11 +62,29 @@ public sealed class FlowActorsClusterOptions
     /// <summary>Exporter addresses or CIDRs allowed to send flows; empty allows every exporter.</summary>
     public IList<string> ExporterAllowlist { get; set; } = [];
 
-    /// <summary>Observations per shard after which a receive loop sends the shard's pending batch at once (default 512).</summary>
-    public int BatchSize { get; set; } = 512;
+    /// <summary>Default of <see cref="BatchSize"/> (and of the node's <c>Receivers:BatchSize</c>).</summary>
+    public const int DefaultBatchSize = 256;
 
-    /// <summary>How often pending batches are flushed regardless of size (default 200 ms).</summary>
-    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// Default of <see cref="FlushInterval"/> (and of the node's <c>Receivers:FlushIntervalMs</c>): 100 ms, the value the
+    /// node has always run and been benchmarked with; it bounds how long an observation waits in a partly filled batch.
+    /// </summary>
+    public static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Default of <see cref="PassivationIdleTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultPassivationIdleTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Default of <see cref="SnapshotInterval"/>.</summary>
+    public static readonly TimeSpan DefaultSnapshotInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Default of <see cref="IdleAdvanceInterval"/>.</summary>
+    public static readonly TimeSpan DefaultIdleAdvanceInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Observations per shard after which a receive loop sends the shard's pending batch at once (default 256).</summary>
+    public int BatchSize { get; set; } = DefaultBatchSize;
+
+    /// <summary>How often pending batches are flushed regardless of size (default 100 ms).</summary>
+    public TimeSpan FlushInterval { get; set; } = DefaultFlushInterval;
 
     /// <summary>
     /// Observations this node's receivers may have sent and the host shards not yet applied (default 1,000,000, about
@@ -74,13 +102,13 @@ public sealed class FlowActorsClusterOptions
     public int MaxActiveHosts { get; set; } = 1_000_000;
 
     /// <summary>Hosts with no traffic for this long are passivated: state written, memory freed (default 10 minutes).</summary>
-    public TimeSpan PassivationIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan PassivationIdleTimeout { get; set; } = DefaultPassivationIdleTimeout;
 
     /// <summary>
     /// How often each host shard writes its dirty hosts' states in one transaction (default 5 s): the bound on host
     /// state lost by a crash. Hand-off and shutdown write everything at once.
     /// </summary>
-    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan SnapshotInterval { get; set; } = DefaultSnapshotInterval;
 
     /// <summary>Most host-state rows this node writes per second (default 50,000); further dirty hosts wait for the next flush.</summary>
     public int HostStateWritesPerSecond { get; set; } = 50_000;
@@ -103,7 +131,7 @@ public sealed class FlowActorsClusterOptions
     /// windows close (default 10 s): to the clock for live traffic, by a window plus the allowed lateness for
     /// traffic far behind the clock (a replayed capture).
     /// </summary>
-    public TimeSpan IdleAdvanceInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan IdleAdvanceInterval { get; set; } = DefaultIdleAdvanceInterval;
 
     /// <summary>How often a host actor resends alerts the forwarder has not acknowledged (default 2 s).</summary>
     public TimeSpan AlertRetryInterval { get; set; } = TimeSpan.FromSeconds(2);

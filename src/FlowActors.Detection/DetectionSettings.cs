@@ -1,3 +1,5 @@
+using FlowActors.Protocols;
+
 namespace FlowActors.Detection;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using FlowActors.Cluster;
 using FlowActors.Node.Configuration;
 using Microsoft.Data.Sqlite;
 using Npgsql;
@@ -56,11 +57,11 @@ public sealed class PersistenceProbe(PersistenceSettings settings, TimeProvider 
         }
         catch (OperationCanceledException)
         {
-            return new ReadinessCheck(Name, false, $"{provider} did not answer within {Timeout.TotalSeconds:0} s ({NodeSettingsReader.Redact(settings.ConnectionString)})");
+            return new ReadinessCheck(Name, false, $"{provider} did not answer within {Timeout.TotalSeconds:0} s ({NodeSettingsOptions.Redact(settings.ConnectionString)})");
         }
         catch (Exception ex) when (ex is DbException or IOException or System.Net.Sockets.SocketException or InvalidOperationException or TimeoutException)
         {
-            return new ReadinessCheck(Name, false, $"{provider} unreachable: {ex.Message} ({NodeSettingsReader.Redact(settings.ConnectionString)})");
+            return new ReadinessCheck(Name, false, $"{provider} unreachable: {ex.Message} ({NodeSettingsOptions.Redact(settings.ConnectionString)})");
         }
     }
 }
