@@ -190,6 +190,7 @@ internal static partial class NodeSettingsBinder
         /// </summary>
         private void Bind(IConfigurationSection entry, SinkOptions options)
         {
+            var convertible = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
             foreach (var property in SinkKinds.SettableProperties(options.GetType(), declaredOnly: false))
             {
                 if (property.Name is nameof(SinkOptions.Kind) or nameof(SinkOptions.Name) || SinkKinds.IsSecret(property.Name)) continue;
@@ -200,26 +201,23 @@ internal static partial class NodeSettingsBinder
                     continue;
                 }
 
-                string text = child.Value.Trim();
                 var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-                object? value;
-                if (type == typeof(string)) value = child.Value;
-                else if (type == typeof(int)) value = int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i) ? i : null;
-                else if (type == typeof(long)) value = long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l) ? l : null;
-                else if (type == typeof(double)) value = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && !double.IsNaN(d) ? d : null;
-                else if (type == typeof(bool)) value = bool.TryParse(text, out bool b) ? b : null;
-                else throw new InvalidOperationException($"{options.GetType().Name}.{property.Name} has a type ({type.Name}) the sink settings reader cannot bind.");
-
-                string expected = type == typeof(bool) ? "true or false" : type == typeof(double) ? "a number" : "a whole number";
-                if (value is null)
+                if (TryConvert(child.Value, type, out string? normalized) && !(type == typeof(double) && normalized!.Contains("NaN", StringComparison.OrdinalIgnoreCase)))
                 {
-                    Fail(entry, property.Name, child.Value, "must be " + expected, "to " + expected);
+                    convertible[SinkEntry + ":" + property.Name] = normalized;
                     continue;
                 }
 
-                property.SetValue(options, value);
+                string expected = type == typeof(bool) ? "true or false" : type == typeof(double) ? "a number" : "a whole number";
+                Fail(entry, property.Name, child.Value, "must be " + expected, "to " + expected);
             }
+
+            // The .NET binder sets what converts; keys were checked against the kind's class already.
+            new ConfigurationBuilder().AddInMemoryCollection(convertible).Build().GetSection(SinkEntry)
+                .Bind(options, o => o.ErrorOnUnknownConfiguration = true);
         }
+
+        private const string SinkEntry = "Sink";
 
         /// <summary>The URL's form is the options class's rule; credentials in it are refused here, without echoing them.</summary>
         private void CheckUrl(IConfigurationSection entry)
