@@ -30,6 +30,12 @@ public sealed class ReceiverPortOptions
     /// </summary>
     public const int DefaultReceiveBufferBytes = 8 * 1024 * 1024;
 
+    /// <summary>Most sockets per port accepted (the node's <c>Receivers:SocketsPerPort</c> shares the range).</summary>
+    public const int MaxSockets = 64;
+
+    /// <summary>Smallest <see cref="ReceiveBufferBytes"/> accepted.</summary>
+    public const int MinReceiveBufferBytes = 64 * 1024;
+
     /// <summary>Sockets bound to the port with SO_REUSEPORT, each read by its own thread (default 2).</summary>
     public int Sockets { get; set; } = DefaultSockets;
     /// <summary>Requested SO_RCVBUF in bytes (default 8 MiB); a warning is logged when the kernel grants less.</summary>
@@ -61,6 +67,18 @@ public sealed class FlowActorsClusterOptions
 
     /// <summary>Exporter addresses or CIDRs allowed to send flows; empty allows every exporter.</summary>
     public IList<string> ExporterAllowlist { get; set; } = [];
+
+    /// <summary>Largest <see cref="ShardCount"/> accepted (the node's <c>Cluster:ShardCount</c> shares the range).</summary>
+    public const int MaxShardCount = 10_000;
+
+    /// <summary>Largest <see cref="BatchSize"/> accepted (the node's <c>Receivers:BatchSize</c> shares the range).</summary>
+    public const int MaxBatchSize = 65_536;
+
+    /// <summary>Longest <see cref="FlushInterval"/> accepted, in milliseconds (the node's <c>Receivers:FlushIntervalMs</c> shares the range).</summary>
+    public const int MaxFlushIntervalMs = 60_000;
+
+    /// <summary>Largest <see cref="ForwarderPullWindow"/> accepted (the node's <c>Forwarder:PullWindow</c> shares the range).</summary>
+    public const int MaxPullWindow = 1_000_000;
 
     /// <summary>Default of <see cref="BatchSize"/> (and of the node's <c>Receivers:BatchSize</c>).</summary>
     public const int DefaultBatchSize = 256;
@@ -227,15 +245,15 @@ public sealed class FlowActorsClusterOptions
             if (!string.Equals(r, EdgeRole, StringComparison.OrdinalIgnoreCase) && !string.Equals(r, AnalyticsRole, StringComparison.OrdinalIgnoreCase) && !string.Equals(r, ForwarderRole, StringComparison.OrdinalIgnoreCase))
                 Fail("Roles", $"contains '{r}'; use edge, analytics or forwarder");
         }
-        if (ShardCount is < 1 or > 10_000) Fail("ShardCount", $"is {ShardCount}; use 1..10000 (about 10x the largest node count)");
+        if (ShardCount is < 1 or > MaxShardCount) Fail("ShardCount", $"is {ShardCount}; use 1..{MaxShardCount} (about 10x the largest node count)");
         var seen = new HashSet<int>();
         for (int i = 0; i < Receivers.Count; i++)
         {
             var r = Receivers[i];
             if (r.Port is < 0 or > 65535) Fail($"Receivers:{i}:Port", $"is {r.Port}; use 1..65535");
             if (r.Port != 0 && !seen.Add(r.Port)) Fail($"Receivers:{i}:Port", $"{r.Port} is listed twice");
-            if (r.Sockets is < 1 or > 64) Fail($"Receivers:{i}:Sockets", $"is {r.Sockets}; use 1..64");
-            if (r.ReceiveBufferBytes is < 65_536) Fail($"Receivers:{i}:ReceiveBufferBytes", $"is {r.ReceiveBufferBytes}; use at least 65536");
+            if (r.Sockets is < 1 or > ReceiverPortOptions.MaxSockets) Fail($"Receivers:{i}:Sockets", $"is {r.Sockets}; use 1..{ReceiverPortOptions.MaxSockets}");
+            if (r.ReceiveBufferBytes < ReceiverPortOptions.MinReceiveBufferBytes) Fail($"Receivers:{i}:ReceiveBufferBytes", $"is {r.ReceiveBufferBytes}; use at least {ReceiverPortOptions.MinReceiveBufferBytes}");
             if (!System.Net.IPAddress.TryParse(r.BindAddress, out _)) Fail($"Receivers:{i}:BindAddress", $"'{r.BindAddress}' is not an IP address");
         }
         try
@@ -246,8 +264,8 @@ public sealed class FlowActorsClusterOptions
         {
             Fail("ExporterAllowlist", e.Message);
         }
-        if (BatchSize is < 1 or > 65_536) Fail("BatchSize", $"is {BatchSize}; use 1..65536");
-        if (FlushInterval < TimeSpan.FromMilliseconds(1) || FlushInterval > TimeSpan.FromMinutes(1)) Fail("FlushInterval", $"is {FlushInterval}; use 1 ms..1 min");
+        if (BatchSize is < 1 or > MaxBatchSize) Fail("BatchSize", $"is {BatchSize}; use 1..{MaxBatchSize}");
+        if (FlushInterval < TimeSpan.FromMilliseconds(1) || FlushInterval > TimeSpan.FromMilliseconds(MaxFlushIntervalMs)) Fail("FlushInterval", $"is {FlushInterval}; use 1 ms..1 min");
         if (MaxInFlightObservations < BatchSize) Fail("MaxInFlightObservations", $"is {MaxInFlightObservations}; use at least BatchSize ({BatchSize}), e.g. 1000000");
         if (InFlightWait < TimeSpan.Zero || InFlightWait > TimeSpan.FromSeconds(10)) Fail("InFlightWait", $"is {InFlightWait}; use 0..10 s");
         if (MaxActiveHosts < 1) Fail("MaxActiveHosts", "must be at least 1");
@@ -261,7 +279,7 @@ public sealed class FlowActorsClusterOptions
         if (MaxUnacknowledgedAlertsPerHost < 1) Fail("MaxUnacknowledgedAlertsPerHost", "must be at least 1");
         if (ForwarderMaxOutbox < 1) Fail("ForwarderMaxOutbox", "must be at least 1");
         if (ForwarderSnapshotEvery < 1) Fail("ForwarderSnapshotEvery", "must be at least 1");
-        if (ForwarderPullWindow is < 1 or > 1_000_000) Fail("ForwarderPullWindow", $"is {ForwarderPullWindow}; use 1..1000000");
+        if (ForwarderPullWindow is < 1 or > MaxPullWindow) Fail("ForwarderPullWindow", $"is {ForwarderPullWindow}; use 1..{MaxPullWindow}");
         long backlogs = Sinks.Sum(s => (long)s.Policy.MaxBacklog);
         if (backlogs >= ForwarderMaxOutbox)
             Fail("Forwarder:Sinks", $"allow {backlogs} alerts of backlog in total, not below ForwarderMaxOutbox {ForwarderMaxOutbox}; lower the sinks' MaxBacklog so one dead sink cannot make the forwarder refuse alerts");

@@ -79,7 +79,7 @@ public sealed record ClusterSettings
     public IReadOnlyList<string> Roles { get; set; } = NodeSettingsOptions.AllRoles;
 
     /// <summary>Number of host shards; fixed for the cluster's life (about 10× the largest node count).</summary>
-    [Setting("to about 10 times the largest node count, e.g. 100 (never change it on a running cluster)", Min = 1, Max = 10_000)]
+    [Setting("to about 10 times the largest node count, e.g. 100 (never change it on a running cluster)", Min = 1, Max = FlowActorsClusterOptions.MaxShardCount)]
     public int ShardCount { get; set; } = 100;
 
     /// <summary>Remoting over TLS; null when remoting is plain TCP (<c>Tls:Enabled</c> false).</summary>
@@ -143,11 +143,11 @@ public sealed record ReceiverSettings
     public int SflowPort { get; set; } = 6343;
 
     /// <summary>Sockets per port, bound with SO_REUSEPORT so the kernel spreads exporters over them.</summary>
-    [Setting("to 1-64 (about one per core that should receive)", Min = 1, Max = 64)]
+    [Setting("to 1-64 (about one per core that should receive)", Min = 1, Max = ReceiverPortOptions.MaxSockets)]
     public int SocketsPerPort { get; set; } = ReceiverPortOptions.DefaultSockets;
 
     /// <summary>Requested SO_RCVBUF per socket, in bytes.</summary>
-    [Setting("to a size in bytes, e.g. 8388608 (8 MiB)", Min = 64 * 1024, Max = 1024 * 1024 * 1024)]
+    [Setting("to a size in bytes, e.g. 8388608 (8 MiB)", Min = ReceiverPortOptions.MinReceiveBufferBytes, Max = 1024 * 1024 * 1024)]
     public int ReceiveBufferBytes { get; set; } = ReceiverPortOptions.DefaultReceiveBufferBytes;
 
     /// <summary>Exporters (addresses or CIDR prefixes) accepted; empty accepts every exporter.</summary>
@@ -155,11 +155,11 @@ public sealed record ReceiverSettings
     public IReadOnlyList<string> ExporterAllowlist { get; set; } = [];
 
     /// <summary>Largest number of observations in one per-host batch before it is sent.</summary>
-    [Setting("to 1-65536 observations, e.g. 256", Min = 1, Max = 65_536)]
+    [Setting("to 1-65536 observations, e.g. 256", Min = 1, Max = FlowActorsClusterOptions.MaxBatchSize)]
     public int BatchSize { get; set; } = FlowActorsClusterOptions.DefaultBatchSize;
 
     /// <summary>How often partly filled batches are sent, in milliseconds.</summary>
-    [Setting("to 1-60000 milliseconds, e.g. 100", Min = 1, Max = 60_000)]
+    [Setting("to 1-60000 milliseconds, e.g. 100", Min = 1, Max = FlowActorsClusterOptions.MaxFlushIntervalMs)]
     public int FlushIntervalMs { get; set; } = (int)FlowActorsClusterOptions.DefaultFlushInterval.TotalMilliseconds;
 
     /// <summary>The enabled receiver ports, in the order NetFlow, IPFIX, sFlow.</summary>
@@ -201,7 +201,7 @@ public sealed record NetworkSettings
 public sealed class DetectionOptions
 {
     /// <summary>Baseline window length in seconds (<see cref="FlowActors.Detection.DetectionSettings.Window"/>).</summary>
-    [Setting("to 10-3600 seconds, e.g. 300", Min = 10, Max = 3600)]
+    [Setting("to 10-3600 seconds, e.g. 300", Min = FlowActors.Detection.DetectionSettings.MinWindowSeconds, Max = FlowActors.Detection.DetectionSettings.MaxWindowSeconds)]
     public int WindowSeconds
     {
         get => (int)Tuning.Window.TotalSeconds;
@@ -209,7 +209,7 @@ public sealed class DetectionOptions
     }
 
     /// <summary>How late (event time) a flow may arrive and still count in its window, in seconds (<see cref="FlowActors.Detection.DetectionSettings.AllowedLateness"/>).</summary>
-    [Setting("to a fraction of the window, e.g. 30", Min = 0, Max = 3600)]
+    [Setting("to a fraction of the window, e.g. 30", Min = 0, Max = FlowActors.Detection.DetectionSettings.MaxWindowSeconds)]
     public int AllowedLatenessSeconds
     {
         get => (int)Tuning.AllowedLateness.TotalSeconds;
@@ -303,7 +303,7 @@ public sealed record ForwarderSettings
     public IReadOnlyList<SinkSettings> Sinks { get; set; } = [];
 
     /// <summary>Most recent alerts the forwarder keeps for <c>GET /api/alerts</c> pollers.</summary>
-    [Setting("to how many recent alerts pollers of /api/alerts may fall behind by, e.g. 10000", Min = 1, Max = 1_000_000)]
+    [Setting("to how many recent alerts pollers of /api/alerts may fall behind by, e.g. 10000", Min = 1, Max = FlowActorsClusterOptions.MaxPullWindow)]
     public int PullWindow { get; set; } = 10_000;
 }
 
