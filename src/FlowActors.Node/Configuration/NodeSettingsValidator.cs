@@ -183,7 +183,7 @@ public sealed class NodeSettingsValidator : IValidateOptions<NodeSettings>
         {
             string key = p + "Tuning";
             failed.Add(key);
-            errors.Add(new SettingError(key, $"{key} refuses {e.Message.TrimEnd('.')}. Set it under {NodeSettingsOptions.EnvironmentVariableFor(key)}__<DETECTOR>__<SETTING>."));
+            errors.Add(new SettingError(key, $"{key} has a bad value: {e.Message.TrimEnd('.')}. Set it under {NodeSettingsOptions.EnvironmentVariableFor(key)}__<DETECTOR>__<SETTING>."));
         }
     }
 
