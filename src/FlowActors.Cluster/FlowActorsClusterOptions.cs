@@ -20,10 +20,26 @@ public sealed class ReceiverPortOptions
     public int Port { get; set; }
     /// <summary>Address to bind (default any IPv4; <c>::</c> for dual stack).</summary>
     public string BindAddress { get; set; } = "0.0.0.0";
+    /// <summary>Default of <see cref="Sockets"/> (and of the node's <c>Receivers:SocketsPerPort</c>).</summary>
+    public const int DefaultSockets = 2;
+
+    /// <summary>
+    /// Default of <see cref="ReceiveBufferBytes"/> (and of the node's <c>Receivers:ReceiveBufferBytes</c>): 8 MiB, what the
+    /// shipped manifests and every end-to-end bench ran lossless with at about 2 M flows/s; more only helps where
+    /// net.core.rmem_max allows it, and costs kernel memory per socket.
+    /// </summary>
+    public const int DefaultReceiveBufferBytes = 8 * 1024 * 1024;
+
+    /// <summary>Most sockets per port accepted (the node's <c>Receivers:SocketsPerPort</c> shares the range).</summary>
+    public const int MaxSockets = 64;
+
+    /// <summary>Smallest <see cref="ReceiveBufferBytes"/> accepted.</summary>
+    public const int MinReceiveBufferBytes = 64 * 1024;
+
     /// <summary>Sockets bound to the port with SO_REUSEPORT, each read by its own thread (default 2).</summary>
-    public int Sockets { get; set; } = 2;
-    /// <summary>Requested SO_RCVBUF in bytes (default 32 MiB); a warning is logged when the kernel grants less.</summary>
-    public int ReceiveBufferBytes { get; set; } = 32 * 1024 * 1024;
+    public int Sockets { get; set; } = DefaultSockets;
+    /// <summary>Requested SO_RCVBUF in bytes (default 8 MiB); a warning is logged when the kernel grants less.</summary>
+    public int ReceiveBufferBytes { get; set; } = DefaultReceiveBufferBytes;
 }
 
 /// <summary>
@@ -52,11 +68,41 @@ public sealed class FlowActorsClusterOptions
     /// <summary>Exporter addresses or CIDRs allowed to send flows; empty allows every exporter.</summary>
     public IList<string> ExporterAllowlist { get; set; } = [];
 
-    /// <summary>Observations per shard after which a receive loop sends the shard's pending batch at once (default 512).</summary>
-    public int BatchSize { get; set; } = 512;
+    /// <summary>Largest <see cref="ShardCount"/> accepted (the node's <c>Cluster:ShardCount</c> shares the range).</summary>
+    public const int MaxShardCount = 10_000;
 
-    /// <summary>How often pending batches are flushed regardless of size (default 200 ms).</summary>
-    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Largest <see cref="BatchSize"/> accepted (the node's <c>Receivers:BatchSize</c> shares the range).</summary>
+    public const int MaxBatchSize = 65_536;
+
+    /// <summary>Longest <see cref="FlushInterval"/> accepted, in milliseconds (the node's <c>Receivers:FlushIntervalMs</c> shares the range).</summary>
+    public const int MaxFlushIntervalMs = 60_000;
+
+    /// <summary>Largest <see cref="ForwarderPullWindow"/> accepted (the node's <c>Forwarder:PullWindow</c> shares the range).</summary>
+    public const int MaxPullWindow = 1_000_000;
+
+    /// <summary>Default of <see cref="BatchSize"/> (and of the node's <c>Receivers:BatchSize</c>).</summary>
+    public const int DefaultBatchSize = 256;
+
+    /// <summary>
+    /// Default of <see cref="FlushInterval"/> (and of the node's <c>Receivers:FlushIntervalMs</c>): 100 ms, the value the
+    /// node has always run and been benchmarked with; it bounds how long an observation waits in a partly filled batch.
+    /// </summary>
+    public static readonly TimeSpan DefaultFlushInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Default of <see cref="PassivationIdleTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultPassivationIdleTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>Default of <see cref="SnapshotInterval"/>.</summary>
+    public static readonly TimeSpan DefaultSnapshotInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Default of <see cref="IdleAdvanceInterval"/>.</summary>
+    public static readonly TimeSpan DefaultIdleAdvanceInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Observations per shard after which a receive loop sends the shard's pending batch at once (default 256).</summary>
+    public int BatchSize { get; set; } = DefaultBatchSize;
+
+    /// <summary>How often pending batches are flushed regardless of size (default 100 ms).</summary>
+    public TimeSpan FlushInterval { get; set; } = DefaultFlushInterval;
 
     /// <summary>
     /// Observations this node's receivers may have sent and the host shards not yet applied (default 1,000,000, about
@@ -74,13 +120,13 @@ public sealed class FlowActorsClusterOptions
     public int MaxActiveHosts { get; set; } = 1_000_000;
 
     /// <summary>Hosts with no traffic for this long are passivated: state written, memory freed (default 10 minutes).</summary>
-    public TimeSpan PassivationIdleTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan PassivationIdleTimeout { get; set; } = DefaultPassivationIdleTimeout;
 
     /// <summary>
     /// How often each host shard writes its dirty hosts' states in one transaction (default 5 s): the bound on host
     /// state lost by a crash. Hand-off and shutdown write everything at once.
     /// </summary>
-    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan SnapshotInterval { get; set; } = DefaultSnapshotInterval;
 
     /// <summary>Most host-state rows this node writes per second (default 50,000); further dirty hosts wait for the next flush.</summary>
     public int HostStateWritesPerSecond { get; set; } = 50_000;
@@ -103,7 +149,7 @@ public sealed class FlowActorsClusterOptions
     /// windows close (default 10 s): to the clock for live traffic, by a window plus the allowed lateness for
     /// traffic far behind the clock (a replayed capture).
     /// </summary>
-    public TimeSpan IdleAdvanceInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan IdleAdvanceInterval { get; set; } = DefaultIdleAdvanceInterval;
 
     /// <summary>How often a host actor resends alerts the forwarder has not acknowledged (default 2 s).</summary>
     public TimeSpan AlertRetryInterval { get; set; } = TimeSpan.FromSeconds(2);
@@ -199,15 +245,15 @@ public sealed class FlowActorsClusterOptions
             if (!string.Equals(r, EdgeRole, StringComparison.OrdinalIgnoreCase) && !string.Equals(r, AnalyticsRole, StringComparison.OrdinalIgnoreCase) && !string.Equals(r, ForwarderRole, StringComparison.OrdinalIgnoreCase))
                 Fail("Roles", $"contains '{r}'; use edge, analytics or forwarder");
         }
-        if (ShardCount is < 1 or > 10_000) Fail("ShardCount", $"is {ShardCount}; use 1..10000 (about 10x the largest node count)");
+        if (ShardCount is < 1 or > MaxShardCount) Fail("ShardCount", $"is {ShardCount}; use 1..{MaxShardCount} (about 10x the largest node count)");
         var seen = new HashSet<int>();
         for (int i = 0; i < Receivers.Count; i++)
         {
             var r = Receivers[i];
             if (r.Port is < 0 or > 65535) Fail($"Receivers:{i}:Port", $"is {r.Port}; use 1..65535");
             if (r.Port != 0 && !seen.Add(r.Port)) Fail($"Receivers:{i}:Port", $"{r.Port} is listed twice");
-            if (r.Sockets is < 1 or > 64) Fail($"Receivers:{i}:Sockets", $"is {r.Sockets}; use 1..64");
-            if (r.ReceiveBufferBytes is < 65_536) Fail($"Receivers:{i}:ReceiveBufferBytes", $"is {r.ReceiveBufferBytes}; use at least 65536");
+            if (r.Sockets is < 1 or > ReceiverPortOptions.MaxSockets) Fail($"Receivers:{i}:Sockets", $"is {r.Sockets}; use 1..{ReceiverPortOptions.MaxSockets}");
+            if (r.ReceiveBufferBytes < ReceiverPortOptions.MinReceiveBufferBytes) Fail($"Receivers:{i}:ReceiveBufferBytes", $"is {r.ReceiveBufferBytes}; use at least {ReceiverPortOptions.MinReceiveBufferBytes}");
             if (!System.Net.IPAddress.TryParse(r.BindAddress, out _)) Fail($"Receivers:{i}:BindAddress", $"'{r.BindAddress}' is not an IP address");
         }
         try
@@ -218,8 +264,8 @@ public sealed class FlowActorsClusterOptions
         {
             Fail("ExporterAllowlist", e.Message);
         }
-        if (BatchSize is < 1 or > 65_536) Fail("BatchSize", $"is {BatchSize}; use 1..65536");
-        if (FlushInterval < TimeSpan.FromMilliseconds(1) || FlushInterval > TimeSpan.FromMinutes(1)) Fail("FlushInterval", $"is {FlushInterval}; use 1 ms..1 min");
+        if (BatchSize is < 1 or > MaxBatchSize) Fail("BatchSize", $"is {BatchSize}; use 1..{MaxBatchSize}");
+        if (FlushInterval < TimeSpan.FromMilliseconds(1) || FlushInterval > TimeSpan.FromMilliseconds(MaxFlushIntervalMs)) Fail("FlushInterval", $"is {FlushInterval}; use 1 ms..1 min");
         if (MaxInFlightObservations < BatchSize) Fail("MaxInFlightObservations", $"is {MaxInFlightObservations}; use at least BatchSize ({BatchSize}), e.g. 1000000");
         if (InFlightWait < TimeSpan.Zero || InFlightWait > TimeSpan.FromSeconds(10)) Fail("InFlightWait", $"is {InFlightWait}; use 0..10 s");
         if (MaxActiveHosts < 1) Fail("MaxActiveHosts", "must be at least 1");
@@ -233,7 +279,7 @@ public sealed class FlowActorsClusterOptions
         if (MaxUnacknowledgedAlertsPerHost < 1) Fail("MaxUnacknowledgedAlertsPerHost", "must be at least 1");
         if (ForwarderMaxOutbox < 1) Fail("ForwarderMaxOutbox", "must be at least 1");
         if (ForwarderSnapshotEvery < 1) Fail("ForwarderSnapshotEvery", "must be at least 1");
-        if (ForwarderPullWindow is < 1 or > 1_000_000) Fail("ForwarderPullWindow", $"is {ForwarderPullWindow}; use 1..1000000");
+        if (ForwarderPullWindow is < 1 or > MaxPullWindow) Fail("ForwarderPullWindow", $"is {ForwarderPullWindow}; use 1..{MaxPullWindow}");
         long backlogs = Sinks.Sum(s => (long)s.Policy.MaxBacklog);
         if (backlogs >= ForwarderMaxOutbox)
             Fail("Forwarder:Sinks", $"allow {backlogs} alerts of backlog in total, not below ForwarderMaxOutbox {ForwarderMaxOutbox}; lower the sinks' MaxBacklog so one dead sink cannot make the forwarder refuse alerts");
@@ -264,43 +310,21 @@ public sealed class FlowActorsClusterOptions
 }
 
 /// <summary>The exporters allowed to send flows: exact addresses and CIDR prefixes. Empty allows all.</summary>
+/// <remarks>A <see cref="PrefixSet"/> (the one CIDR set implementation) with "empty allows every exporter" on top.</remarks>
 public sealed class ExporterAllowlist
 {
-    private readonly (ulong Hi, ulong Lo, ulong MaskHi, ulong MaskLo, bool V4)[] _entries;
+    private readonly PrefixSet _set;
 
     /// <summary>Parses entries such as <c>192.0.2.1</c> or <c>198.51.100.0/24</c>; throws <see cref="FormatException"/> on a bad one.</summary>
     public ExporterAllowlist(IEnumerable<string> entries)
     {
-        var list = new List<(ulong, ulong, ulong, ulong, bool)>();
-        foreach (var raw in entries)
-        {
-            var text = raw.Trim();
-            int slash = text.IndexOf('/');
-            var addrText = slash < 0 ? text.AsSpan() : text.AsSpan(0, slash);
-            if (!FlowAddress.TryParse(addrText, out var a)) throw new FormatException($"'{raw}' is not an address or CIDR");
-            int max = a.IsV4 ? 32 : 128;
-            int bits = max;
-            if (slash >= 0 && (!int.TryParse(text.AsSpan(slash + 1), out bits) || bits < 0 || bits > max))
-                throw new FormatException($"'{raw}' has a bad prefix length (0..{max})");
-            int total = a.IsV4 ? 96 + bits : bits;
-            ulong mHi = total >= 64 ? ulong.MaxValue : total == 0 ? 0 : ulong.MaxValue << (64 - total);
-            ulong mLo = total <= 64 ? 0 : total >= 128 ? ulong.MaxValue : ulong.MaxValue << (128 - total);
-            list.Add((a.Hi & mHi, a.Lo & mLo, mHi, mLo, a.IsV4));
-        }
-        _entries = [.. list];
+        ArgumentNullException.ThrowIfNull(entries);
+        if (!PrefixSet.TryBuild(entries, out _set, out string? error)) throw new FormatException(error);
     }
 
     /// <summary>True when every exporter is allowed.</summary>
-    public bool AllowsAll => _entries.Length == 0;
+    public bool AllowsAll => _set.Count == 0;
 
     /// <summary>True when <paramref name="exporter"/> may send flows.</summary>
-    public bool IsAllowed(FlowAddress exporter)
-    {
-        if (_entries.Length == 0) return true;
-        foreach (var e in _entries)
-        {
-            if (e.V4 == exporter.IsV4 && (exporter.Hi & e.MaskHi) == e.Hi && (exporter.Lo & e.MaskLo) == e.Lo) return true;
-        }
-        return false;
-    }
+    public bool IsAllowed(FlowAddress exporter) => _set.Count == 0 || _set.Contains(exporter);
 }

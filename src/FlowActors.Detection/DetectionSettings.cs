@@ -1,3 +1,5 @@
+using FlowActors.Protocols;
+
 namespace FlowActors.Detection;
 
 /// <summary>
@@ -8,6 +10,12 @@ public sealed class DetectionSettings
 {
     /// <summary>Monitored networks (CIDR). Default: RFC 1918 and RFC 4193.</summary>
     public List<string> Networks { get; set; } = [.. NetworkClassifier.DefaultNetworks];
+
+    /// <summary>Shortest <see cref="Window"/> accepted, in seconds (the node's <c>Detection:WindowSeconds</c> shares it).</summary>
+    public const int MinWindowSeconds = 10;
+
+    /// <summary>Longest <see cref="Window"/> accepted, in seconds.</summary>
+    public const int MaxWindowSeconds = 3600;
 
     /// <summary>Length of the fixed event-time windows features are counted in. Default 5 minutes.</summary>
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(5);
@@ -94,7 +102,7 @@ public sealed class DetectionSettings
         const string p = "Detection:";
         if (Networks is null) Fail(p + "Networks", "must be a list of CIDR prefixes");
         _ = new NetworkClassifier(Networks!);
-        if (Window < TimeSpan.FromSeconds(10) || Window > TimeSpan.FromHours(1)) Fail(p + "Window", "must be between 00:00:10 and 01:00:00");
+        if (Window < TimeSpan.FromSeconds(MinWindowSeconds) || Window > TimeSpan.FromSeconds(MaxWindowSeconds)) Fail(p + "Window", "must be between 00:00:10 and 01:00:00");
         if (AllowedLateness < TimeSpan.Zero || AllowedLateness > Window) Fail(p + "AllowedLateness", "must be between 0 and Detection:Window");
         if (MaxClockStep < Window) Fail(p + "MaxClockStep", "must be at least Detection:Window, e.g. 01:00:00");
         if (LearningPeriod < TimeSpan.Zero) Fail(p + "LearningPeriod", "must be >= 0");

@@ -34,7 +34,7 @@ public static class Program
         NodeSettings settings;
         try
         {
-            settings = NodeSettingsReader.Read(configuration);
+            settings = NodeSettingsOptions.Read(configuration);
         }
         catch (InvalidSettingsException ex)
         {

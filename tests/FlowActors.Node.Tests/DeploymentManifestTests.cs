@@ -13,7 +13,7 @@ namespace FlowActors.Node.Tests;
 public sealed class DeploymentManifestTests
 {
     private static readonly string Root = Manifests.Root;
-    private static readonly NodeSettings Defaults = NodeSettingsReader.Read(new ConfigurationBuilder().Build());
+    private static readonly NodeSettings Defaults = NodeSettingsOptions.Read(new ConfigurationBuilder().Build());
     private static readonly Lazy<List<Dictionary<string, object>>> Production = new(() => Manifests.Kustomize("k8s/overlays/production"));
 
     private static Dictionary<string, object> Single(string kind, string? name = null) =>
@@ -200,7 +200,7 @@ public sealed class DeploymentManifestTests
         var settings = ReadSettings(env, out var errors);
 
         Assert.Empty(errors);
-        Assert.Equal(PersistenceProvider.PostgreSql, settings!.Persistence.Provider);
+        Assert.Equal(FlowActors.Cluster.PersistenceProvider.PostgreSql, settings!.Persistence.Provider);
         Assert.NotNull(settings.Cluster.Tls);
         Assert.EndsWith("ca.crt", settings.Cluster.Tls!.CaPath);
         Assert.Equal("flowactors-0.flowactors", settings.Cluster.PublicHostname);
@@ -272,7 +272,7 @@ public sealed class DeploymentManifestTests
             Assert.Equal(nodes.Select(n => $"akka.tcp://flowactors@{n}:{Defaults.Cluster.Port}"), settings!.Cluster.Seeds);
             Assert.Equal(node, settings.Cluster.PublicHostname);
             Assert.Equal(node, service["hostname"]);
-            Assert.Equal(PersistenceProvider.PostgreSql, settings.Persistence.Provider);
+            Assert.Equal(FlowActors.Cluster.PersistenceProvider.PostgreSql, settings.Persistence.Provider);
             Assert.Contains("Host=postgres;", settings.Persistence.ConnectionString);
             Assert.Equal("docker/Dockerfile", LightYaml.At(service, "build.dockerfile"));
             Assert.Equal("service_healthy", LightYaml.At(service, "depends_on.postgres.condition"));
@@ -379,8 +379,8 @@ public sealed class DeploymentManifestTests
             .SelectMany(f => Manifests.Parse(File.ReadAllText(f)));
         var secret = Assert.Single(examples, s => (string?)LightYaml.At(s, "metadata.name") == name);
         return ((Dictionary<string, object>)secret["stringData"]).ToDictionary(kv => kv.Key, kv =>
-            // The placeholder token is refused by the node (see NodeSettingsReaderTests); a real secret holds a random one.
-            NodeSettingsReader.PlaceholderTokens.Contains((string)kv.Value) ? "Zq8Xw3Lr6Tn1Vb5Mk7Hc" : (string)kv.Value);
+            // The placeholder token is refused by the node (see NodeSettingsTests); a real secret holds a random one.
+            NodeSettingsOptions.PlaceholderTokens.Contains((string)kv.Value) ? "Zq8Xw3Lr6Tn1Vb5Mk7Hc" : (string)kv.Value);
     }
 
     /// <summary>A compose value with <c>${VAR:?message}</c> replaced by a stand-in, as compose would interpolate it.</summary>
@@ -393,6 +393,6 @@ public sealed class DeploymentManifestTests
             .AddInMemoryCollection(env.Where(kv => kv.Key.StartsWith("FLOWACTORS__", StringComparison.Ordinal))
                 .Select(kv => new KeyValuePair<string, string?>(kv.Key.Replace("__", ":", StringComparison.Ordinal), kv.Value)))
             .Build();
-        return NodeSettingsReader.TryRead(config, out errors);
+        return NodeSettingsOptions.TryRead(config, out errors);
     }
 }

@@ -116,7 +116,7 @@ public sealed class OperatorSecurityTests
     public async Task The_generated_token_survives_a_restart_with_the_same_data_directory()
     {
         using var data = new TempDirectory();
-        var settings = NodeSettingsReader.Read(new ConfigurationBuilder()
+        var settings = NodeSettingsOptions.Read(new ConfigurationBuilder()
             .AddInMemoryCollection([new("FlowActors:DataDirectory", data.Path)]).Build());
 
         var first = OperatorToken.Resolve(settings);

@@ -12,7 +12,7 @@ public sealed class SinkSettingsTests
 
     private static IReadOnlyList<SettingError> Errors(params (string Key, string? Value)[] values)
     {
-        var settings = NodeSettingsReader.TryRead(Config(values), out var errors);
+        var settings = NodeSettingsOptions.TryRead(Config(values), out var errors);
         Assert.Null(settings);
         return errors;
     }
@@ -20,7 +20,7 @@ public sealed class SinkSettingsTests
     [Fact]
     public void Entry_at_a_new_index_keeps_the_default_file_and_console_sinks()
     {
-        var s = NodeSettingsReader.Read(Config(
+        var s = NodeSettingsOptions.Read(Config(
             ("FlowActors:Forwarder:Sinks:2:Kind", "file"),
             ("FlowActors:Forwarder:Sinks:2:Name", "archive"),
             ("FlowActors:Forwarder:Sinks:2:Path", "/var/log/archive.jsonl"),
@@ -40,7 +40,7 @@ public sealed class SinkSettingsTests
     [Fact]
     public void Default_sink_is_tuned_by_keys_at_its_index_and_removed_with_enabled_false()
     {
-        var s = NodeSettingsReader.Read(Config(
+        var s = NodeSettingsOptions.Read(Config(
             ("FlowActors:Forwarder:Sinks:0:Path", "/var/log/fa.jsonl"),
             ("FlowActors:Forwarder:Sinks:1:Enabled", "false")));
 
@@ -80,7 +80,7 @@ public sealed class SinkSettingsTests
     [Fact]
     public void Syslog_entry_is_bound_onto_the_contract_options()
     {
-        var s = NodeSettingsReader.Read(Config(
+        var s = NodeSettingsOptions.Read(Config(
             ("FlowActors:Forwarder:Sinks:2:Kind", "syslog"),
             ("FlowActors:Forwarder:Sinks:2:Name", "siem"),
             ("FlowActors:Forwarder:Sinks:2:Transport", "tcp"),
@@ -132,7 +132,7 @@ public sealed class SinkSettingsTests
         string tokenFile = Path.Combine(dir.Path, "token");
         File.WriteAllText(tokenFile, "s3cr3t-hec-token\n");
 
-        var settings = NodeSettingsReader.Read(Config(
+        var settings = NodeSettingsOptions.Read(Config(
             ("FlowActors:Forwarder:Sinks:2:Kind", "hec"),
             ("FlowActors:Forwarder:Sinks:2:Url", "https://splunk.example.net:8088/services/collector/event"),
             ("FlowActors:Forwarder:Sinks:2:TokenFile", tokenFile),
@@ -142,7 +142,7 @@ public sealed class SinkSettingsTests
         Assert.IsType<FlowActors.Siem.Sinks.HecSink>(SinkKinds.Factory(settings.Forwarder.Sinks[2])());
         Assert.DoesNotContain("s3cr3t", System.Text.Json.JsonSerializer.Serialize(Operator.ForwarderConfigView.Describe(settings.Forwarder)));
 
-        var both = NodeSettingsReader.TryRead(Config(
+        var both = NodeSettingsOptions.TryRead(Config(
             ("FlowActors:Forwarder:Sinks:2:Kind", "webhook"),
             ("FlowActors:Forwarder:Sinks:2:Url", "https://hooks.example.net/alerts"),
             ("FlowActors:Forwarder:Sinks:2:BearerToken", "s3cr3t-bearer"),

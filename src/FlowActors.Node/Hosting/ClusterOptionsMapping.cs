@@ -37,16 +37,16 @@ public static class ClusterOptionsMapping
             PassivationIdleTimeout = TimeSpan.FromSeconds(settings.Detection.PassivateAfterSeconds),
             SnapshotInterval = TimeSpan.FromSeconds(settings.Detection.SnapshotIntervalSeconds),
             IdleAdvanceInterval = TimeSpan.FromMilliseconds(settings.Detection.IdleTickMilliseconds),
-            PersistenceProvider = settings.Persistence.Provider == Configuration.PersistenceProvider.PostgreSql
-                ? Cluster.PersistenceProvider.PostgreSql
-                : Cluster.PersistenceProvider.Sqlite,
+            PersistenceProvider = settings.Persistence.Provider,
             ConnectionString = settings.Persistence.ConnectionString,
             DataDirectory = settings.DataDirectory,
             AlertsJsonLinesPath = "",
             ConsoleSink = false,
             Sinks = SinkDefinitions(settings, logging),
             ForwarderPullWindow = settings.Forwarder.PullWindow,
-            Detection = DetectionFor(settings),
+            // The library's settings as bound and completed (window, lateness, demo window and networks applied once, by
+            // NodeSettingsBinder.Complete).
+            Detection = settings.Detection.Tuning,
         };
     }
 
@@ -55,18 +55,5 @@ public static class ClusterOptionsMapping
     {
         // The observer is this machine (its host name); syslog facility, app name and inner format come from each sink's options.
         return settings.Forwarder.Sinks.Select(s => new AlertSinkDefinition(s.Name, s.Policy, SinkKinds.Factory(s, AlertFormatContext.Default, logging))).ToList();
-    }
-
-    /// <summary>
-    /// The library's settings from <c>Detection:Tuning</c>, with the window, lateness and networks the node's own
-    /// settings name (the demo shortens the window after tuning is read, so these are applied here, last).
-    /// </summary>
-    private static Detection.DetectionSettings DetectionFor(NodeSettings settings)
-    {
-        var tuning = settings.Detection.Tuning;
-        tuning.Networks = settings.Networks.Monitored.Select(n => n.ToString()).ToList();
-        tuning.Window = TimeSpan.FromSeconds(settings.Detection.WindowSeconds);
-        tuning.AllowedLateness = TimeSpan.FromSeconds(settings.Detection.AllowedLatenessSeconds);
-        return tuning;
     }
 }

@@ -54,7 +54,11 @@ public static class NodeHost
     {
         ConfigureLogging(services, logging, configuration);
         services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        // The options pipeline Program.Main validated the settings with; ValidateOnStart checks them again as the host starts.
+        services.AddNodeSettings(configuration);
         services.AddSingleton(settings);
+        services.AddSingleton<ThreatIntelReloader>();
+        services.AddHostedService(p => p.GetRequiredService<ThreatIntelReloader>());
         services.AddSingleton<NodeInfo>();
         services.AddSingleton<NodeMetrics>();
         services.AddSingleton(_ => new PrometheusExporter(PrometheusExporter.DefaultMeterPrefixes));
@@ -95,6 +99,7 @@ public static class NodeHost
         RemotingTls.Apply(remote, cluster.Tls);
         akka.WithRemoting(remote);
         var options = settings.ToClusterOptions(provider.GetService<ILoggerFactory>());
+        options.ThreatIntel = provider.GetRequiredService<ThreatIntelReloader>().Set;
         akka.WithFlowActorsClustering(options, cluster.Seeds);
 
         if (cluster.Seeds.Count == 0)

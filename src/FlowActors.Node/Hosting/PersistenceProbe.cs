@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Akka.Hosting;
 using Akka.Persistence;
+using FlowActors.Cluster;
 using PersistenceSettings = FlowActors.Node.Configuration.PersistenceSettings;
 using FlowActors.Node.Configuration;
 using Microsoft.Data.Sqlite;
@@ -61,11 +62,11 @@ public sealed class PersistenceProbe(PersistenceSettings settings, TimeProvider 
         }
         catch (OperationCanceledException)
         {
-            return HealthCheckResult.Unhealthy($"{provider} did not answer within {Timeout.TotalSeconds:0} s ({NodeSettingsReader.Redact(settings.ConnectionString)})");
+            return HealthCheckResult.Unhealthy($"{provider} did not answer within {Timeout.TotalSeconds:0} s ({NodeSettingsOptions.Redact(settings.ConnectionString)})");
         }
         catch (Exception ex) when (ex is DbException or IOException or System.Net.Sockets.SocketException or InvalidOperationException or TimeoutException)
         {
-            return HealthCheckResult.Unhealthy($"{provider} unreachable: {ex.Message} ({NodeSettingsReader.Redact(settings.ConnectionString)})");
+            return HealthCheckResult.Unhealthy($"{provider} unreachable: {ex.Message} ({NodeSettingsOptions.Redact(settings.ConnectionString)})");
         }
     }
 }

@@ -80,7 +80,7 @@ public static class RemotingTls
         catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new InvalidSettingsException([new SettingError(key,
-                $"{key} cannot be loaded as this node's remoting certificate ({ex.Message}). Set {NodeSettingsReader.EnvironmentVariableFor(key)} to a PEM certificate with its key in FlowActors:Cluster:Tls:KeyPath, or a PFX with FlowActors:Cluster:Tls:PfxPassword.")]);
+                $"{key} cannot be loaded as this node's remoting certificate ({ex.Message}). Set {NodeSettingsOptions.EnvironmentVariableFor(key)} to a PEM certificate with its key in FlowActors:Cluster:Tls:KeyPath, or a PFX with FlowActors:Cluster:Tls:PfxPassword.")]);
         }
     }
 

@@ -69,7 +69,7 @@ internal static class FlowRoutes
                 return OperatorEndpoint.Error($"'{ip}' is not an IP address", 400);
             }
 
-            if (!settings.Networks.Monitored.Any(n => n.Contains(address.ToIPAddress())))
+            if (!settings.Networks.IsMonitored(address))
             {
                 return OperatorEndpoint.Error($"{ip} is not in a monitored network (FlowActors:Networks:Monitored); only monitored hosts have state", 404);
             }

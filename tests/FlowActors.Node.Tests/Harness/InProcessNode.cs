@@ -57,7 +57,7 @@ public sealed class InProcessNode : IAsyncDisposable
         };
         foreach (var (key, value) in extra) values[key] = value;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var settings = OperatorToken.Resolve(NodeSettingsReader.Read(configuration));
+        var settings = OperatorToken.Resolve(NodeSettingsOptions.Read(configuration));
         var host = NodeHost.Build(settings, configuration);
         await host.StartAsync();
         return new InProcessNode(settings, host, data);

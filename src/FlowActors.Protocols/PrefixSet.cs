@@ -1,14 +1,14 @@
 using System.Globalization;
-using FlowActors.Protocols;
 
-namespace FlowActors.Detection;
+namespace FlowActors.Protocols;
 
 /// <summary>
 /// An immutable set of IPv4/IPv6 prefixes answering "is this address inside any of them" without allocating:
 /// one hash set per prefix length in use, probed longest first. A handful of lengths covers real lists, so a
-/// lookup is a few masked hash probes however many prefixes there are.
+/// lookup is a few masked hash probes however many prefixes there are. The one CIDR set of the code base: the
+/// exporter allowlist, the monitored networks, threat-intel lists and detection allowlists are all built on it.
 /// </summary>
-internal sealed class PrefixSet
+public sealed class PrefixSet
 {
     private readonly int[] _v4Lengths;
     private readonly HashSet<uint>[] _v4Sets;
@@ -105,6 +105,30 @@ internal sealed class PrefixSet
     {
         int hash = line.AsSpan().IndexOfAny('#', ';');
         return (hash >= 0 ? line[..hash] : line).Trim();
+    }
+
+    /// <summary>
+    /// Why <paramref name="text"/> is not a network in CIDR form (address/length, no host bits set), as a phrase that
+    /// completes "must list CIDR prefixes ..."; null when it is one. Stricter than <see cref="TryParseCidr"/>:
+    /// configured networks must say exactly what they mean ("10.0.0.1/8" is more likely a typo than a network).
+    /// </summary>
+    public static string? DescribeInvalidNetwork(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        text = text.Trim();
+        int slash = text.IndexOf('/');
+        if (slash <= 0) return "(address/length)";
+        if (!FlowAddress.TryParse(text.AsSpan(0, slash), out var address)) return "whose address is an IP address";
+        int max = address.IsV4 ? 32 : 128;
+        if (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int length) || length > max)
+        {
+            return $"whose length is 0-{max.ToString(CultureInfo.InvariantCulture)} for this address family";
+        }
+
+        bool hostBits = address.IsV4
+            ? (address.V4 & (length == 0 ? uint.MaxValue : ~(uint.MaxValue << (32 - length)))) != 0
+            : (new UInt128(address.Hi, address.Lo) & (length == 0 ? UInt128.MaxValue : ~(UInt128.MaxValue << (128 - length)))) != UInt128.Zero;
+        return hostBits ? "with no host bits set" : null;
     }
 
     /// <summary>Parses <c>a.b.c.d/n</c>, <c>x::/n</c> or a bare address (full length).</summary>

@@ -6,24 +6,58 @@ using Microsoft.Extensions.Configuration;
 namespace FlowActors.Node.Configuration;
 
 /// <content><c>Forwarder:Sinks</c>: the sink list, with the default file and console sinks at indexes 0 and 1.</content>
-public static partial class NodeSettingsReader
+internal static partial class NodeSettingsBinder
 {
-    /// <summary>Name of the default JSON-lines file sink (index 0); delivery progress is journalled under it.</summary>
-    public const string DefaultFileSinkName = "jsonl";
-
-    /// <summary>Name of the default console sink (index 1).</summary>
-    public const string DefaultConsoleSinkName = "console";
-
-    private sealed partial class Reader
+    /// <summary>
+    /// Binds <c>Forwarder:Sinks</c>: each entry onto the contract options class of its <c>Kind</c> (its keys are that
+    /// class's properties), so this cannot be the plain binder's job. Problems are recorded with their keys.
+    /// </summary>
+    private sealed class SinkReader(List<SettingError> errors)
     {
+        private const string DefaultFileSinkName = NodeSettingsOptions.DefaultFileSinkName;
+        private const string DefaultConsoleSinkName = NodeSettingsOptions.DefaultConsoleSinkName;
+
+        private List<SettingError> Errors => errors;
+
+        private static string EnvironmentVariableFor(string key) => NodeSettingsOptions.EnvironmentVariableFor(key);
+
+        private void Fail(IConfigurationSection s, string key, string got, string must, string fix) =>
+            Errors.Add(new SettingError(Key(s, key), NodeSettingsOptions.Message(Key(s, key), got, must, fix)));
+
+        private static string Key(IConfigurationSection s, string key) => s.Path + ":" + key;
+
+        private string ReadString(IConfigurationSection s, string key, string defaultValue)
+        {
+            var child = s.GetSection(key);
+            if (child.Value is null && child.GetChildren().Any())
+            {
+                Fail(s, key, "(a section)", "must be a single value", "to a plain value");
+                return defaultValue;
+            }
+
+            return child.Value ?? defaultValue;
+        }
+
+        private bool ReadBool(IConfigurationSection s, string key, bool defaultValue)
+        {
+            string? text = s.GetSection(key).Value;
+            if (text is null) return defaultValue;
+            if (!bool.TryParse(text.Trim(), out bool value))
+            {
+                Fail(s, key, text, "must be true or false", "to true or false");
+                return defaultValue;
+            }
+
+            return value;
+        }
+
         /// <summary>
         /// Reads <c>Forwarder:Sinks</c>. Index 0 is the JSON-lines file <c>{DataDirectory}/alerts.jsonl</c> and index 1 the
         /// console unless configured otherwise (keys given there override the default's; <c>Enabled=false</c> removes
         /// it), so <c>FLOWACTORS__FORWARDER__SINKS__2__KIND=syslog</c> adds a sink and keeps both.
         /// </summary>
-        private ForwarderSettings ReadForwarder(IConfigurationSection s, string dataDirectory)
+        public List<SinkSettings> Read(IConfigurationSection s, string dataDirectory)
         {
-            int pullWindow = ReadInt(s, "PullWindow", 10_000, 1, 1_000_000, "to how many recent alerts pollers of /api/alerts may fall behind by, e.g. 10000");
             var sinksSection = s.GetSection("Sinks");
             var defaults = new Dictionary<string, (string Name, string Kind, string? Path)>(StringComparer.Ordinal)
             {
@@ -48,7 +82,7 @@ public static partial class NodeSettingsReader
                 if (ReadSink(entry, fallback.Kind is null ? null : fallback, names, sinks) is { } sink) sinks.Add(sink);
             }
 
-            return new ForwarderSettings { Sinks = sinks, PullWindow = pullWindow };
+            return sinks;
         }
 
         private SinkSettings? ReadSink(IConfigurationSection entry, (string Name, string Kind, string? Path)? fallback, HashSet<string> names, List<SinkSettings> sinks)
@@ -96,7 +130,12 @@ public static partial class NodeSettingsReader
             options.Name = name;
             int errorsBefore = Errors.Count;
             Bind(entry, options);
-            if (options is FileSinkOptions file && entry.GetSection("Path").Value is null) file.Path = fallback?.Path ?? "";
+            if (options is FileSinkOptions file)
+            {
+                if (entry.GetSection("Path").Value is null) file.Path = fallback?.Path ?? "";
+                if (FullPathOrNull(file.Path) is { } full) file.Path = full;
+            }
+
             if (options is HecSinkOptions hec)
             {
                 CheckUrl(entry);
@@ -151,6 +190,7 @@ public static partial class NodeSettingsReader
         /// </summary>
         private void Bind(IConfigurationSection entry, SinkOptions options)
         {
+            var convertible = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
             foreach (var property in SinkKinds.SettableProperties(options.GetType(), declaredOnly: false))
             {
                 if (property.Name is nameof(SinkOptions.Kind) or nameof(SinkOptions.Name) || SinkKinds.IsSecret(property.Name)) continue;
@@ -161,26 +201,23 @@ public static partial class NodeSettingsReader
                     continue;
                 }
 
-                string text = child.Value.Trim();
                 var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-                object? value;
-                if (type == typeof(string)) value = child.Value;
-                else if (type == typeof(int)) value = int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i) ? i : null;
-                else if (type == typeof(long)) value = long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l) ? l : null;
-                else if (type == typeof(double)) value = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && !double.IsNaN(d) ? d : null;
-                else if (type == typeof(bool)) value = bool.TryParse(text, out bool b) ? b : null;
-                else throw new InvalidOperationException($"{options.GetType().Name}.{property.Name} has a type ({type.Name}) the sink settings reader cannot bind.");
-
-                string expected = type == typeof(bool) ? "true or false" : type == typeof(double) ? "a number" : "a whole number";
-                if (value is null)
+                if (TryConvert(child.Value, type, out string? normalized) && !(type == typeof(double) && normalized!.Contains("NaN", StringComparison.OrdinalIgnoreCase)))
                 {
-                    Fail(entry, property.Name, child.Value, "must be " + expected, "to " + expected);
+                    convertible[SinkEntry + ":" + property.Name] = normalized;
                     continue;
                 }
 
-                property.SetValue(options, value);
+                string expected = type == typeof(bool) ? "true or false" : type == typeof(double) ? "a number" : "a whole number";
+                Fail(entry, property.Name, child.Value, "must be " + expected, "to " + expected);
             }
+
+            // The .NET binder sets what converts; keys were checked against the kind's class already.
+            new ConfigurationBuilder().AddInMemoryCollection(convertible).Build().GetSection(SinkEntry)
+                .Bind(options, o => o.ErrorOnUnknownConfiguration = true);
         }
+
+        private const string SinkEntry = "Sink";
 
         /// <summary>The URL's form is the options class's rule; credentials in it are refused here, without echoing them.</summary>
         private void CheckUrl(IConfigurationSection entry)

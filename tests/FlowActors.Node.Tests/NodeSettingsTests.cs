@@ -1,9 +1,10 @@
+using FlowActors.Cluster;
 using FlowActors.Node.Configuration;
 using Microsoft.Extensions.Configuration;
 
 namespace FlowActors.Node.Tests;
 
-public sealed class NodeSettingsReaderTests
+public sealed class NodeSettingsTests
 {
     private static IConfiguration Config(params (string Key, string? Value)[] values) =>
         new ConfigurationBuilder()
@@ -12,7 +13,7 @@ public sealed class NodeSettingsReaderTests
 
     private static SettingError SingleError(params (string Key, string? Value)[] values)
     {
-        var settings = NodeSettingsReader.TryRead(Config(values), out var errors);
+        var settings = NodeSettingsOptions.TryRead(Config(values), out var errors);
         Assert.Null(settings);
         return Assert.Single(errors);
     }
@@ -20,9 +21,10 @@ public sealed class NodeSettingsReaderTests
     [Fact]
     public void Empty_configuration_gives_the_documented_defaults()
     {
-        var s = NodeSettingsReader.Read(Config());
+        var s = NodeSettingsOptions.Read(Config());
 
-        Assert.Equal("data", s.DataDirectory);
+        // Relative paths are resolved against the working directory once, at binding.
+        Assert.Equal(Path.GetFullPath("data"), s.DataDirectory);
         Assert.False(s.Demo);
         Assert.Equal("flowactors", s.Cluster.SystemName);
         Assert.Equal(4053, s.Cluster.Port);
@@ -31,9 +33,9 @@ public sealed class NodeSettingsReaderTests
         Assert.Equal(100, s.Cluster.ShardCount);
         Assert.Equal([2055, 4739, 6343], s.Receivers.EnabledPorts);
         Assert.Equal(PersistenceProvider.Sqlite, s.Persistence.Provider);
-        Assert.Equal("Data Source=" + Path.Combine("data", "flowactors.db"), s.Persistence.ConnectionString);
+        Assert.Equal("Data Source=" + Path.Combine(Path.GetFullPath("data"), "flowactors.db"), s.Persistence.ConnectionString);
         Assert.Equal(
-            [("jsonl", SinkKind.File, Path.Combine("data", "alerts.jsonl")), ("console", SinkKind.Console, null)],
+            [("jsonl", SinkKind.File, Path.Combine(Path.GetFullPath("data"), "alerts.jsonl")), ("console", SinkKind.Console, null)],
             s.Forwarder.Sinks.Select(k => (k.Name, k.Kind, k.Path)));
         Assert.Equal(10_000, s.Forwarder.PullWindow);
         Assert.Equal("127.0.0.1", s.Operator.BindAddress.ToString());
@@ -46,8 +48,8 @@ public sealed class NodeSettingsReaderTests
     {
         var config = new ConfigurationBuilder().AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json")).Build();
 
-        var fromFile = NodeSettingsReader.Read(config);
-        var defaults = NodeSettingsReader.Read(Config());
+        var fromFile = NodeSettingsOptions.Read(config);
+        var defaults = NodeSettingsOptions.Read(Config());
 
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(FlowActors.Node.Operator.NodeRoutes.Describe(defaults)),
             System.Text.Json.JsonSerializer.Serialize(FlowActors.Node.Operator.NodeRoutes.Describe(fromFile)));
@@ -62,7 +64,7 @@ public sealed class NodeSettingsReaderTests
             .AddInMemoryCollection([new("FlowActors:Cluster:Seeds:0", "127.0.0.1:4101"), new("FlowActors:Cluster:Seeds:1", "127.0.0.1:4102")])
             .Build();
 
-        var s = NodeSettingsReader.Read(config);
+        var s = NodeSettingsOptions.Read(config);
 
         Assert.Equal(2, s.Cluster.Seeds.Count);
         Assert.Contains(s.Cluster.Seeds, x => x.Contains("127.0.0.1:4101"));
@@ -97,7 +99,13 @@ public sealed class NodeSettingsReaderTests
     [InlineData("FlowActors:Health:ExitAfterNotReadySeconds", "-1", "must be 0-86400", "-1")]
     [InlineData("FlowActors:Detection:IdleTickMilliseconds", "50", "must be 100-3600000", "50")]
     [InlineData("FlowActors:Networks:Monitored", "10.0.0.1/8", "must list CIDR prefixes with no host bits set", "10.0.0.1/8")]
-    [InlineData("FlowActors:Detection:WindowSeconds", "5", "must be 10-86400", "5")]
+    [InlineData("FlowActors:Detection:WindowSeconds", "5", "must be 10-3600", "5")]
+    [InlineData("FlowActors:Detection:WindowSeconds", "7200", "must be 10-3600", "7200")]
+    [InlineData("FlowActors:Receivers:FlushIntervalMs", "0", "must be 1-60000", "0")]
+    [InlineData("FlowActors:Cluster:Port", "x", "must be 0-65535", "x")]
+    [InlineData("FlowActors:Forwarder:PullWindow", "0", "must be 1-1000000", "0")]
+    [InlineData("FlowActors:Detection:ThreatIntelPollSeconds", "-5", "must be 0-86400", "-5")]
+    [InlineData("FlowActors:Operator:ProtectProbesAndMetrics", "sometimes", "must be true or false", "sometimes")]
     [InlineData("FlowActors:Detection:PassivateAfterSeconds", "1", "must be 10-604800", "1")]
     [InlineData("FlowActors:Detection:AllowedLatenessSeconds", "600", "must not exceed FlowActors:Detection:WindowSeconds (300)", "600")]
     [InlineData("FlowActors:Persistence:Provider", "mysql", "must be sqlite or postgresql", "mysql")]
@@ -114,7 +122,7 @@ public sealed class NodeSettingsReaderTests
         Assert.StartsWith(key + " ", error.Message);
         Assert.Contains(expected, error.Message);
         Assert.Contains($"(got '{got}')", error.Message);
-        Assert.Contains("Set " + NodeSettingsReader.EnvironmentVariableFor(key) + " ", error.Message);
+        Assert.Contains("Set " + NodeSettingsOptions.EnvironmentVariableFor(key) + " ", error.Message);
     }
 
     [Fact]
@@ -144,7 +152,7 @@ public sealed class NodeSettingsReaderTests
         Assert.Equal("FlowActors:Operator:Token", error.Key);
         Assert.Contains("is required when FlowActors:Operator:BindAddress is not loopback (got 0.0.0.0)", error.Message);
 
-        var withToken = NodeSettingsReader.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:Token", "9f2c4e71b0a85d3e6c1f")));
+        var withToken = NodeSettingsOptions.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:Token", "9f2c4e71b0a85d3e6c1f")));
         Assert.Equal("9f2c4e71b0a85d3e6c1f", withToken.Operator.Token);
     }
 
@@ -161,7 +169,7 @@ public sealed class NodeSettingsReaderTests
     [Fact]
     public void Every_bad_value_is_reported_at_once()
     {
-        NodeSettingsReader.TryRead(Config(("FlowActors:Cluster:Port", "x"), ("FlowActors:Receivers:SflowPort", "99999"), ("FlowActors:Detection:WindowSeconds", "1")), out var errors);
+        NodeSettingsOptions.TryRead(Config(("FlowActors:Cluster:Port", "x"), ("FlowActors:Receivers:SflowPort", "99999"), ("FlowActors:Detection:WindowSeconds", "1")), out var errors);
 
         Assert.Equal(["FlowActors:Cluster:Port", "FlowActors:Receivers:SflowPort", "FlowActors:Detection:WindowSeconds"], errors.Select(e => e.Key));
     }
@@ -172,8 +180,8 @@ public sealed class NodeSettingsReaderTests
         var upper = new ConfigurationBuilder().AddInMemoryCollection([new("FLOWACTORS:CLUSTER:PORT", "4100")]).Build();
         var mixed = new ConfigurationBuilder().AddInMemoryCollection([new("FlowActors:Cluster:Port", "4200")]).Build();
 
-        Assert.Equal(4100, NodeSettingsReader.Read(upper).Cluster.Port);
-        Assert.Equal(4200, NodeSettingsReader.Read(mixed).Cluster.Port);
+        Assert.Equal(4100, NodeSettingsOptions.Read(upper).Cluster.Port);
+        Assert.Equal(4200, NodeSettingsOptions.Read(mixed).Cluster.Port);
     }
 
     [Fact]
@@ -184,7 +192,7 @@ public sealed class NodeSettingsReaderTests
         Environment.SetEnvironmentVariable("FlowActors__Detection__PassivateAfterSeconds", "1234");
         try
         {
-            var s = NodeSettingsReader.Read(NodeConfiguration.Build([], Path.GetTempPath()));
+            var s = NodeSettingsOptions.Read(NodeConfiguration.Build([], Path.GetTempPath()));
 
             Assert.Equal(17, s.Detection.SnapshotIntervalSeconds);
             Assert.Equal(1234, s.Detection.PassivateAfterSeconds);
@@ -202,7 +210,7 @@ public sealed class NodeSettingsReaderTests
     [InlineData("tcp:[::1]:6000", "tcp", "::1", 6000)]
     public void Demo_syslog_switch_adds_a_cef_syslog_sink_and_keeps_the_defaults(string target, string transport, string host, int port)
     {
-        var s = NodeSettingsReader.Read(NodeConfiguration.Build(["--demo", "--syslog", target], Path.GetTempPath()));
+        var s = NodeSettingsOptions.Read(NodeConfiguration.Build(["--demo", "--syslog", target], Path.GetTempPath()));
 
         Assert.Equal(["jsonl", "console", "demo-syslog"], s.Forwarder.Sinks.Select(k => k.Name));
         var syslog = Assert.IsType<FlowActors.Siem.Sinks.SyslogSinkOptions>(s.Forwarder.Sinks[2].Options);
@@ -231,7 +239,7 @@ public sealed class NodeSettingsReaderTests
     [Fact]
     public void Demo_switch_on_the_command_line_turns_the_demo_on()
     {
-        var s = NodeSettingsReader.Read(NodeConfiguration.Build(["--demo"], Path.GetTempPath()));
+        var s = NodeSettingsOptions.Read(NodeConfiguration.Build(["--demo"], Path.GetTempPath()));
 
         Assert.True(s.Demo);
         Assert.Equal(10, s.Detection.WindowSeconds);
@@ -241,7 +249,7 @@ public sealed class NodeSettingsReaderTests
     [Fact]
     public void Lists_accept_comma_separated_values_and_seeds_accept_host_port()
     {
-        var s = NodeSettingsReader.Read(Config(
+        var s = NodeSettingsOptions.Read(Config(
             ("FlowActors:Cluster:Roles", "edge, forwarder"),
             ("FlowActors:Cluster:Seeds", "flowactors-0.flowactors:4053,akka.tcp://flowactors@10.1.2.3:4053"),
             ("FlowActors:Networks:Monitored", "198.51.100.0/24,2001:db8::/32")));
@@ -262,7 +270,7 @@ public sealed class NodeSettingsReaderTests
     [Fact]
     public void Sinks_can_be_named_by_key_and_a_file_sink_needs_a_path()
     {
-        var s = NodeSettingsReader.Read(Config(("FlowActors:Forwarder:Sinks:siem:Kind", "file"), ("FlowActors:Forwarder:Sinks:siem:Path", "/var/log/fa.jsonl")));
+        var s = NodeSettingsOptions.Read(Config(("FlowActors:Forwarder:Sinks:siem:Kind", "file"), ("FlowActors:Forwarder:Sinks:siem:Path", "/var/log/fa.jsonl")));
         Assert.Equal(("siem", SinkKind.File, "/var/log/fa.jsonl"), s.Forwarder.Sinks.Select(k => (k.Name, k.Kind, k.Path)).Last());
 
         var error = SingleError(("FlowActors:Forwarder:Sinks:2:Kind", "file"));
@@ -281,7 +289,7 @@ public sealed class NodeSettingsReaderTests
     [Fact]
     public void Passwords_are_redacted_from_connection_strings()
     {
-        Assert.Equal("host=db;username=fa;password=***", NodeSettingsReader.Redact("Host=db;Username=fa;Password=hunter2"));
+        Assert.Equal("host=db;username=fa;password=***", NodeSettingsOptions.Redact("Host=db;Username=fa;Password=hunter2"));
     }
 
     [Fact]
@@ -290,7 +298,7 @@ public sealed class NodeSettingsReaderTests
         using var dir = new TempDirectory();
         string blocklist = Path.Combine(dir.Path, "blocklist.txt");
         File.WriteAllText(blocklist, "203.0.113.0/24\n");
-        var s = NodeSettingsReader.Read(Config(
+        var s = NodeSettingsOptions.Read(Config(
             ("FlowActors:Detection:WindowSeconds", "60"),
             ("FlowActors:Detection:Tuning:PortScan:MinPorts", "40"),
             ("FlowActors:Detection:Tuning:LearningPeriod", "02:00:00"),
@@ -359,7 +367,7 @@ public sealed class NodeSettingsReaderTests
     [Fact]
     public void A_random_token_of_16_characters_on_a_public_bind_is_accepted()
     {
-        var s = NodeSettingsReader.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:Token", "q7Vx2mK9pL4wR8tZ")));
+        var s = NodeSettingsOptions.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:Token", "q7Vx2mK9pL4wR8tZ")));
 
         Assert.Equal("q7Vx2mK9pL4wR8tZ", s.Operator.Token);
         Assert.Equal(OperatorTokenOrigin.Configured, s.Operator.TokenOrigin);
@@ -371,7 +379,7 @@ public sealed class NodeSettingsReaderTests
         using var dir = new TempDirectory();
         string file = Path.Combine(dir.Path, "token");
         File.WriteAllText(file, "q7Vx2mK9pL4wR8tZ\n");
-        var s = NodeSettingsReader.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:TokenFile", file)));
+        var s = NodeSettingsOptions.Read(Config(("FlowActors:Operator:BindAddress", "0.0.0.0"), ("FlowActors:Operator:TokenFile", file)));
         Assert.Equal("q7Vx2mK9pL4wR8tZ", s.Operator.Token);
 
         File.WriteAllText(file, "short");
@@ -382,12 +390,12 @@ public sealed class NodeSettingsReaderTests
     [Fact]
     public void Remoting_tls_needs_a_certificate_and_a_ca()
     {
-        var settings = NodeSettingsReader.TryRead(Config(("FlowActors:Cluster:Tls:Enabled", "true")), out var errors);
+        var settings = NodeSettingsOptions.TryRead(Config(("FlowActors:Cluster:Tls:Enabled", "true")), out var errors);
 
         Assert.Null(settings);
         Assert.Equal(["FlowActors:Cluster:Tls:CaPath", "FlowActors:Cluster:Tls:CertificatePath"], errors.Select(e => e.Key).Order());
         Assert.Contains(errors, e => e.Message.Contains("peers are validated against this CA only", StringComparison.Ordinal));
-        Assert.Null(NodeSettingsReader.Read(Config()).Cluster.Tls);
+        Assert.Null(NodeSettingsOptions.Read(Config()).Cluster.Tls);
         var typo = SingleError(("FlowActors:Cluster:Tls:CertPath", "x"));
         Assert.Equal("FlowActors:Cluster:Tls:CertPath", typo.Key);
     }
@@ -395,8 +403,8 @@ public sealed class NodeSettingsReaderTests
     [Fact]
     public void Health_grace_period_defaults_to_five_minutes()
     {
-        Assert.Equal(300, NodeSettingsReader.Read(Config()).Health.ExitAfterNotReadySeconds);
-        Assert.Equal(0, NodeSettingsReader.Read(Config(("FlowActors:Health:ExitAfterNotReadySeconds", "0"))).Health.ExitAfterNotReadySeconds);
+        Assert.Equal(300, NodeSettingsOptions.Read(Config()).Health.ExitAfterNotReadySeconds);
+        Assert.Equal(0, NodeSettingsOptions.Read(Config(("FlowActors:Health:ExitAfterNotReadySeconds", "0"))).Health.ExitAfterNotReadySeconds);
     }
 
     private static string RepositoryRoot()
@@ -407,7 +415,7 @@ public sealed class NodeSettingsReaderTests
     }
 }
 
-public sealed class NodeSettingsReaderThreatIntelTests
+public sealed class ThreatIntelReloadTests
 {
     [Fact]
     public void Demo_windows_reach_the_detection_library_together_with_the_tuning()
@@ -418,9 +426,13 @@ public sealed class NodeSettingsReaderThreatIntelTests
                 new KeyValuePair<string, string?>("FlowActors:Detection:Tuning:PortScan:MinPorts", "30")])
             .Build();
 
-        var options = FlowActors.Node.Hosting.ClusterOptionsMapping.ToClusterOptions(NodeSettingsReader.Read(config));
+        var settings = NodeSettingsOptions.Read(config);
+        var options = FlowActors.Node.Hosting.ClusterOptionsMapping.ToClusterOptions(settings);
 
-        Assert.Equal(TimeSpan.FromSeconds(NodeSettingsReader.DemoWindowSeconds), options.Detection.Window);
+        // One model: the cluster gets the very settings object the node bound, with the demo window applied once.
+        Assert.Same(settings.Detection.Tuning, options.Detection);
+        Assert.Equal(NodeSettingsOptions.DemoWindowSeconds, settings.Detection.WindowSeconds);
+        Assert.Equal(TimeSpan.FromSeconds(NodeSettingsOptions.DemoWindowSeconds), options.Detection.Window);
         Assert.Equal(TimeSpan.Zero, options.Detection.AllowedLateness);
         Assert.Equal(30, options.Detection.PortScan.MinPorts);
     }
@@ -432,7 +444,7 @@ public sealed class NodeSettingsReaderThreatIntelTests
             .AddInMemoryCollection([new KeyValuePair<string, string?>("FlowActors:Detection:Tuning:ThreatIntel:Files:0", "/nonexistent/blocklist.txt")])
             .Build();
 
-        var settings = NodeSettingsReader.TryRead(config, out var errors);
+        var settings = NodeSettingsOptions.TryRead(config, out var errors);
 
         Assert.Null(settings);
         var error = Assert.Single(errors);
