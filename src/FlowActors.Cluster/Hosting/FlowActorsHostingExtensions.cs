@@ -33,6 +33,27 @@ public static class FlowActorsHostingExtensions
     /// <summary>Name of the SIEM forwarder singleton (and its manager actor).</summary>
     public const string ForwarderSingletonName = "siem-forwarder";
 
+    /// <summary>
+    /// Sharding settings of the <c>host</c> region, prepended to the configuration: <c>WithClustering</c> has already
+    /// appended Akka.Cluster.Sharding's reference configuration, so a fallback (<see cref="HoconAddMode.Append"/>) added
+    /// after it is never read (the previous round's rebalance limits and hand-off timeout were silently ignored this way).
+    /// <list type="bullet">
+    /// <item>The least-shard allocation strategy's current algorithm (<c>rebalance-absolute-limit</c> &gt; 0): up to 20 % of
+    /// the shards move per round, every 2 s. The reference configuration keeps the deprecated one (threshold 1, which
+    /// moves one shard per 10 s round): the seed, alone at first, starts all 100 shards, and a node that joined got
+    /// one shard per 10 s (98/1/1 after 25 s).</item>
+    /// <item>Hand-off sends <see cref="StopHost"/> to each shard actor, which writes all its dirty hosts in one transaction
+    /// and stops; 25 s for that, inside the 30 s shutdown phase.</item>
+    /// </list>
+    /// </summary>
+    public const string ShardingHocon = """
+        akka.cluster.sharding.least-shard-allocation-strategy.rebalance-absolute-limit = 1000
+        akka.cluster.sharding.least-shard-allocation-strategy.rebalance-relative-limit = 0.2
+        akka.cluster.sharding.rebalance-interval = 2s
+        akka.cluster.sharding.entity-handoff-timeout = 25s
+        akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 30s
+        """;
+
     /// <summary>Binds <see cref="FlowActorsSerializer"/> to every <see cref="IFlowActorsMessage"/>.</summary>
     public static AkkaConfigurationBuilder WithFlowActorsSerialization(this AkkaConfigurationBuilder builder)
     {
@@ -111,12 +132,7 @@ public static class FlowActorsHostingExtensions
         var extractor = new HostMessageExtractor(options.ShardCount);
         if (options.ThreatIntel is null && options.Detection.ThreatIntel.Files.Count > 0)
             options.ThreatIntel = Detection.ThreatIntelSet.FromFiles(options.Detection.ThreatIntel.Files);
-        // Hand-off sends StopHost to each shard actor, which writes all its dirty hosts in one transaction and stops.
-        // Fallbacks only: the node's own configuration still wins. Both stay inside the 30 s shutdown budget.
-        builder.AddHocon("""
-            akka.cluster.sharding.entity-handoff-timeout = 25s
-            akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 30s
-            """, HoconAddMode.Append);
+        builder.AddHocon(ShardingHocon, HoconAddMode.Prepend);
         if (!options.HasRole(FlowActorsClusterOptions.AnalyticsRole))
         {
             return builder.WithShardRegionProxy<HostRegionMarker>(HostTypeName, FlowActorsClusterOptions.AnalyticsRole, extractor);
