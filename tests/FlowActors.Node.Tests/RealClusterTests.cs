@@ -121,7 +121,8 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.True(code == 0, text);
         int exit = await holder.Process.WaitForExitAsync(TimeSpan.FromSeconds(90));
         output.WriteLine($"{holder.Address} (held the forwarder) left and exited with {exit} after {leaveClock.Elapsed.TotalSeconds:0.0} s");
-        if (exit != 0) output.WriteLine("its last output lines:\n" + string.Join('\n', holder.Process.Output.Split('\n').TakeLast(15)));
+        // A leave that was asked for is a clean stop (Akka.Hosting would make it -1, i.e. 255).
+        Assert.True(exit == 0, $"exit code {exit}; last output lines:\n" + string.Join('\n', holder.Process.Output.Split('\n').TakeLast(15)));
 
         await cluster.WaitMembersUpAsync(survivors, TimeSpan.FromSeconds(60));
         var via = survivors[0].Process;
@@ -261,6 +262,8 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         await RealCluster.SignalAsync(minority, "CONT");
         int exit = await minority.Process.WaitForExitAsync(TimeSpan.FromSeconds(60));
         double exitSeconds = stopClock.Elapsed.TotalSeconds;
+        // Downed is not a clean stop: a supervisor sees it (Akka.Hosting's -1).
+        Assert.NotEqual(0, exit);
 
         await cluster.RestartAsync(minority);
         await minority.Process.WaitReadyAsync(TimeSpan.FromSeconds(120));
