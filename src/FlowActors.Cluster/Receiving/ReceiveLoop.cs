@@ -214,17 +214,15 @@ internal sealed class ReceiveLoop : IDisposable
         _recordCount += records.Length;
         for (int i = 0; i < records.Length; i++)
         {
-            ref readonly var r = ref records[i];
-            bool srcIn = _classifier.IsMonitored(r.SrcAddr);
-            bool dstIn = _classifier.IsMonitored(r.DstAddr);
-            if (srcIn)
+            var ends = _classifier.Split(in records[i], out var outbound, out var inbound);
+            if ((ends & MonitoredEnds.Source) != 0)
             {
-                _batcher.Add(FlowObservation.FromOutbound(in r, dstIn));
+                _batcher.Add(in outbound);
                 _observations++;
             }
-            if (dstIn)
+            if ((ends & MonitoredEnds.Destination) != 0)
             {
-                _batcher.Add(FlowObservation.FromInbound(in r, srcIn));
+                _batcher.Add(in inbound);
                 _observations++;
             }
         }
