@@ -187,7 +187,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         await holder.Process.KillAsync();
         var downClock = Stopwatch.StartNew();
 
-        // The survivors' split brain resolver (keep-majority, stable-after 20 s by default) downs and removes it.
+        // The survivors' split brain resolver (keep-majority, stable-after 7 s by default) downs and removes it.
         await Poll.UntilAsync(async () =>
         {
             try

@@ -62,13 +62,15 @@ public static class FlowActorsHostingExtensions
     }
 
     /// <summary>
-    /// Clustering with this node's roles, static seed nodes and the keep-majority split brain resolver.
+    /// Clustering with this node's roles, static seed nodes and the keep-majority split brain resolver, which downs
+    /// unreachable members after <see cref="FlowActorsClusterOptions.DowningStableAfter"/>.
     /// Remoting (<c>WithRemoting</c>) is configured by the caller.
     /// </summary>
     public static AkkaConfigurationBuilder WithFlowActorsClustering(this AkkaConfigurationBuilder builder, FlowActorsClusterOptions options, IEnumerable<string> seedNodes)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
+        builder.AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)options.DowningStableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend);
         return builder.WithClustering(new ClusterOptions
         {
             Roles = [.. options.Roles],
@@ -175,7 +177,8 @@ public static class FlowActorsHostingExtensions
 
     /// <summary>
     /// This node's UDP receivers (one <c>FlowReceiverActor</c> per configured port, under a supervisor registered
-    /// as <see cref="ReceiverMarker"/>) and the template replicator. Ports open once the host shard region is
+    /// as <see cref="ReceiverMarker"/>), the template replicator and the <see cref="ShardHomeTrackerActor"/> that tells
+    /// the receivers which shards' home is unreachable. Ports open once the host shard region is
     /// ready; coordinated shutdown closes them (flushing pending batches) before the shard region hands off.
     /// Call after <see cref="WithFlowActorsSharding"/>.
     /// </summary>
@@ -186,6 +189,9 @@ public static class FlowActorsHostingExtensions
         return builder.WithActors((system, registry) =>
         {
             var region = registry.Get<HostRegionMarker>();
+            // Where each shard lives and which members are unreachable, so the receive loops hold batches for a dead
+            // member's shards until it is downed instead of sending them to it.
+            system.ActorOf(ShardHomeTrackerActor.GetProps(region, ShardHomes.For(region, options.ShardCount), options.ShardCount, TimeSpan.FromSeconds(2)), "shard-home-tracker");
             var supervisor = system.ActorOf(ReceiverSupervisorActor.GetProps(options, region), "flow-receivers");
             registry.Register<ReceiverMarker>(supervisor);
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "flowactors-stop-receivers",

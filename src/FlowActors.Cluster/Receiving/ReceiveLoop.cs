@@ -58,6 +58,7 @@ internal sealed class ReceiveLoop : IDisposable
 
     // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
     private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _importedTemplates, _futureTimes;
+    private long _loggedHeld, _loggedReleased, _loggedDroppedHeld;
     private long _loggedOverload, _loggedOutputFull, _loggedErrors, _loggedFutureTimes, _loggedRepairedTimes;
     private ExporterReport[] _exporterReports = [];
     private TemplateReport[] _templateReports = [];
@@ -71,7 +72,7 @@ internal sealed class ReceiveLoop : IDisposable
         _allowlist = allowlist;
         _decoder = new FlowDecoder(options.Decoder);
         _records = new FlowRecordBuffer(1024, 8192);
-        _batcher = new ShardBatcher(region, extractor, inFlight, options.BatchSize, options.InFlightWait, () => _stopping);
+        _batcher = new ShardBatcher(region, extractor, inFlight, options.BatchSize, options.InFlightWait, () => _stopping, ShardHomes.For(region, extractor.MaxNumberOfShards));
         _replicator = replicator;
         _exchange = exchange;
         _imports = exchange.Register();
@@ -96,6 +97,12 @@ internal sealed class ReceiveLoop : IDisposable
     public long BatchesSent => _batcher.BatchesSent;
     public long ObservationsSent => _batcher.ObservationsSent;
     public long ImportedTemplates => Volatile.Read(ref _importedTemplates);
+
+    /// <summary>Observations held for shards whose home member is unreachable (sent when it is reachable again or removed).</summary>
+    public long HeldObservations => _batcher.HeldObservations;
+
+    /// <summary>Observations dropped because there was no in-flight room to hold them (counted in <see cref="DroppedOverload"/> too).</summary>
+    public long DroppedHeld => _batcher.DroppedHeld;
 
     /// <summary>Datagrams the kernel dropped on this socket since the loop started (receive buffer full).</summary>
     public long DroppedKernel => Volatile.Read(ref _kernelDropped);
@@ -176,7 +183,7 @@ internal sealed class ReceiveLoop : IDisposable
         }
         finally
         {
-            _batcher.Flush();
+            _batcher.FlushAll();
             PublishReports();
             ArrayPool<byte>.Shared.Return(buffer);
         }
@@ -303,6 +310,7 @@ internal sealed class ReceiveLoop : IDisposable
                 _thread.Name, _times.StartAfterEnd);
             _loggedRepairedTimes = _times.StartAfterEnd;
         }
+        LogHeld();
         LogTemplatePressure();
         ReadKernelDrops();
         Volatile.Write(ref _refusedReports, _refused.Snapshot());
@@ -328,6 +336,18 @@ internal sealed class ReceiveLoop : IDisposable
             treports[i] = new TemplateReport(t.Key.Exporter.ToString(), t.Key.Version, t.Key.Domain, t.Key.TemplateId, t.IsOptions, false);
         }
         Volatile.Write(ref _templateReports, treports);
+    }
+
+    /// <summary>A log line (at most once a second, on the stats tick) while batches wait for an unreachable member's shards, and when they are released.</summary>
+    private void LogHeld()
+    {
+        long held = _batcher.HeldObservations + _batcher.HeldPendingObservations(), released = _batcher.ReleasedHeld, dropped = _batcher.DroppedHeld;
+        if (held == _loggedHeld && released == _loggedReleased && dropped == _loggedDroppedHeld) return;
+        _log.Warning("Receiver {0}: {1} observations wait for host shards on unreachable members; in total {2} in full batches released since, {3} dropped (no in-flight room)",
+            _thread.Name, held, released, dropped);
+        _loggedHeld = held;
+        _loggedReleased = released;
+        _loggedDroppedHeld = dropped;
     }
 
     /// <summary>A log line at most once a minute while the template quotas refuse or evict templates.</summary>
