@@ -43,14 +43,16 @@ public static class FlowActorsHostingExtensions
     /// moves one shard per 10 s round): the seed, alone at first, starts all 100 shards, and a node that joined got
     /// one shard per 10 s (98/1/1 after 25 s).</item>
     /// <item>Hand-off sends <see cref="StopHost"/> to each shard actor, which writes all its dirty hosts in one transaction
-    /// and stops; 25 s for that, inside the 30 s shutdown phase.</item>
+    /// and stops; Akka stops it forcefully after <c>handoff-timeout</c> less 5 s, so 25 s for that, inside the 30 s
+    /// shutdown phase (Akka's defaults: 60 s and 10 s; the key once set here, <c>entity-handoff-timeout</c>, does not
+    /// exist).</item>
     /// </list>
     /// </summary>
     public const string ShardingHocon = """
         akka.cluster.sharding.least-shard-allocation-strategy.rebalance-absolute-limit = 1000
         akka.cluster.sharding.least-shard-allocation-strategy.rebalance-relative-limit = 0.2
         akka.cluster.sharding.rebalance-interval = 2s
-        akka.cluster.sharding.entity-handoff-timeout = 25s
+        akka.cluster.sharding.handoff-timeout = 30s
         akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 30s
         """;
 
