@@ -758,7 +758,7 @@ function Invoke-BenchCluster {
   [void]$md.AppendLine('')
   $summary = [System.Collections.Generic.List[string]]::new()
   $pg = $null
-  $cluster = @{ Nodes = @(); Starts = 0 }
+  $cluster = @{ Nodes = @(); Starts = 0; Spread = ''; SpreadSeconds = 0.0 }
   try {
     $pg = Start-BenchPostgres
     foreach ($count in $NodeCounts) {
@@ -784,6 +784,11 @@ function Invoke-BenchCluster {
         }
         foreach ($n in $cluster.Nodes) { Wait-BenchNodeReady $n $ctx.Http }
         Wait-ClusterMembers $ctx.Http $cluster.Nodes $count
+        # Steps run on a cluster whose shards are spread: before that, every host lives on the first node, and a shard
+        # hand-off drops the messages its owner buffered meanwhile (Akka), which would be judged as loss.
+        $spread = Wait-ClusterShardsSpread $ctx.Http $cluster.Nodes
+        $cluster.Spread = $spread.Spread
+        $cluster.SpreadSeconds = $spread.Seconds
         Invoke-WarmUp $ctx $cluster.Nodes $Hosts
       }
       try {
@@ -796,6 +801,8 @@ function Invoke-BenchCluster {
         [void]$md.Append((Format-StepTable $res.Rows))
         [void]$md.AppendLine('')
         [void]$md.AppendLine((Format-WarmUps $ctx))
+        [void]$md.AppendLine('')
+        [void]$md.AppendLine("Host shards per node before the first step: $($cluster.Spread) (spread $([Math]::Round($cluster.SpreadSeconds, 1)) s after the members were Up, last start).")
         [void]$md.AppendLine('')
         $summary.Add(('| {0} | {1}{2} | {3} |' -f $count, (Format-Number $res.Lossless), $(if ($res.Capped) { ' (cap)' } else { '' }), (Format-Number $best)))
       }
@@ -823,6 +830,28 @@ function Invoke-BenchCluster {
     Stop-BenchPostgres $pg
     $ctx.Http.Dispose()
     Remove-BenchTemp
+  }
+}
+
+# Waits until every node holds at least 90 % of an even share of the host shards; returns the seconds it took and the
+# shards per node.
+function Wait-ClusterShardsSpread([System.Net.Http.HttpClient]$Http, $Nodes, [int]$TimeoutSeconds = 90) {
+  $started = [DateTime]::UtcNow
+  $deadline = $started.AddSeconds($TimeoutSeconds)
+  $counts = @()
+  while ($true) {
+    try {
+      $stats = $Http.GetStringAsync("$($Nodes[0].Base)/api/sharding/shard-stats?type=host").GetAwaiter().GetResult() | ConvertFrom-Json
+      $counts = @($stats.regions | ForEach-Object { [int]$_.shards })
+      $total = ($counts | Measure-Object -Sum).Sum
+      $min = [Math]::Floor(0.9 * $total / $Nodes.Count)
+      $short = @($counts | Where-Object { $_ -lt $min })
+      if ($counts.Count -eq $Nodes.Count -and $total -gt 0 -and $short.Count -eq 0) {
+        return @{ Seconds = ([DateTime]::UtcNow - $started).TotalSeconds; Spread = ($counts -join '/') }
+      }
+    } catch [System.Net.Http.HttpRequestException] { }
+    if ([DateTime]::UtcNow -gt $deadline) { throw "host shards not spread over $($Nodes.Count) nodes within $TimeoutSeconds s (per node: $($counts -join '/'))" }
+    Start-Sleep -Milliseconds 500
   }
 }
 

@@ -61,6 +61,13 @@ public sealed class FlowActorsClusterOptions
     /// <summary>Number of shards of the <c>host</c> entity type; about 10× the largest node count, fixed for the cluster's life (default 100).</summary>
     public int ShardCount { get; set; } = 100;
 
+    /// <summary>
+    /// How long the cluster's membership and reachability must be unchanged before the split brain resolver (keep-majority)
+    /// downs unreachable members (default 7 s, Akka's recommended minimum for clusters of up to 5 nodes; Akka's own
+    /// default, 20 s, suits about 100). Until then observations for shards on an unreachable member cannot be applied.
+    /// </summary>
+    public TimeSpan DowningStableAfter { get; set; } = TimeSpan.FromSeconds(7);
+
     /// <summary>UDP receiver ports (default 2055, 4739, 6343).</summary>
     public IList<ReceiverPortOptions> Receivers { get; set; } =
         [new() { Port = 2055 }, new() { Port = 4739 }, new() { Port = 6343 }];
@@ -264,6 +271,7 @@ public sealed class FlowActorsClusterOptions
         {
             Fail("ExporterAllowlist", e.Message);
         }
+        if (DowningStableAfter < TimeSpan.FromSeconds(1) || DowningStableAfter > TimeSpan.FromMinutes(10)) Fail("DowningStableAfter", $"is {DowningStableAfter}; use 1 s..10 min (7 s for up to 5 nodes, 20 s for about 100)");
         if (BatchSize is < 1 or > MaxBatchSize) Fail("BatchSize", $"is {BatchSize}; use 1..{MaxBatchSize}");
         if (FlushInterval < TimeSpan.FromMilliseconds(1) || FlushInterval > TimeSpan.FromMilliseconds(MaxFlushIntervalMs)) Fail("FlushInterval", $"is {FlushInterval}; use 1 ms..1 min");
         if (MaxInFlightObservations < BatchSize) Fail("MaxInFlightObservations", $"is {MaxInFlightObservations}; use at least BatchSize ({BatchSize}), e.g. 1000000");

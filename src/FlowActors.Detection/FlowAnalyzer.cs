@@ -76,20 +76,10 @@ public sealed class FlowAnalyzer
     private void AddChecked(in FlowRecord record, ICollection<Alert> alerts)
     {
         Records++;
-        bool srcMonitored = _networks.IsMonitored(record.SrcAddr);
-        bool dstMonitored = _networks.IsMonitored(record.DstAddr);
+        var ends = _networks.Split(in record, out var outbound, out var inbound);
         if (record.EndMs > EventTimeMs) EventTimeMs = record.EndMs;
-        if (srcMonitored)
-        {
-            var o = FlowObservation.FromOutbound(in record, dstMonitored);
-            Feed(record.SrcAddr, in o, alerts);
-        }
-
-        if (dstMonitored)
-        {
-            var o = FlowObservation.FromInbound(in record, srcMonitored);
-            Feed(record.DstAddr, in o, alerts);
-        }
+        if ((ends & MonitoredEnds.Source) != 0) Feed(record.SrcAddr, in outbound, alerts);
+        if ((ends & MonitoredEnds.Destination) != 0) Feed(record.DstAddr, in inbound, alerts);
     }
 
     private void Feed(FlowAddress host, in FlowObservation o, ICollection<Alert> alerts)

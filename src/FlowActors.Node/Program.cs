@@ -1,6 +1,7 @@
 using FlowActors.Node.Configuration;
 using FlowActors.Node.Hosting;
 using FlowActors.Node.Operator;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace FlowActors.Node;
@@ -72,6 +73,17 @@ public static class Program
         }
 
         using var host = NodeHost.Build(settings, configuration);
+        // Akka.Hosting sets the exit code to -1 (255) whenever the actor system ended because this member left the cluster
+        // or was downed, before it stops the host. A leave that was asked for (flowctl cluster leave, a scale-in's preStop)
+        // is a clean stop: 0. Downed stays non-zero. Checked while the host's services still exist.
+        host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(() =>
+        {
+            if (Environment.ExitCode == -1 && host.Services.GetService<Akka.Actor.ActorSystem>() is { } system
+                && Akka.Actor.CoordinatedShutdown.Get(system).ShutdownReason is Akka.Actor.CoordinatedShutdown.ClusterLeavingReason)
+            {
+                Environment.ExitCode = 0;
+            }
+        });
         try
         {
             await host.RunAsync();
@@ -83,7 +95,7 @@ public static class Program
             return ConfigurationError;
         }
 
-        // 0 after SIGTERM; NotReadyWatchdog.ExitCode when the node gave up after its not-ready grace period.
+        // 0 after SIGTERM or a leave; NotReadyWatchdog.ExitCode when the node gave up after its not-ready grace period.
         return Environment.ExitCode;
     }
 

@@ -117,6 +117,36 @@ public sealed class SiemForwarderIsolationTests(ITestOutputHelper output) : Pers
     }
 
     [Fact]
+    public void Pull_answer_fits_one_remoting_frame_and_the_next_page_continues_where_it_ended()
+    {
+        var forwarder = Start(Options(), Define(new CollectingSink("s")));
+        var wordy = string.Concat(Enumerable.Repeat("evidence ", 60)); // about 540 B of summary per alert
+        for (int i = 1; i <= 400; i++) Send(forwarder, TestData.Alert($"a{i}") with { Summary = wordy });
+
+        var serializer = Sys.Serialization;
+        var seen = new List<string>();
+        long cursor = 0;
+        int pages = 0;
+        while (seen.Count < 400 && pages++ < 50)
+        {
+            var page = Pull(forwarder, cursor, 1000);
+            Assert.NotEmpty(page.Alerts);
+            byte[] bytes = serializer.FindSerializerFor(page).ToBinary(page);
+            Assert.True(bytes.Length < 128_000, $"a pull answer of {bytes.Length} B would exceed Akka.Remote's default frame of 128,000 B");
+            seen.AddRange(page.Alerts.Select(a => a.Alert.Id));
+            Assert.Equal(page.Alerts[^1].Cursor, page.Next);
+            cursor = page.Next;
+        }
+
+        Assert.True(pages > 1, "400 alerts of about 1 KB must not fit one page");
+        Assert.Equal(Enumerable.Range(1, 400).Select(i => $"a{i}"), seen);
+
+        var recent = Pull(forwarder, null, 1000);
+        Assert.True(serializer.FindSerializerFor(recent).ToBinary(recent).Length < 128_000);
+        Assert.Equal("a400", recent.Alerts[^1].Alert.Id); // the newest are the ones kept
+    }
+
+    [Fact]
     public void Pull_resumes_from_a_cursor_across_a_restart_and_sees_each_alert_once()
     {
         var sink = new CollectingSink("s");

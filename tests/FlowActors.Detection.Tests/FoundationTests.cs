@@ -34,6 +34,29 @@ public class NetworkClassifierTests
         Assert.False(c.IsMonitored(Ip("10.0.0.1")));
     }
 
+    [Theory]
+    [InlineData("10.0.0.5", "93.184.216.34", MonitoredEnds.Source)]
+    [InlineData("93.184.216.34", "10.0.0.5", MonitoredEnds.Destination)]
+    [InlineData("10.0.0.5", "10.0.0.6", MonitoredEnds.Source | MonitoredEnds.Destination)]
+    [InlineData("8.8.8.8", "93.184.216.34", MonitoredEnds.None)]
+    public void Split_gives_one_observation_per_monitored_end_marking_a_monitored_peer(string src, string dst, MonitoredEnds expected)
+    {
+        var r = new FlowRecord { SrcAddr = Ip(src), DstAddr = Ip(dst), SrcPort = 51_000, DstPort = 443, Protocol = 6, Present = FlowFields.Ports };
+        var ends = NetworkClassifier.Default.Split(in r, out var outbound, out var inbound);
+        Assert.Equal(expected, ends);
+        bool both = expected == (MonitoredEnds.Source | MonitoredEnds.Destination);
+        if ((ends & MonitoredEnds.Source) != 0)
+        {
+            Assert.Equal(FlowObservation.FromOutbound(in r, both), outbound);
+            Assert.Equal(Ip(src), outbound.Host);
+        }
+        if ((ends & MonitoredEnds.Destination) != 0)
+        {
+            Assert.Equal(FlowObservation.FromInbound(in r, both), inbound);
+            Assert.Equal(Ip(dst), inbound.Host);
+        }
+    }
+
     [Fact]
     public void Bad_prefix_names_the_setting_and_the_entry()
     {

@@ -13,6 +13,10 @@ namespace FlowActors.Node.Tests;
 public sealed class RealClusterTests(ITestOutputHelper output)
 {
     private const int ScansPerExporter = 8;
+    private const int ShardCount = RealCluster.ShardCount;
+
+    /// <summary>A fifth of the shards: a node of three holding fewer has not got its share yet.</summary>
+    private const int MinShardsPerNodeOfThree = ShardCount / 5;
     private static readonly TimeSpan AlertTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Scan indexes exporter <paramref name="exporter"/> sends in a wave.</summary>
@@ -67,7 +71,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
     {
         var clock = Stopwatch.StartNew();
         await using var cluster = await RealCluster.StartAsync(3);
-        output.WriteLine($"3 nodes up after {clock.Elapsed.TotalSeconds:0.0} s");
+        output.WriteLine($"3 nodes up, shards spread, after {clock.Elapsed.TotalSeconds:0.0} s");
         var node0 = cluster.Members[0].Process;
 
         await SendWaveAsync(0, cluster.Members);
@@ -79,14 +83,15 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.Equal(expected, accepted.Values.ToHashSet());
         Assert.Equal(expected.Count, accepted.Count);
 
-        // Host shards live on all three nodes, whichever node asks. The seed starts every shard while it is alone, so the
-        // others get theirs by rebalancing, one interval (10 s) at a time.
+        // Host shards spread evenly over the three nodes, whichever node asks. The seed starts every shard while it is
+        // alone; rebalancing moves up to a fifth of them every 2 s until each node holds about a third.
         Dictionary<string, int> shards = [];
         await Poll.UntilAsync(async () =>
         {
             shards = await RealCluster.ShardsPerNodeAsync(cluster.Members[2].Process);
-            return cluster.Members.All(m => shards.GetValueOrDefault(m.Address) > 0);
-        }, TimeSpan.FromSeconds(60), "host shards on every node");
+            return cluster.Members.All(m => shards.GetValueOrDefault(m.Address) >= MinShardsPerNodeOfThree);
+        }, TimeSpan.FromSeconds(60), $"at least {MinShardsPerNodeOfThree} of {ShardCount} host shards on every node");
+        output.WriteLine($"shards spread ({string.Join(", ", shards.Values)}) {clock.Elapsed.TotalSeconds:0.0} s after start");
 
         // Each exporter was seen by the receiver it sent to, under its own source address.
         for (int e = 0; e < 3; e++)
@@ -116,7 +121,8 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         Assert.True(code == 0, text);
         int exit = await holder.Process.WaitForExitAsync(TimeSpan.FromSeconds(90));
         output.WriteLine($"{holder.Address} (held the forwarder) left and exited with {exit} after {leaveClock.Elapsed.TotalSeconds:0.0} s");
-        if (exit != 0) output.WriteLine("its last output lines:\n" + string.Join('\n', holder.Process.Output.Split('\n').TakeLast(15)));
+        // A leave that was asked for is a clean stop (Akka.Hosting would make it -1, i.e. 255).
+        Assert.True(exit == 0, $"exit code {exit}; last output lines:\n" + string.Join('\n', holder.Process.Output.Split('\n').TakeLast(15)));
 
         await cluster.WaitMembersUpAsync(survivors, TimeSpan.FromSeconds(60));
         var via = survivors[0].Process;
@@ -181,7 +187,7 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         await holder.Process.KillAsync();
         var downClock = Stopwatch.StartNew();
 
-        // The survivors' split brain resolver (keep-majority, stable-after 20 s by default) downs and removes it.
+        // The survivors' split brain resolver (keep-majority, stable-after 7 s by default) downs and removes it.
         await Poll.UntilAsync(async () =>
         {
             try
@@ -221,7 +227,10 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         }, AlertTimeout, "every accepted alert in the sink");
         int duplicated = lines.Values.Sum() - lines.Count;
         var flowedAccepted = accepted.Values.Where(flowed.Contains).ToHashSet();
-        output.WriteLine($"flowing waves {flowingWaves.Count}: {flowed.Count} (host, role) expected, {flowedAccepted.Count} accepted");
+        // Lost: scans whose flows went to the dead member's shards before it was seen unreachable (receivers hold them only
+        // from then on), and host state written less than SnapshotInterval before the kill.
+        output.WriteLine($"flowing waves {flowingWaves.Count}: {flowed.Count} (host, role) expected, {flowedAccepted.Count} accepted, " +
+            $"{flowed.Count - flowedAccepted.Count} lost ({100.0 * (flowed.Count - flowedAccepted.Count) / Math.Max(1, flowed.Count):0.0} %)");
         var wave0 = Expected(0, 3);
         output.WriteLine(
             $"killed {holder.Address}; removed after {downSeconds:0.0} s, forwarder on {newHolder} after {singletonSeconds:0.0} s; " +
@@ -256,6 +265,8 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         await RealCluster.SignalAsync(minority, "CONT");
         int exit = await minority.Process.WaitForExitAsync(TimeSpan.FromSeconds(60));
         double exitSeconds = stopClock.Elapsed.TotalSeconds;
+        // Downed is not a clean stop: a supervisor sees it (Akka.Hosting's -1).
+        Assert.NotEqual(0, exit);
 
         await cluster.RestartAsync(minority);
         await minority.Process.WaitReadyAsync(TimeSpan.FromSeconds(120));
@@ -314,8 +325,8 @@ public sealed class RealClusterTests(ITestOutputHelper output)
         await Poll.UntilAsync(async () =>
         {
             shards = await RealCluster.ShardsPerNodeAsync(node0);
-            return shards.GetValueOrDefault(newcomer.Address) > 0;
-        }, TimeSpan.FromSeconds(60), "shards rebalanced onto the new node");
+            return shards.GetValueOrDefault(newcomer.Address) >= MinShardsPerNodeOfThree;
+        }, TimeSpan.FromSeconds(60), $"at least {MinShardsPerNodeOfThree} of {ShardCount} shards rebalanced onto the new node");
         double rebalancedSeconds = clock.Elapsed.TotalSeconds;
         // A few more seconds of load across the hand-offs, then stop and check that every flowing wave's alerts arrived.
         int wavesAtRebalance;

@@ -264,12 +264,46 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         SaveSnapshot(new ForwarderSnapshot(entries, progress, _outbox.Versions()));
     }
 
+    /// <summary>
+    /// Most bytes of alerts (measured as their JSON, which is larger than their wire form) in one pull answer. The asker
+    /// is often on another node, and an answer above Akka.Remote's frame limit (128 KB by default) is dropped there, so
+    /// the page ends early instead; <see cref="PulledAlerts.Next"/> lets the caller continue.
+    /// </summary>
+    internal const int PullReplyBudgetBytes = 96 * 1024;
+
     private PulledAlerts Pull(PullAlerts q)
     {
         int limit = Math.Clamp(q.Limit, 1, 10_000);
         var result = q.After is { } after ? _outbox.Pull(after, limit) : _outbox.Recent(limit);
-        var alerts = result.Alerts.Select(a => new PulledAlert(a.SequenceNr, a.Alert)).ToArray();
-        return new PulledAlerts(alerts, result.Next, result.Oldest, result.Truncated, _options.ForwarderPullWindow);
+        var page = result.Alerts;
+        long next = result.Next;
+        int kept = page.Count, bytes = 0;
+        if (q.After is not null)
+        {
+            // Oldest first: keep the oldest that fit, and continue after the last kept.
+            for (int i = 0; i < page.Count; i++)
+            {
+                bytes += page[i].Alert.ToJsonLine().Length;
+                if (bytes > PullReplyBudgetBytes && i > 0) { kept = i; break; }
+            }
+
+            if (kept < page.Count) next = page[kept - 1].SequenceNr;
+            page = page.Take(kept).ToArray();
+        }
+        else
+        {
+            // The most recent: keep the newest that fit.
+            for (int i = page.Count - 1; i >= 0; i--)
+            {
+                bytes += page[i].Alert.ToJsonLine().Length;
+                if (bytes > PullReplyBudgetBytes && i < page.Count - 1) { kept = page.Count - 1 - i; break; }
+            }
+
+            page = page.Skip(page.Count - kept).ToArray();
+        }
+
+        var alerts = page.Select(a => new PulledAlert(a.SequenceNr, a.Alert)).ToArray();
+        return new PulledAlerts(alerts, next, result.Oldest, result.Truncated, _options.ForwarderPullWindow);
     }
 
     private ForwarderStatus Status()

@@ -33,6 +33,29 @@ public static class FlowActorsHostingExtensions
     /// <summary>Name of the SIEM forwarder singleton (and its manager actor).</summary>
     public const string ForwarderSingletonName = "siem-forwarder";
 
+    /// <summary>
+    /// Sharding settings of the <c>host</c> region, prepended to the configuration: <c>WithClustering</c> has already
+    /// appended Akka.Cluster.Sharding's reference configuration, so a fallback (<see cref="HoconAddMode.Append"/>) added
+    /// after it is never read (the previous round's rebalance limits and hand-off timeout were silently ignored this way).
+    /// <list type="bullet">
+    /// <item>The least-shard allocation strategy's current algorithm (<c>rebalance-absolute-limit</c> &gt; 0): up to 20 % of
+    /// the shards move per round, every 2 s. The reference configuration keeps the deprecated one (threshold 1, which
+    /// moves one shard per 10 s round): the seed, alone at first, starts all 100 shards, and a node that joined got
+    /// one shard per 10 s (98/1/1 after 25 s).</item>
+    /// <item>Hand-off sends <see cref="StopHost"/> to each shard actor, which writes all its dirty hosts in one transaction
+    /// and stops; Akka stops it forcefully after <c>handoff-timeout</c> less 5 s, so 25 s for that, inside the 30 s
+    /// shutdown phase (Akka's defaults: 60 s and 10 s; the key once set here, <c>entity-handoff-timeout</c>, does not
+    /// exist).</item>
+    /// </list>
+    /// </summary>
+    public const string ShardingHocon = """
+        akka.cluster.sharding.least-shard-allocation-strategy.rebalance-absolute-limit = 1000
+        akka.cluster.sharding.least-shard-allocation-strategy.rebalance-relative-limit = 0.2
+        akka.cluster.sharding.rebalance-interval = 2s
+        akka.cluster.sharding.handoff-timeout = 30s
+        akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 30s
+        """;
+
     /// <summary>Binds <see cref="FlowActorsSerializer"/> to every <see cref="IFlowActorsMessage"/>.</summary>
     public static AkkaConfigurationBuilder WithFlowActorsSerialization(this AkkaConfigurationBuilder builder)
     {
@@ -41,13 +64,15 @@ public static class FlowActorsHostingExtensions
     }
 
     /// <summary>
-    /// Clustering with this node's roles, static seed nodes and the keep-majority split brain resolver.
+    /// Clustering with this node's roles, static seed nodes and the keep-majority split brain resolver, which downs
+    /// unreachable members after <see cref="FlowActorsClusterOptions.DowningStableAfter"/>.
     /// Remoting (<c>WithRemoting</c>) is configured by the caller.
     /// </summary>
     public static AkkaConfigurationBuilder WithFlowActorsClustering(this AkkaConfigurationBuilder builder, FlowActorsClusterOptions options, IEnumerable<string> seedNodes)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
+        builder.AddHocon($"akka.cluster.split-brain-resolver.stable-after = {(long)options.DowningStableAfter.TotalMilliseconds}ms", HoconAddMode.Prepend);
         return builder.WithClustering(new ClusterOptions
         {
             Roles = [.. options.Roles],
@@ -111,12 +136,7 @@ public static class FlowActorsHostingExtensions
         var extractor = new HostMessageExtractor(options.ShardCount);
         if (options.ThreatIntel is null && options.Detection.ThreatIntel.Files.Count > 0)
             options.ThreatIntel = Detection.ThreatIntelSet.FromFiles(options.Detection.ThreatIntel.Files);
-        // Hand-off sends StopHost to each shard actor, which writes all its dirty hosts in one transaction and stops.
-        // Fallbacks only: the node's own configuration still wins. Both stay inside the 30 s shutdown budget.
-        builder.AddHocon("""
-            akka.cluster.sharding.entity-handoff-timeout = 25s
-            akka.coordinated-shutdown.phases.cluster-sharding-shutdown-region.timeout = 30s
-            """, HoconAddMode.Append);
+        builder.AddHocon(ShardingHocon, HoconAddMode.Prepend);
         if (!options.HasRole(FlowActorsClusterOptions.AnalyticsRole))
         {
             return builder.WithShardRegionProxy<HostRegionMarker>(HostTypeName, FlowActorsClusterOptions.AnalyticsRole, extractor);
@@ -159,7 +179,8 @@ public static class FlowActorsHostingExtensions
 
     /// <summary>
     /// This node's UDP receivers (one <c>FlowReceiverActor</c> per configured port, under a supervisor registered
-    /// as <see cref="ReceiverMarker"/>) and the template replicator. Ports open once the host shard region is
+    /// as <see cref="ReceiverMarker"/>), the template replicator and the <see cref="ShardHomeTrackerActor"/> that tells
+    /// the receivers which shards' home is unreachable. Ports open once the host shard region is
     /// ready; coordinated shutdown closes them (flushing pending batches) before the shard region hands off.
     /// Call after <see cref="WithFlowActorsSharding"/>.
     /// </summary>
@@ -170,6 +191,9 @@ public static class FlowActorsHostingExtensions
         return builder.WithActors((system, registry) =>
         {
             var region = registry.Get<HostRegionMarker>();
+            // Where each shard lives and which members are unreachable, so the receive loops hold batches for a dead
+            // member's shards until it is downed instead of sending them to it.
+            system.ActorOf(ShardHomeTrackerActor.GetProps(region, ShardHomes.For(region, options.ShardCount), options.ShardCount, TimeSpan.FromSeconds(2)), "shard-home-tracker");
             var supervisor = system.ActorOf(ReceiverSupervisorActor.GetProps(options, region), "flow-receivers");
             registry.Register<ReceiverMarker>(supervisor);
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceUnbind, "flowactors-stop-receivers",

@@ -143,19 +143,31 @@ public sealed record GetShardHosts(int Shard, int Limit) : IFlowActorsMessage;
 public sealed record ShardHosts(int Shard, int ActiveHosts, HostStateReport[] Hosts) : IFlowActorsMessage;
 
 /// <summary>
-/// The pool observation batches are rented from (<see cref="System.Buffers.ArrayPool{T}.Shared"/>): receive loops rent,
-/// the shard that applies a batch returns. Arrays not rented from it (tests, tools) are left to the GC.
+/// The pool observation batches are rented from: receive loops rent, the shard that applies a batch returns. Arrays not
+/// rented from it (tests, tools) are left to the GC.
 /// </summary>
+/// <remarks>
+/// Its own pool rather than <see cref="System.Buffers.ArrayPool{T}.Shared"/>: the shared one keeps about 32 arrays of a
+/// size per core plus one per thread, while a node has a few hundred batches in flight between its receive loops and
+/// its shards (one per shard per loop and flush), and renting on one thread while returning on another empties the
+/// renter's side. Measured at 50,000 hosts: about 90 B per observation of fresh 45 KB batch arrays with the shared
+/// pool. Here up to 256 arrays per size are kept (512 observations: 11.5 MB at most, only while traffic needs them).
+/// </remarks>
 public static class ObservationPool
 {
+    /// <summary>Largest batch the pool keeps (<c>BatchSize</c>'s maximum); larger arrays are left to the GC.</summary>
+    private const int MaxPooledLength = 65_536;
+
+    private static readonly System.Buffers.ArrayPool<FlowObservation> Pool = System.Buffers.ArrayPool<FlowObservation>.Create(MaxPooledLength, 256);
+
     /// <summary>Rents an array of at least <paramref name="minimumLength"/> observations.</summary>
-    public static FlowObservation[] Rent(int minimumLength) => System.Buffers.ArrayPool<FlowObservation>.Shared.Rent(minimumLength);
+    public static FlowObservation[] Rent(int minimumLength) => Pool.Rent(minimumLength);
 
     /// <summary>Returns <paramref name="array"/> if it can have come from the pool (the pool refuses other sizes).</summary>
     public static void Return(FlowObservation[] array)
     {
-        // ArrayPool<T>.Shared hands out power-of-two lengths from 16 up; any other array is not its own.
-        if (array.Length >= 16 && System.Numerics.BitOperations.IsPow2(array.Length))
-            System.Buffers.ArrayPool<FlowObservation>.Shared.Return(array);
+        // The pool hands out power-of-two lengths from 16 up to MaxPooledLength; any other array is not its own.
+        if (array.Length is >= 16 and <= MaxPooledLength && System.Numerics.BitOperations.IsPow2(array.Length))
+            Pool.Return(array);
     }
 }

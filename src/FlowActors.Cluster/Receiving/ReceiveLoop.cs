@@ -59,6 +59,7 @@ internal sealed class ReceiveLoop : IDisposable
 
     // Counters written by the loop thread only; read by others (64-bit reads are atomic on 64-bit runtimes).
     private long _datagrams, _bytes, _recordCount, _observations, _decodeErrors, _notAllowed, _outputFull, _futureTimes;
+    private long _loggedHeld, _loggedReleased, _loggedDroppedHeld;
     private long _loggedOverload, _loggedOutputFull, _loggedErrors, _loggedFutureTimes, _loggedRepairedTimes;
     private ExporterReport[] _exporterReports = [];
 
@@ -73,7 +74,7 @@ internal sealed class ReceiveLoop : IDisposable
         _allowlist = allowlist;
         _decoder = new FlowDecoder(options.Decoder);
         _records = new FlowRecordBuffer(1024, 8192);
-        _batcher = new ShardBatcher(region, extractor, inFlight, options.BatchSize, options.InFlightWait, () => _stopping);
+        _batcher = new ShardBatcher(region, extractor, inFlight, options.BatchSize, options.InFlightWait, () => _stopping, ShardHomes.For(region, extractor.MaxNumberOfShards));
         _replicator = replicator;
         _exchange = exchange;
         _imports = exchange.Register();
@@ -97,6 +98,12 @@ internal sealed class ReceiveLoop : IDisposable
     public long DroppedOverload => _batcher.DroppedOverload;
     public long BatchesSent => _batcher.BatchesSent;
     public long ObservationsSent => _batcher.ObservationsSent;
+
+    /// <summary>Observations held for shards whose home member is unreachable (sent when it is reachable again or removed).</summary>
+    public long HeldObservations => _batcher.HeldObservations;
+
+    /// <summary>Observations dropped because there was no in-flight room to hold them (counted in <see cref="DroppedOverload"/> too).</summary>
+    public long DroppedHeld => _batcher.DroppedHeld;
 
     /// <summary>Datagrams the kernel dropped on this socket since the loop started (receive buffer full).</summary>
     public long DroppedKernel => Volatile.Read(ref _kernelDropped);
@@ -178,8 +185,18 @@ internal sealed class ReceiveLoop : IDisposable
         }
         finally
         {
-            _batcher.Flush();
-            PublishReports();
+            try
+            {
+                _batcher.FlushAll();
+                PublishReports();
+            }
+            catch (Exception e)
+            {
+                // An exception escaping a thread's finally would end the process; the owner still has to rebind the port.
+                failure ??= e;
+                _log.Error(e, "Receive loop {0} failed while flushing its last batches", _thread.Name);
+            }
+
             ArrayPool<byte>.Shared.Return(buffer);
             // Ended without Dispose (an exception, or its socket closed under it): the port is deaf until rebound.
             if (!_stopping) _died?.Invoke(failure);
@@ -218,17 +235,15 @@ internal sealed class ReceiveLoop : IDisposable
         _recordCount += records.Length;
         for (int i = 0; i < records.Length; i++)
         {
-            ref readonly var r = ref records[i];
-            bool srcIn = _classifier.IsMonitored(r.SrcAddr);
-            bool dstIn = _classifier.IsMonitored(r.DstAddr);
-            if (srcIn)
+            var ends = _classifier.Split(in records[i], out var outbound, out var inbound);
+            if ((ends & MonitoredEnds.Source) != 0)
             {
-                _batcher.Add(FlowObservation.FromOutbound(in r, dstIn));
+                _batcher.Add(in outbound);
                 _observations++;
             }
-            if (dstIn)
+            if ((ends & MonitoredEnds.Destination) != 0)
             {
-                _batcher.Add(FlowObservation.FromInbound(in r, srcIn));
+                _batcher.Add(in inbound);
                 _observations++;
             }
         }
@@ -308,6 +323,7 @@ internal sealed class ReceiveLoop : IDisposable
                 _thread.Name, _times.StartAfterEnd);
             _loggedRepairedTimes = _times.StartAfterEnd;
         }
+        LogHeld();
         LogTemplatePressure();
         ReadKernelDrops();
         Volatile.Write(ref _refusedReports, _refused.Snapshot());
@@ -325,6 +341,18 @@ internal sealed class ReceiveLoop : IDisposable
             reports[i] = new ExporterReport(e.Exporter.ToString(), e.Datagrams, e.Records, e.ErrorDatagrams, e.TemplatesLearned, e.Undecodable, e.LastSeenMs);
         }
         Volatile.Write(ref _exporterReports, reports);
+    }
+
+    /// <summary>A log line (at most once a second, on the stats tick) while batches wait for an unreachable member's shards, and when they are released.</summary>
+    private void LogHeld()
+    {
+        long held = _batcher.HeldObservations + _batcher.HeldPendingObservations(), released = _batcher.ReleasedHeld, dropped = _batcher.DroppedHeld;
+        if (held == _loggedHeld && released == _loggedReleased && dropped == _loggedDroppedHeld) return;
+        _log.Warning("Receiver {0}: {1} observations wait for host shards on unreachable members; in total {2} in full batches released since, {3} dropped (no in-flight room)",
+            _thread.Name, held, released, dropped);
+        _loggedHeld = held;
+        _loggedReleased = released;
+        _loggedDroppedHeld = dropped;
     }
 
     /// <summary>A log line at most once a minute while the template quotas refuse or evict templates.</summary>

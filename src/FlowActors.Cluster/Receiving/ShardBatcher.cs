@@ -13,9 +13,14 @@ namespace FlowActors.Cluster.Receiving;
 /// their order (one buffer per shard, sent in order).
 /// </summary>
 /// <remarks>
-/// Bounded: the node's <see cref="InFlightBudget"/> caps observations sent but not yet applied. When it is full the
+/// <para>Bounded: the node's <see cref="InFlightBudget"/> caps observations sent but not yet applied. When it is full the
 /// loop waits (up to <c>maxWait</c>, the kernel's receive buffer absorbing the burst), then drops the batch and
-/// counts it. Not thread-safe: owned by one receive loop.
+/// counts it. Not thread-safe: owned by one receive loop.</para>
+/// <para>Held shards (<see cref="ShardHomes"/>: their home member is unreachable and not yet downed) are not sent, or
+/// the region would route the batch to the dead member: their pending buffer keeps filling, and each full buffer waits
+/// in order, under the same in-flight budget (over it, it is dropped and counted at once, without the wait, so one dead
+/// member cannot stall the other shards). When the shard is released (the member is reachable again, or removed and
+/// the shard allocated anew), the waiting buffers go first, then the pending one. On stop everything is sent.</para>
 /// </remarks>
 internal sealed class ShardBatcher
 {
@@ -29,9 +34,15 @@ internal sealed class ShardBatcher
     private readonly int _batchSize;
     private readonly long _maxWaitMs;
     private readonly Func<bool> _stopping;
+    private readonly ShardHomes? _homes;
+    private readonly Queue<(FlowObservation[] Items, int Count)>?[] _held;
+    private readonly List<int> _heldShards = [];
+    private bool _final;
 
-    public ShardBatcher(IActorRef region, HostMessageExtractor extractor, InFlightBudget budget, int batchSize, TimeSpan maxWait, Func<bool> stopping)
+    public ShardBatcher(IActorRef region, HostMessageExtractor extractor, InFlightBudget budget, int batchSize, TimeSpan maxWait, Func<bool> stopping, ShardHomes? homes = null)
     {
+        _homes = homes;
+        _held = new Queue<(FlowObservation[], int)>?[extractor.MaxNumberOfShards];
         _region = region;
         _extractor = extractor;
         _budget = budget;
@@ -56,6 +67,28 @@ internal sealed class ShardBatcher
     /// <summary>Shards with a pending buffer.</summary>
     public int PendingShards => _dirtyCount;
 
+    /// <summary>Observations in full buffers waiting for a held shard's home (in the in-flight budget).</summary>
+    public long HeldObservations { get; private set; }
+
+    /// <summary>Observations in held shards' pending buffers, not yet full (walks the pending shards: for the stats tick).</summary>
+    public long HeldPendingObservations()
+    {
+        if (_homes is null) return 0;
+        long n = 0;
+        for (int i = 0; i < _dirtyCount; i++)
+        {
+            int shard = _dirty[i];
+            if (_homes.IsHeld(shard)) n += _counts[shard];
+        }
+        return n;
+    }
+
+    /// <summary>Observations dropped because the in-flight budget had no room to hold them for a held shard (also in <see cref="DroppedOverload"/>).</summary>
+    public long DroppedHeld { get; private set; }
+
+    /// <summary>Observations that waited for a held shard and were sent once it was released.</summary>
+    public long ReleasedHeld { get; private set; }
+
     /// <summary>Appends one observation to its shard's buffer, sending the buffer when full.</summary>
     public void Add(in FlowObservation observation)
     {
@@ -73,12 +106,28 @@ internal sealed class ShardBatcher
         if (n == _batchSize) Send(shard);
     }
 
-    /// <summary>Sends every non-empty buffer.</summary>
-    public void Flush()
+    /// <summary>Sends every non-empty buffer, except those of held shards, which keep filling.</summary>
+    public void Flush() => Flush(final: false);
+
+    /// <summary>Sends everything, held shards' buffers too: the loop is ending, and nothing may keep budget after it.</summary>
+    public void FlushAll() => Flush(final: true);
+
+    private void Flush(bool final)
     {
-        // Send() also removes the shard from the dirty list; walk it from the end so removal is O(1).
-        while (_dirtyCount > 0) Send(_dirty[_dirtyCount - 1]);
+        _final = final;
+        // Released shards' waiting buffers first, so they go before the same shards' pending ones.
+        if (_heldShards.Count > 0) ReleaseHeld();
+        // Send() removes the shard from the dirty list by moving the last entry into its place; walking from the end,
+        // that entry was already visited.
+        for (int i = _dirtyCount - 1; i >= 0; i--)
+        {
+            int shard = _dirty[i];
+            if (IsHeld(shard)) continue;
+            Send(shard);
+        }
     }
+
+    private bool IsHeld(int shard) => _homes is not null && !_final && _homes.IsHeld(shard) && !_stopping();
 
     private void Send(int shard)
     {
@@ -88,6 +137,12 @@ internal sealed class ShardBatcher
         _counts[shard] = 0;
         int at = Array.LastIndexOf(_dirty, shard, _dirtyCount - 1, _dirtyCount);
         _dirty[at] = _dirty[--_dirtyCount];
+        if (IsHeld(shard))
+        {
+            Hold(shard, items, count);
+            return;
+        }
+        if (_held[shard] is { Count: > 0 }) Release(shard);
         if (!WaitForRoom(count))
         {
             DroppedOverload += count;
@@ -98,6 +153,52 @@ internal sealed class ShardBatcher
         _region.Tell(new ShardObservations(shard, items, count, _budget), ActorRefs.NoSender);
         BatchesSent++;
         ObservationsSent += count;
+    }
+
+    private void Hold(int shard, FlowObservation[] items, int count)
+    {
+        if (!_budget.HasRoomFor(count))
+        {
+            DroppedOverload += count;
+            DroppedHeld += count;
+            ObservationPool.Return(items);
+            return;
+        }
+        _budget.Take(count);
+        var queue = _held[shard];
+        if (queue is null)
+        {
+            queue = new Queue<(FlowObservation[], int)>();
+            _held[shard] = queue;
+        }
+        if (queue.Count == 0) _heldShards.Add(shard);
+        queue.Enqueue((items, count));
+        HeldObservations += count;
+    }
+
+    private void ReleaseHeld()
+    {
+        for (int i = _heldShards.Count - 1; i >= 0; i--)
+        {
+            int shard = _heldShards[i];
+            if (IsHeld(shard)) continue;
+            Release(shard);
+        }
+    }
+
+    /// <summary>Sends a released shard's waiting buffers in order (their budget was taken when they were held).</summary>
+    private void Release(int shard)
+    {
+        var queue = _held[shard]!;
+        while (queue.TryDequeue(out var batch))
+        {
+            _region.Tell(new ShardObservations(shard, batch.Items, batch.Count, _budget), ActorRefs.NoSender);
+            BatchesSent++;
+            ObservationsSent += batch.Count;
+            HeldObservations -= batch.Count;
+            ReleasedHeld += batch.Count;
+        }
+        _heldShards.Remove(shard);
     }
 
     private bool WaitForRoom(int count)

@@ -82,6 +82,14 @@ public sealed record ClusterSettings
     [Setting("to about 10 times the largest node count, e.g. 100 (never change it on a running cluster)", Min = 1, Max = FlowActorsClusterOptions.MaxShardCount)]
     public int ShardCount { get; set; } = 100;
 
+    /// <summary>
+    /// How long the split brain resolver waits for a stable membership before it downs unreachable members. 7 s is
+    /// Akka's advice for up to about 5 nodes; a shorter wait loses fewer flows to a dead node, a longer one fewer
+    /// healthy nodes to a long GC pause.
+    /// </summary>
+    [Setting("to 7 for up to 5 nodes or about 20 for 100 nodes", Min = 1, Max = 600)]
+    public int DowningStableAfterSeconds { get; set; } = 7;
+
     /// <summary>Remoting over TLS; null when remoting is plain TCP (<c>Tls:Enabled</c> false).</summary>
     public RemotingTlsSettings? Tls { get; set; }
 }

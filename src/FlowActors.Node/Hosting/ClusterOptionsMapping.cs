@@ -30,6 +30,7 @@ public static class ClusterOptionsMapping
         {
             Roles = settings.Cluster.Roles.ToList(),
             ShardCount = settings.Cluster.ShardCount,
+            DowningStableAfter = TimeSpan.FromSeconds(settings.Cluster.DowningStableAfterSeconds),
             Receivers = receivers,
             ExporterAllowlist = settings.Receivers.ExporterAllowlist.ToList(),
             BatchSize = settings.Receivers.BatchSize,

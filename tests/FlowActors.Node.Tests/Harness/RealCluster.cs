@@ -8,6 +8,8 @@ namespace FlowActors.Node.Tests.Harness;
 /// (FLOWACTORS__CLUSTER__HOSTNAME/PORT/SEEDS, PostgreSQL persistence), on one throw-away PostgreSQL, with one shared
 /// JSON-lines file sink as the SIEM. Every process, the server and the temp directory go on dispose.
 /// </summary>
+/// <remarks>With <c>REALCLUSTER_LOG_DIR</c> set (debugging), Akka logs at Information and each node's output is written
+/// there as <c>node-N.log</c> on dispose.</remarks>
 public sealed class RealCluster : IAsyncDisposable
 {
     private readonly List<Member> _members = [];
@@ -71,12 +73,46 @@ public sealed class RealCluster : IAsyncDisposable
             for (int i = 1; i < nodes; i++) cluster.Add(extra);
             foreach (var m in cluster._members) await m.Process.WaitReadyAsync(TimeSpan.FromSeconds(120));
             await cluster.WaitMembersUpAsync(cluster._members, TimeSpan.FromSeconds(90));
+            await cluster.WaitShardsSpreadAsync(TimeSpan.FromSeconds(60));
             return cluster;
         }
         catch
         {
             await cluster.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>Host shards of the cluster (the node's default ShardCount).</summary>
+    public const int ShardCount = 100;
+
+    /// <summary>
+    /// Waits until every member holds at least 60 % of an even share of the host shards. The seed starts them all while it
+    /// is alone and rebalancing spreads them within seconds; tests start their traffic on the spread cluster, because
+    /// Akka's shard hand-off drops the messages the owning region buffered between BeginHandOff and HandOff.
+    /// </summary>
+    public async Task WaitShardsSpreadAsync(TimeSpan timeout)
+    {
+        int min = ShardCount * 6 / (10 * _members.Count);
+        Dictionary<string, int> shards = [];
+        try
+        {
+            await Poll.UntilAsync(async () =>
+            {
+                try
+                {
+                    shards = await ShardsPerNodeAsync(_members[^1].Process);
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    return false;
+                }
+                return _members.All(m => shards.GetValueOrDefault(m.Address) >= min);
+            }, timeout, $"at least {min} of {ShardCount} host shards on each of {_members.Count} nodes");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; shards per node: {string.Join(", ", shards.Select(kv => $"{kv.Key}={kv.Value}"))}", e);
         }
     }
 
@@ -96,7 +132,7 @@ public sealed class RealCluster : IAsyncDisposable
         environment["FLOWACTORS__FORWARDER__SINKS__2__NAME"] = "siem";
         environment["FLOWACTORS__FORWARDER__SINKS__2__PATH"] = SinkFile;
         environment["Logging__LogLevel__Default"] = "Warning";
-        environment["Logging__LogLevel__Akka"] = "Warning";
+        environment["Logging__LogLevel__Akka"] = Environment.GetEnvironmentVariable("REALCLUSTER_LOG_DIR") is null ? "Warning" : "Information";
         foreach (var (k, v) in extra ?? new Dictionary<string, string>()) environment[k] = v;
         var member = new Member(slot, environment, NodeProcess.Start(environment));
         _members.Add(member);
@@ -172,7 +208,9 @@ public sealed class RealCluster : IAsyncDisposable
         long after = 0;
         while (true)
         {
-            var page = await GetAsync(node, $"api/alerts?after={after}&limit=1000");
+            // Pages of 100: a page of the pull API crosses remoting when the forwarder runs on another node, and one of
+            // 1000 alerts (~500 B each) is over Akka.Remote's 128 KB frame and would be discarded.
+            var page = await GetAsync(node, $"api/alerts?after={after}&limit=100");
             if (page.GetProperty("truncated").GetBoolean()) throw new InvalidOperationException("the pull window was exceeded");
             int n = 0;
             foreach (var a in page.GetProperty("alerts").EnumerateArray())
@@ -240,6 +278,7 @@ public sealed class RealCluster : IAsyncDisposable
             }
 
             await m.Process.DisposeAsync();
+            if (Environment.GetEnvironmentVariable("REALCLUSTER_LOG_DIR") is { } dump) File.WriteAllText(Path.Combine(dump, $"node-{m.Slot}.log"), m.Process.Output);
         }
 
         await Postgres.DisposeAsync();
