@@ -129,7 +129,7 @@ public sealed class EndToEndTests
 
             string metrics = await node.Client.GetStringAsync("metrics");
             Assert.Contains($"flowactors_receiver_datagrams_total{{port=\"{netflowPort}\"}} {PortScanDatagrams + SynFloodDatagrams}\n", metrics);
-            Assert.Matches("flowactors_forwarder_sink_delivered_total\\{sink=\"jsonl\"\\} [1-9]", metrics);
+            Assert.Matches("flowactors_siem_delivered_total\\{sink=\"jsonl\"\\} [1-9]", metrics);
             Assert.Contains("flowactors_forwarder_outbox 0\n", metrics);
 
             Assert.Equal(0, await node.TerminateAsync());

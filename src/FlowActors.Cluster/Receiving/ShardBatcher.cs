@@ -98,6 +98,7 @@ internal sealed class ShardBatcher
         _region.Tell(new ShardObservations(shard, items, count, _budget), ActorRefs.NoSender);
         BatchesSent++;
         ObservationsSent += count;
+        ClusterMetrics.ReceiverBatchSize.Record(count);
     }
 
     private bool WaitForRoom(int count)

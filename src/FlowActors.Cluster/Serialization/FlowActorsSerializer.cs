@@ -124,6 +124,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 break;
             case ForwardAlert m:
                 WriteAlert(w, m.Alert);
+                WriteTraceParent(w, m.TraceParent);
                 break;
             case AlertAccepted m:
                 w.String(m.AlertId); w.I32(m.Count);
@@ -149,6 +150,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 break;
             case AlertJournaled m:
                 WriteAlert(w, m.Alert);
+                WriteTraceParent(w, m.TraceParent);
                 break;
             case SinkProgress m:
                 w.String(m.Sink); w.I64(m.DeliveredThrough);
@@ -237,7 +239,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 for (int i = 0; i < hosts.Length; i++) hosts[i] = ReadHostStateReport(ref r);
                 return new ShardHosts(shard, active, hosts);
             }
-            case ForwardAlertManifest: return new ForwardAlert(ReadAlert(ref r));
+            case ForwardAlertManifest: return new ForwardAlert(ReadAlert(ref r), ReadTraceParent(ref r));
             case AlertAcceptedManifest: return new AlertAccepted(r.RequiredString(), r.I32());
             case ForwarderStatusManifest:
             {
@@ -273,7 +275,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
                 for (int i = 0; i < alerts.Length; i++) alerts[i] = new PulledAlert(r.I64(), ReadAlert(ref r));
                 return new PulledAlerts(alerts, r.I64(), r.I64(), r.Bool(), r.I32());
             }
-            case AlertJournaledManifest: return new AlertJournaled(ReadAlert(ref r));
+            case AlertJournaledManifest: return new AlertJournaled(ReadAlert(ref r), ReadTraceParent(ref r));
             case SinkProgressManifest: return new SinkProgress(r.RequiredString(), r.I64());
             case ForwarderSnapshotManifest:
             {
@@ -371,6 +373,17 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
         uint peerAs = (bits & 4) != 0 ? r.U32() : 0;
         return new FlowObservation(host, peer, localPort, peerPort, protocol, flags, (bits & 1) != 0, (bits & 2) != 0, packets, bytes, start, end, peerAs);
     }
+
+    /// <summary>
+    /// The W3C traceparent, appended after the alert only when there is one: messages and journal events written
+    /// before it existed end after the alert, and read as having none.
+    /// </summary>
+    private static void WriteTraceParent(WireWriter w, string? traceParent)
+    {
+        if (traceParent is not null) w.String(traceParent);
+    }
+
+    private static string? ReadTraceParent(ref WireReader r) => r.Remaining > 0 ? r.String() : null;
 
     private static void WriteAlert(WireWriter w, Alert a)
     {

@@ -64,7 +64,8 @@ public static class NodeHost
         services.AddSingleton(settings);
         services.AddSingleton<NodeInfo>();
         services.AddSingleton<NodeMetrics>();
-        services.AddSingleton(_ => new PrometheusExporter(PrometheusExporter.DefaultMeterPrefixes));
+        var address = new NodeAddress(settings.Cluster.Port == 0 ? null : $"{settings.Cluster.PublicHostname}:{settings.Cluster.Port}");
+        services.AddSingleton(address);
         services.AddSingleton<NodeReadiness>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(p => new PersistenceProbe(settings.Persistence, p.GetRequiredService<TimeProvider>()));
@@ -75,6 +76,8 @@ public static class NodeHost
         }
 
         services.AddAkka(settings.Cluster.SystemName, (akka, provider) => ConfigureAkka(akka, settings, provider));
+        // After AddAkka: the telemetry providers start after the actor system, when the node's address is known.
+        services.AddNodeTelemetry(configuration, settings.Operator.Enabled, address);
     }
 
     /// <summary>Remoting, clustering (keep-majority split brain resolver, static seeds or a cluster of one), logging.</summary>
@@ -111,7 +114,11 @@ public static class NodeHost
         // Serialization, persistence, the forwarder singleton (or proxy), the host shard region (or proxy)
         // and, on edge nodes, the UDP receivers.
         akka.AddFlowActors(options);
-        akka.AddStartup((system, _) => provider.GetRequiredService<NodeMetrics>().Attach(system));
+        akka.AddStartup((system, _) =>
+        {
+            provider.GetRequiredService<NodeMetrics>().Attach(system);
+            provider.GetRequiredService<NodeAddress>().Set(Akka.Cluster.Cluster.Get(system).SelfAddress);
+        });
 
         var readiness = provider.GetRequiredService<NodeReadiness>();
         readiness.Add(system => Registered<HostRegionMarker>(system, "host-shard-region"));
