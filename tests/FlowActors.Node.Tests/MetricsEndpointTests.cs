@@ -98,14 +98,16 @@ public sealed partial class MetricsEndpointTests(ITestOutputHelper output)
     public async Task Metrics_keep_the_operator_endpoint_access_rules()
     {
         await using var node = await InProcessNode.StartAsync(("FlowActors:Operator:Token", "t0ken-for-metrics"), ("FlowActors:Operator:ProtectProbesAndMetrics", "true"));
-        await node.WaitReadyAsync();
 
         using (var anonymous = await node.Client.GetAsync("metrics")) Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         using var request = new HttpRequestMessage(HttpMethod.Get, "metrics");
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "t0ken-for-metrics");
         using var authorised = await node.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, authorised.StatusCode);
-        Assert.Contains("flowactors_cluster_self_up", await authorised.Content.ReadAsStringAsync());
+        Assert.Contains("# TYPE flowactors_cluster_self_up gauge\n", await authorised.Content.ReadAsStringAsync());
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "metrics");
+        wrong.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-the-token");
+        using (var refused = await node.Client.SendAsync(wrong)) Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
     private static async Task<PrometheusText> ScrapeAsync(InProcessNode node)
@@ -114,7 +116,6 @@ public sealed partial class MetricsEndpointTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
         string text = await response.Content.ReadAsStringAsync();
-        File.WriteAllText("/tmp/telemetry-scrape.txt", text);
         return PrometheusText.Parse(text);
     }
 
