@@ -1,8 +1,11 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.RegularExpressions;
 using FlowActors.Node.Hosting;
 using FlowActors.Node.Tests.Harness;
+using Microsoft.Extensions.Configuration;
+using OpenTelemetry.Trace;
 using Xunit.Abstractions;
 
 namespace FlowActors.Node.Tests;
@@ -24,7 +27,9 @@ public sealed partial class MetricsEndpointTests(ITestOutputHelper output)
     public async Task Metrics_served_match_the_readme_table_and_move_with_flows()
     {
         using var instruments = new InstrumentCatalog();
-        await using var node = await InProcessNode.StartAsync();
+        using var otlp = new OtlpHttpCollector();
+        await using var node = await InProcessNode.StartAsync(
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.Endpoint), ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"), ("OTEL_METRIC_EXPORT_INTERVAL", "500"));
         await node.WaitReadyAsync();
         int netflowPort = node.Settings.Receivers.NetFlowPort;
 
@@ -92,22 +97,12 @@ public sealed partial class MetricsEndpointTests(ITestOutputHelper output)
         {
             Assert.True(readme.Values.Any(r => r.Instrument == instrument.Name), $"{instrument.Meter.Name} creates {instrument.Name}, which README.md does not list");
         }
-    }
 
-    [Fact]
-    public async Task Metrics_keep_the_operator_endpoint_access_rules()
-    {
-        await using var node = await InProcessNode.StartAsync(("FlowActors:Operator:Token", "t0ken-for-metrics"), ("FlowActors:Operator:ProtectProbesAndMetrics", "true"));
-
-        using (var anonymous = await node.Client.GetAsync("metrics")) Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "metrics");
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "t0ken-for-metrics");
-        using var authorised = await node.Client.SendAsync(request);
-        Assert.Equal(HttpStatusCode.OK, authorised.StatusCode);
-        Assert.Contains("# TYPE flowactors_cluster_self_up gauge\n", await authorised.Content.ReadAsStringAsync());
-        using var wrong = new HttpRequestMessage(HttpMethod.Get, "metrics");
-        wrong.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-the-token");
-        using (var refused = await node.Client.SendAsync(wrong)) Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        // OTEL_EXPORTER_OTLP_ENDPOINT switches OTLP export on: metrics on their interval, and the alert's trace
+        // (a trace that starts at an alert is always sampled).
+        await Poll.UntilAsync(() => otlp.Requests.Any(r => r.Path == "/v1/metrics" && r.Bytes > 0) && otlp.Requests.Any(r => r.Path == "/v1/traces" && r.Bytes > 0),
+            TimeSpan.FromSeconds(30), "OTLP metrics and traces to reach the collector");
+        Assert.All(otlp.Requests, r => Assert.Equal("application/x-protobuf", r.ContentType));
     }
 
     private static async Task<PrometheusText> ScrapeAsync(InProcessNode node)
@@ -195,5 +190,36 @@ public sealed partial class MetricsEndpointTests(ITestOutputHelper output)
         }
 
         public void Dispose() => _listener.Dispose();
+    }
+}
+
+public sealed class NodeTelemetryTests
+{
+    private static SamplingResult Sample(Sampler sampler, string name, ActivityContext parent = default) =>
+        sampler.ShouldSample(new SamplingParameters(parent, ActivityTraceId.CreateRandom(), name, ActivityKind.Internal));
+
+    [Fact]
+    public void Alert_roots_are_always_sampled_other_roots_at_the_ratio_children_follow_their_parent()
+    {
+        var sampler = new ParentBasedSampler(new AlertRootSampler(0));
+
+        Assert.Equal(SamplingDecision.RecordAndSample, Sample(sampler, FlowActors.Cluster.ClusterTracing.AlertRaised).Decision);
+        Assert.Equal(SamplingDecision.Drop, Sample(sampler, "GET /api/cluster/show").Decision);
+        var sampledParent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
+        var droppedParent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
+        Assert.Equal(SamplingDecision.RecordAndSample, Sample(sampler, FlowActors.Cluster.ClusterTracing.AlertAccepted, sampledParent).Decision);
+        Assert.Equal(SamplingDecision.Drop, Sample(sampler, FlowActors.Cluster.ClusterTracing.AlertDelivered, droppedParent).Decision);
+        Assert.Equal(SamplingDecision.RecordAndSample, Sample(new ParentBasedSampler(new AlertRootSampler(1)), "GET /metrics").Decision);
+    }
+
+    [Fact]
+    public void Sample_ratio_comes_from_OTEL_TRACES_SAMPLER_ARG_and_a_bad_one_names_the_variable()
+    {
+        static IConfiguration With(string? value) => new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["OTEL_TRACES_SAMPLER_ARG"] = value }).Build();
+
+        Assert.Equal(NodeTelemetry.DefaultSampleRatio, NodeTelemetry.SampleRatio(With(null)));
+        Assert.Equal(0.25, NodeTelemetry.SampleRatio(With("0.25")));
+        var error = Assert.Throws<InvalidOperationException>(() => NodeTelemetry.SampleRatio(With("2")));
+        Assert.Contains("OTEL_TRACES_SAMPLER_ARG", error.Message);
     }
 }
