@@ -28,7 +28,7 @@ public static class SiemMetrics
 
     /// <summary>Bytes written to receivers (frames, request bodies, file lines).</summary>
     public static readonly Counter<long> BytesSent = Meter.CreateCounter<long>(
-        "flowactors.siem.bytes_sent", "By", "Bytes handed to receivers");
+        "flowactors.siem.sent", "By", "Bytes handed to receivers");
 
     /// <summary>Syslog messages sent again after a lost connection (duplicates by design, same ids).</summary>
     public static readonly Counter<long> Replayed = Meter.CreateCounter<long>(

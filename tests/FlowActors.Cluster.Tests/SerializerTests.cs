@@ -23,6 +23,23 @@ public sealed class SerializerTests : IDisposable
     }
 
     [Fact]
+    public void Alert_trace_parent_round_trips_and_bytes_written_without_one_still_read()
+    {
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        var alert = TestData.Alert("traced");
+        Assert.Equal(traceParent, RoundTrip(new ForwardAlert(alert, traceParent)).TraceParent);
+        Assert.Equal(traceParent, RoundTrip(new AlertJournaled(alert, traceParent)).TraceParent);
+
+        // Untraced messages are byte for byte what the serializer wrote before the field existed (journals stay readable both ways).
+        var untraced = _serializer.ToBinary(new AlertJournaled(alert));
+        var traced = _serializer.ToBinary(new AlertJournaled(alert, traceParent));
+        Assert.Equal(untraced, traced[..untraced.Length]);
+        var read = (AlertJournaled)_serializer.FromBinary(untraced, _serializer.Manifest(new AlertJournaled(alert)));
+        Assert.Null(read.TraceParent);
+        Assert.True(alert.ContentEquals(read.Alert));
+    }
+
+    [Fact]
     public void Serializer_is_bound_to_every_flowactors_message_with_an_identifier_above_100()
     {
         Assert.Equal(4711, _serializer.Identifier);

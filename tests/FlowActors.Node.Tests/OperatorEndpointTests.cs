@@ -98,6 +98,10 @@ public sealed class OperatorEndpointTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, live.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, metrics.StatusCode);
+        // OpenTelemetry's Prometheus endpoint sits behind the same rule: the token opens it.
+        using var authorised = await node.OperatorClient.GetAsync("metrics");
+        Assert.Equal(HttpStatusCode.OK, authorised.StatusCode);
+        Assert.Contains("# TYPE flowactors_cluster_self_up gauge\n", await authorised.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -111,7 +115,8 @@ public sealed class OperatorEndpointTests
 
         Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("# TYPE flowactors_cluster_self_up gauge\n", text);
-        Assert.Contains("\nflowactors_cluster_self_up 1\n", text);
+        var scrape = PrometheusText.Parse(text);
+        Assert.Equal(1, Assert.Single(scrape.Samples, x => x.Name == "flowactors_cluster_self_up").Value);
         Assert.Contains("flowactors_cluster_members{status=\"up\"} 1\n", text);
         Assert.Contains("# TYPE flowactors_operator_requests_total counter\n", text);
         Assert.Matches("flowactors_operator_requests_total\\{group=\"probe\",status=\"200\"\\} [1-9]", text);

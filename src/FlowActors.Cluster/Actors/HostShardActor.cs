@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using FlowActors.Cluster.Messages;
@@ -48,6 +49,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private readonly List<HostUnit> _dirty = new();
     private readonly HashSet<HostUnit> _withUnacked = new();
     private readonly Dictionary<string, FlowAddress> _alertOwner = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _alertTrace = new(StringComparer.Ordinal); // traceparent of sampled unacknowledged alerts, for resends
     private readonly List<Alert> _newAlerts = new();
     private readonly List<FlowAddress> _scratch = new();
     private long _batchSeq;
@@ -331,10 +333,27 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         {
             unit.AlertsRaised++;
             TrackAlert(unit, alert);
-            forwarder.Tell(new ForwardAlert(alert), Self);
+            forwarder.Tell(new ForwardAlert(alert, TraceRaised(alert)), Self);
         }
         _newAlerts.Clear();
         MarkDirty(unit);
+    }
+
+    /// <summary>The root span of the alert's trace (when sampled): the host window that raised it; its traceparent goes with the alert.</summary>
+    private string? TraceRaised(Alert alert)
+    {
+        if (!ClusterTracing.Source.HasListeners()) return null;
+        Activity.Current = null; // a root: nothing on this dispatcher thread is the alert's cause
+        using var activity = ClusterTracing.Source.StartActivity(ClusterTracing.AlertRaised, ActivityKind.Producer, default(ActivityContext));
+        if (activity is null) return null;
+        activity.SetTag("flowactors.alert.id", alert.Id);
+        activity.SetTag("flowactors.alert.detector", alert.Detector);
+        activity.SetTag("flowactors.alert.count", alert.Count);
+        activity.SetTag("flowactors.host", alert.Host);
+        activity.SetTag("flowactors.shard", _shard);
+        string? traceParent = ClusterTracing.TraceParentOf(activity);
+        if (traceParent is not null) _alertTrace[alert.Id] = traceParent;
+        return traceParent;
     }
 
     private void TrackAlert(HostUnit unit, Alert alert)
@@ -345,6 +364,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         if (dropped is not null)
         {
             _alertOwner.Remove(dropped.Id);
+            _alertTrace.Remove(dropped.Id);
             _log.Warning("Host {0}: {1} alerts unacknowledged; dropped the oldest ({2})", unit.Host, _options.MaxUnacknowledgedAlertsPerHost, dropped.Id);
         }
     }
@@ -354,6 +374,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         if (!_alertOwner.TryGetValue(ack.AlertId, out var host) || !_hosts.TryGetValue(host, out var unit)) return;
         if (!unit.Acknowledge(ack.AlertId, ack.Count)) return;
         _alertOwner.Remove(ack.AlertId);
+        _alertTrace.Remove(ack.AlertId);
         if (unit.UnacknowledgedCount == 0) _withUnacked.Remove(unit);
         MarkDirty(unit);
     }
@@ -364,7 +385,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         var forwarder = _forwarder();
         foreach (var unit in _withUnacked)
         {
-            foreach (var alert in unit.Unacknowledged) forwarder.Tell(new ForwardAlert(alert), Self);
+            foreach (var alert in unit.Unacknowledged) forwarder.Tell(new ForwardAlert(alert, _alertTrace.GetValueOrDefault(alert.Id)), Self);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Pattern;
@@ -30,6 +31,7 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, SinkDeliveryPipeline> _pipelines = new(StringComparer.Ordinal);
     private readonly AlertOutbox _outbox;
+    private readonly ForwarderGauges _gauges;
     private int _eventsSinceSnapshot;
     private bool _recovered;
     private long _refusalsLogged;
@@ -50,6 +52,7 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
                 RetryMaxDelay = TimeSpan.FromSeconds(30),
             },
             _time);
+        _gauges = new ForwarderGauges([.. _outbox.Sinks]);
 
         Recover<SnapshotOffer>(offer =>
         {
@@ -59,13 +62,13 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
             {
                 if (AlertOutbox.TryParseVersion(id, out var alertId, out int count)) _outbox.RememberVersion(alertId, count);
             }
-            foreach (var e in snap.Outbox) _outbox.Append(e.SequenceNr, e.Alert);
+            foreach (var e in snap.Outbox) _outbox.Append(e.SequenceNr, e.Alert, e.TraceParent);
             foreach (var p in snap.Progress) _outbox.RestoreCursor(p.Sink, p.DeliveredThrough);
         });
         Recover<AlertJournaled>(e =>
         {
             _recovered = true;
-            _outbox.Append(LastSequenceNr, e.Alert);
+            _outbox.Append(LastSequenceNr, e.Alert, e.TraceParent);
             _eventsSinceSnapshot++;
         });
         Recover<SinkProgress>(e =>
@@ -154,12 +157,14 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
             _pipelines[d.Name] = new SinkDeliveryPipeline(d.Name, d.Create, d.Retry, _time, d.ReopenAfterFailure);
         }
 
+        ClusterMetrics.Attach(_gauges);
         base.PreStart();
     }
 
     /// <inheritdoc />
     protected override void PostStop()
     {
+        ClusterMetrics.Detach(_gauges);
         foreach (var p in _pipelines.Values)
         {
             try
@@ -181,27 +186,40 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         switch (_outbox.Offer(alert))
         {
             case OfferResult.Duplicate:
+                ClusterMetrics.ForwarderDuplicates.Add(1);
                 Sender.Tell(new AlertAccepted(alert.Id, alert.Count));
                 return;
             case OfferResult.Stale:
+                ClusterMetrics.ForwarderStale.Add(1);
                 // A newer version of this id is journalled already: acknowledge, so the sender stops resending it.
                 if (_outbox.Stale % 1000 == 1) _log.Warning("SIEM forwarder refused alert {0} with count {1}: a higher count was accepted already ({2} stale so far)", alert.Id, alert.Count, _outbox.Stale);
                 Sender.Tell(new AlertAccepted(alert.Id, alert.Count));
                 return;
             case OfferResult.Full:
+                ClusterMetrics.ForwarderRefused.Add(1);
                 // Not acknowledged: the host actor keeps it and retries once sinks have caught up.
                 if (_refusalsLogged++ % 1000 == 0) _log.Warning("SIEM forwarder outbox full ({0} alerts undelivered); refusing new alerts until sinks catch up ({1} refused)", _outbox.Undelivered, _outbox.Refused);
                 return;
         }
 
         var sender = Sender;
-        Persist(new AlertJournaled(alert), e =>
+        // The accept span ends when the event is journalled; its traceparent is journalled with the alert, so
+        // deliveries (also after a restart or hand-over) are its children.
+        var activity = ClusterTracing.StartChild(ClusterTracing.AlertAccepted, ActivityKind.Consumer, msg.TraceParent);
+        activity?.SetTag("flowactors.alert.id", alert.Id);
+        activity?.SetTag("flowactors.alert.count", alert.Count);
+        Persist(new AlertJournaled(alert, ClusterTracing.TraceParentOf(activity) ?? msg.TraceParent), e =>
         {
-            _outbox.Append(LastSequenceNr, e.Alert);
+            _outbox.Append(LastSequenceNr, e.Alert, e.TraceParent);
+            ClusterMetrics.ForwarderAccepted.Add(1);
+            activity?.SetTag("flowactors.journal.sequence_nr", LastSequenceNr);
+            activity?.Stop();
             sender.Tell(new AlertAccepted(e.Alert.Id, e.Alert.Count));
             AfterEvent();
             Pump();
         });
+        // Persist runs its handler later, on another message: this span must not stay Current for the next message.
+        if (activity is not null) Activity.Current = null;
     }
 
     /// <summary>Starts a delivery on every idle sink with a batch due, then sets the wake-up for the next one due.</summary>
@@ -215,19 +233,65 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
 
         if (_outbox.NextWakeUp() is { } delay) Timers.StartSingleTimer(WakeTimer, Wake.Instance, delay + TimeSpan.FromMilliseconds(1));
         else Timers.Cancel(WakeTimer);
+        PublishGauges();
     }
 
-    /// <summary>Runs one delivery; a sink that throws (synchronously or not, also when created) becomes a failed <see cref="DeliveryDone"/>.</summary>
+    /// <summary>Writes the backlog the observable gauges report (every change passes through <see cref="Pump"/>).</summary>
+    private void PublishGauges()
+    {
+        _gauges.Outbox = _outbox.Undelivered;
+        for (int i = 0; i < _gauges.Sinks.Count; i++) _gauges.SetPending(i, _outbox.Backlog(_gauges.Sinks[i]));
+    }
+
+    /// <summary>
+    /// Runs one delivery; a sink that throws (synchronously or not, also when created) becomes a failed
+    /// <see cref="DeliveryDone"/>. Each traced alert of the batch gets a delivery span, a child of its accept span.
+    /// </summary>
     private static async Task<DeliveryDone> Deliver(SinkDeliveryPipeline pipeline, DeliveryBatch batch)
     {
+        var spans = StartDeliverySpans(batch);
         try
         {
             await pipeline.DeliverAsync(batch.Alerts, CancellationToken.None).ConfigureAwait(false);
+            EndDeliverySpans(spans, null);
             return new DeliveryDone(batch, null, null);
         }
         catch (Exception e)
         {
-            return new DeliveryDone(batch, e.GetBaseException().Message, SinkDeliveryPipeline.RetryAfter(e));
+            string error = e.GetBaseException().Message;
+            EndDeliverySpans(spans, error);
+            return new DeliveryDone(batch, error, SinkDeliveryPipeline.RetryAfter(e));
+        }
+    }
+
+    private static List<Activity>? StartDeliverySpans(DeliveryBatch batch)
+    {
+        if (!ClusterTracing.Source.HasListeners()) return null;
+        List<Activity>? spans = null;
+        foreach (var entry in batch.Journaled)
+        {
+            var activity = ClusterTracing.StartChild(ClusterTracing.AlertDelivered, ActivityKind.Producer, entry.TraceParent);
+            if (activity is null) continue;
+            activity.SetTag("flowactors.alert.id", entry.Alert.Id);
+            activity.SetTag("flowactors.sink", batch.Sink);
+            activity.SetTag("flowactors.delivery.attempt", batch.Attempt);
+            activity.SetTag("flowactors.delivery.batch_size", batch.Alerts.Count);
+            (spans ??= []).Add(activity);
+        }
+
+        // Started one after another, each became Current; the sink's own work is not any one alert's child.
+        Activity.Current = null;
+        return spans;
+    }
+
+    private static void EndDeliverySpans(List<Activity>? spans, string? error)
+    {
+        if (spans is null) return;
+        foreach (var activity in spans)
+        {
+            if (error is null) activity.SetStatus(ActivityStatusCode.Ok);
+            else activity.SetStatus(ActivityStatusCode.Error, error);
+            activity.Stop();
         }
     }
 
@@ -259,7 +323,7 @@ public sealed class SiemForwarderActor : ReceivePersistentActor, IWithTimers
         _eventsSinceSnapshot = 0;
         var retained = _outbox.Retained();
         var entries = new OutboxEntry[retained.Count];
-        for (int i = 0; i < entries.Length; i++) entries[i] = new OutboxEntry(retained[i].SequenceNr, retained[i].Alert);
+        for (int i = 0; i < entries.Length; i++) entries[i] = new OutboxEntry(retained[i].SequenceNr, retained[i].Alert, retained[i].TraceParent);
         var progress = _outbox.Cursors().Select(c => new SinkProgress(c.Key, c.Value)).ToArray();
         SaveSnapshot(new ForwarderSnapshot(entries, progress, _outbox.Versions()));
     }

@@ -2,7 +2,7 @@ namespace FlowActors.Cluster.Messages;
 
 /// <summary>Host actor → forwarder: accept this alert. Answered with <see cref="AlertAccepted"/> once journalled.</summary>
 /// <param name="Alert">The alert (its id is deterministic).</param>
-/// <param name="TraceParent">W3C <c>traceparent</c> of the span that raised the alert, if it was traced.</param>
+/// <param name="TraceParent">W3C <c>traceparent</c> of the span that raised the alert, when that span was sampled; null otherwise.</param>
 public sealed record ForwardAlert(Alert Alert, string? TraceParent = null) : IFlowActorsMessage;
 
 /// <summary>
@@ -110,7 +110,7 @@ public sealed record PulledAlerts(IReadOnlyList<PulledAlert> Alerts, long Next, 
 
 /// <summary>Journal event: an alert accepted into the outbox.</summary>
 /// <param name="Alert">The alert.</param>
-/// <param name="TraceParent">W3C <c>traceparent</c> of the span that raised the alert, if it was traced.</param>
+/// <param name="TraceParent">W3C <c>traceparent</c> of the forwarder's accept span, so deliveries after a restart join the alert's trace; null when not traced.</param>
 public sealed record AlertJournaled(Alert Alert, string? TraceParent = null) : IFlowActorsMessage;
 
 /// <summary>Journal event: <paramref name="Sink"/> has every alert through journal sequence number <paramref name="DeliveredThrough"/>.</summary>

@@ -62,6 +62,8 @@ internal sealed class ReceiveLoop : IDisposable
     private long _loggedHeld, _loggedReleased, _loggedDroppedHeld;
     private long _loggedOverload, _loggedOutputFull, _loggedErrors, _loggedFutureTimes, _loggedRepairedTimes;
     private ExporterReport[] _exporterReports = [];
+    private readonly KeyValuePair<string, object?> _portTag;
+    private readonly PublishedCounts _published = new();
 
     public ReceiveLoop(Socket socket, FlowActorsClusterOptions options, NetworkClassifier classifier, ExporterAllowlist allowlist,
         IActorRef region, HostMessageExtractor extractor, InFlightBudget inFlight, IActorRef replicator, TemplateExchange exchange, ILoggingAdapter log, string name,
@@ -84,6 +86,7 @@ internal sealed class ReceiveLoop : IDisposable
         _socket.ReceiveTimeout = (int)Math.Max(1, _flushEveryMs);
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _kernelDrops = KernelDrops.For(socket);
+        _portTag = new KeyValuePair<string, object?>("port", ((IPEndPoint)socket.LocalEndPoint!).Port);
         _refreshOfferEveryMs = Math.Max(ExpireEveryMs, (long)options.Decoder.TemplateMaxAge.TotalMilliseconds / 4);
         if (_kernelDrops is not null && _kernelDrops.TryRead(out long drops)) _kernelDropsAtStart = drops;
     }
@@ -161,6 +164,7 @@ internal sealed class ReceiveLoop : IDisposable
                 if (now - lastFlush >= _flushEveryMs)
                 {
                     _batcher.Flush();
+                    PublishCounters();
                     lastFlush = now;
                 }
                 if (now - lastExpire >= ExpireEveryMs)
@@ -189,6 +193,7 @@ internal sealed class ReceiveLoop : IDisposable
             {
                 _batcher.FlushAll();
                 PublishReports();
+                PublishCounters();
             }
             catch (Exception e)
             {
@@ -218,7 +223,9 @@ internal sealed class ReceiveLoop : IDisposable
         _records.Clear();
         long dropped = _records.Dropped;
         long proofs = _decoder.Templates.Proofs;
+        long decodeStart = Stopwatch.GetTimestamp();
         var result = _decoder.Decode(datagram, exporter, nowMs, _records);
+        ClusterMetrics.ReceiverDecodeDuration.Record(Stopwatch.GetElapsedTime(decodeStart).TotalSeconds, _portTag);
         if (!result.IsOk) _decodeErrors++;
         _outputFull += _records.Dropped - dropped;
         // Only exporters whose data decodes are replicated, so a flood of templates from spoofed sources stays local.
@@ -353,6 +360,45 @@ internal sealed class ReceiveLoop : IDisposable
         _loggedHeld = held;
         _loggedReleased = released;
         _loggedDroppedHeld = dropped;
+    }
+
+    /// <summary>
+    /// Adds what this loop counted since the last call to the meter's counters, on the flush tick: the loop's own
+    /// fields stay plain single-writer increments per datagram, and the meter sees a handful of adds per tick.
+    /// </summary>
+    private void PublishCounters()
+    {
+        var p = _published;
+        Publish(ClusterMetrics.ReceiverDatagrams, _datagrams, ref p.Datagrams);
+        Publish(ClusterMetrics.ReceiverBytes, _bytes, ref p.Bytes);
+        Publish(ClusterMetrics.ReceiverRecords, _recordCount, ref p.Records);
+        Publish(ClusterMetrics.ReceiverObservations, _observations, ref p.Observations);
+        Publish(ClusterMetrics.ReceiverDecodeErrors, _decodeErrors, ref p.DecodeErrors);
+        Publish(ClusterMetrics.ReceiverBatches, _batcher.BatchesSent, ref p.Batches);
+        PublishDropped(_notAllowed, ref p.NotAllowed, "exporter_not_allowed");
+        PublishDropped(_outputFull, ref p.OutputFull, "output_full");
+        PublishDropped(_batcher.DroppedOverload, ref p.Overload, "in_flight_limit");
+        PublishDropped(Volatile.Read(ref _kernelDropped), ref p.Kernel, "kernel");
+    }
+
+    private void Publish(System.Diagnostics.Metrics.Counter<long> counter, long total, ref long published)
+    {
+        if (total == published) return;
+        counter.Add(total - published, _portTag);
+        published = total;
+    }
+
+    private void PublishDropped(long total, ref long published, string reason)
+    {
+        if (total == published) return;
+        ClusterMetrics.ReceiverDropped.Add(total - published, _portTag, new KeyValuePair<string, object?>("reason", reason));
+        published = total;
+    }
+
+    /// <summary>Totals already added to the meter's counters (touched by the loop thread only).</summary>
+    private sealed class PublishedCounts
+    {
+        public long Datagrams, Bytes, Records, Observations, DecodeErrors, Batches, NotAllowed, OutputFull, Overload, Kernel;
     }
 
     /// <summary>A log line at most once a minute while the template quotas refuse or evict templates.</summary>

@@ -153,6 +153,7 @@ internal sealed class ShardBatcher
         _region.Tell(new ShardObservations(shard, items, count, _budget), ActorRefs.NoSender);
         BatchesSent++;
         ObservationsSent += count;
+        ClusterMetrics.ReceiverBatchSize.Record(count);
     }
 
     private void Hold(int shard, FlowObservation[] items, int count)

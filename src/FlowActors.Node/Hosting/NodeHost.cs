@@ -61,7 +61,8 @@ public static class NodeHost
         services.AddHostedService(p => p.GetRequiredService<ThreatIntelReloader>());
         services.AddSingleton<NodeInfo>();
         services.AddSingleton<NodeMetrics>();
-        services.AddSingleton(_ => new PrometheusExporter(PrometheusExporter.DefaultMeterPrefixes));
+        var address = new NodeAddress(settings.Cluster.Port == 0 ? null : $"{settings.Cluster.PublicHostname}:{settings.Cluster.Port}");
+        services.AddSingleton(address);
         services.AddSingleton<NodeReadiness>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(p => new PersistenceProbe(settings.Persistence, p.GetRequiredService<TimeProvider>()));
@@ -74,6 +75,8 @@ public static class NodeHost
         }
 
         services.AddAkka(settings.Cluster.SystemName, (akka, provider) => ConfigureAkka(akka, settings, provider));
+        // After AddAkka: the telemetry providers start after the actor system, when the node's address is known.
+        services.AddNodeTelemetry(configuration, settings.Operator.Enabled, address);
     }
 
     /// <summary>Remoting, clustering (keep-majority split brain resolver, static seeds or a cluster of one), logging.</summary>
@@ -116,7 +119,11 @@ public static class NodeHost
         // Serialization, persistence, the forwarder singleton (or proxy), the host shard region (or proxy)
         // and, on edge nodes, the UDP receivers.
         akka.AddFlowActors(options);
-        akka.AddStartup((system, _) => provider.GetRequiredService<NodeMetrics>().Attach(system));
+        akka.AddStartup((system, _) =>
+        {
+            provider.GetRequiredService<NodeMetrics>().Attach(system);
+            provider.GetRequiredService<NodeAddress>().Set(Akka.Cluster.Cluster.Get(system).SelfAddress);
+        });
 
         AddHealthChecks(akka, settings, options);
     }

@@ -33,8 +33,6 @@ public static class OperatorEndpoint
         byte[] token = Encoding.UTF8.GetBytes(settings.Token);
         bool loopbackBind = System.Net.IPAddress.IsLoopback(settings.BindAddress);
         var metrics = app.Services.GetRequiredService<NodeMetrics>();
-        // Created now, not on the first scrape: counters only see measurements made after their listener starts.
-        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
         app.Use(async (context, next) =>
         {
             string path = context.Request.Path.Value ?? "";
@@ -78,11 +76,8 @@ public static class OperatorEndpoint
             Predicate = r => r.Tags.Contains(NodeReadiness.ReadyTag),
             ResponseWriter = NodeReadiness.JsonWriter("ready", Json),
         });
-        app.MapGet("/metrics", async () =>
-        {
-            await metrics.RefreshAsync();
-            return Results.Text(exporter.Scrape(), PrometheusExporter.ContentType);
-        });
+        // OpenTelemetry's Prometheus exporter, behind the same token rule as the probes (the middleware above).
+        app.MapGet(NodeTelemetry.MetricsPath, NodeTelemetry.PrometheusScrape(app));
 
         ClusterRoutes.Map(app);
         ShardingRoutes.Map(app);

@@ -102,11 +102,14 @@ public sealed class AlertOutbox
     /// Adds a journalled alert (live, or replayed during recovery). Sequence numbers must rise; a replayed number
     /// already known is ignored.
     /// </summary>
-    public void Append(long sequenceNr, Alert alert)
+    /// <param name="sequenceNr">Its journal sequence number.</param>
+    /// <param name="alert">The alert.</param>
+    /// <param name="traceParent">W3C traceparent its deliveries are traced under; null when not traced.</param>
+    public void Append(long sequenceNr, Alert alert, string? traceParent = null)
     {
         ArgumentNullException.ThrowIfNull(alert);
         RememberVersion(alert.Id, alert.Count);
-        var entry = new JournaledAlert(sequenceNr, alert, _time.GetUtcNow());
+        var entry = new JournaledAlert(sequenceNr, alert, _time.GetUtcNow(), traceParent);
         if (_recovering is not null)
         {
             _recovering[sequenceNr] = entry;
@@ -207,7 +210,7 @@ public sealed class AlertOutbox
         {
             double ms = Math.Max(0, (now - entry.AcceptedAt).TotalMilliseconds);
             lane.RecordLatency(ms);
-            OutboxMetrics.Latency.Record(ms, tag);
+            OutboxMetrics.Latency.Record(ms / 1000, tag);
             Release(entry);
         }
 
@@ -319,6 +322,9 @@ public sealed class AlertOutbox
         count = 1;
         return hash > 0 && int.TryParse(key.AsSpan(hash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out count);
     }
+
+    /// <summary>Alerts waiting for <paramref name="sink"/>, including a batch in flight (0 for an unknown sink).</summary>
+    public int Backlog(string sink) => _lanes.TryGetValue(sink, out var l) ? l.Queue.Count + (l.Held?.Entries.Count ?? 0) : 0;
 
     /// <summary>Per-sink state.</summary>
     public IReadOnlyList<SinkLaneStatus> Status()

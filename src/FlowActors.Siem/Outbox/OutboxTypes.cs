@@ -6,13 +6,21 @@ namespace FlowActors.Siem.Outbox;
 public sealed class JournaledAlert
 {
     /// <summary>Creates an entry.</summary>
-    public JournaledAlert(long sequenceNr, Alert alert, DateTimeOffset acceptedAt)
+    /// <param name="sequenceNr">Journal sequence number.</param>
+    /// <param name="alert">The alert.</param>
+    /// <param name="acceptedAt">When it was accepted.</param>
+    /// <param name="traceParent">W3C traceparent of the span that accepted it, when traced.</param>
+    public JournaledAlert(long sequenceNr, Alert alert, DateTimeOffset acceptedAt, string? traceParent = null)
     {
         ArgumentNullException.ThrowIfNull(alert);
         SequenceNr = sequenceNr;
         Alert = alert;
         AcceptedAt = acceptedAt;
+        TraceParent = traceParent;
     }
+
+    /// <summary>W3C traceparent of the forwarder span that accepted it (the parent of its delivery spans); null when not traced.</summary>
+    public string? TraceParent { get; }
 
     /// <summary>Journal sequence number; also the pull API's cursor.</summary>
     public long SequenceNr { get; }
@@ -92,6 +100,9 @@ public sealed class DeliveryBatch
     /// <summary>How many times this batch has been handed out (1 on the first attempt).</summary>
     public int Attempt { get; internal set; }
 
+    /// <summary>The journal entries of the alerts (sequence number, acceptance time, trace context).</summary>
+    public IReadOnlyList<JournaledAlert> Journaled => Entries;
+
     internal List<JournaledAlert> Entries { get; }
 }
 
@@ -141,7 +152,7 @@ public sealed record SinkLaneStatus(
 
 /// <summary>
 /// The outbox's System.Diagnostics.Metrics instruments (meter <c>FlowActors.Siem.Outbox</c>), each tagged with the
-/// sink name.
+/// sink name, recorded where the outbox decides (lock-free).
 /// </summary>
 public static class OutboxMetrics
 {
@@ -156,7 +167,8 @@ public static class OutboxMetrics
     internal static readonly Counter<long> Dropped = Meter.CreateCounter<long>("flowactors.siem.dropped", "{alert}", "Alerts dropped for a sink whose backlog was full, by sink.");
     internal static readonly Counter<long> RateLimited = Meter.CreateCounter<long>("flowactors.siem.rate_limited", "{alert}", "Alerts held back by a sink's rate limit, by sink.");
     internal static readonly Counter<long> Suppressed = Meter.CreateCounter<long>("flowactors.siem.suppressed_updates", "{alert}", "Updates not sent because of a sink's Updates policy, by sink.");
-    internal static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("flowactors.siem.delivery.latency", "ms", "Delay from acceptance by the forwarder to delivery, by sink.");
+    internal static readonly Histogram<double> Latency = Meter.CreateHistogram<double>("flowactors.siem.delivery.duration", "s", "Delay from acceptance by the forwarder to delivery, by sink.",
+        advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800] });
 
     internal static KeyValuePair<string, object?> Tag(string sink) => new("sink", sink);
 }
