@@ -174,7 +174,7 @@ public sealed partial class MetricsEndpointTests(ITestOutputHelper output)
 
         public InstrumentCatalog()
         {
-            foreach (var type in (Type[])[typeof(FlowActors.Cluster.ClusterMetrics), typeof(FlowActors.Siem.SiemMetrics), typeof(FlowActors.Siem.Outbox.OutboxMetrics)])
+            foreach (var type in (Type[])[typeof(FlowActors.Cluster.ClusterMetrics), typeof(FlowActors.Siem.SiemMetrics), typeof(FlowActors.Siem.Outbox.OutboxMetrics), typeof(FlowActors.Node.Configuration.ThreatIntelReloader)])
                 System.Runtime.CompilerServices.RuntimeHelpers.RunClassConstructor(type.TypeHandle);
             _listener.InstrumentPublished = (instrument, _) =>
             {
