@@ -321,11 +321,30 @@ internal sealed class SqliteHostStateStore(string connectionString, int writesPe
         var pUpdated = new SqliteParameter("@updated", SqliteType.Integer);
         cmd.Parameters.Add(pShard); cmd.Parameters.Add(pHost); cmd.Parameters.Add(pState); cmd.Parameters.Add(pUpdated);
         cmd.Prepare();
+        // SQLite copies a bound blob when the statement executes (SQLITE_TRANSIENT), so one key array per address
+        // family serves every row; the time is boxed once per distinct value (a flush writes all its rows at one time).
+        byte[] v4 = new byte[4], v6 = new byte[16];
+        long boxedAt = 0;
+        object? boxed = null;
         foreach (var row in rows)
         {
-            pHost.Value = KeyOf(row.Host);
+            if (row.Host.IsV4)
+            {
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(v4, row.Host.V4);
+                pHost.Value = v4;
+            }
+            else
+            {
+                row.Host.WriteBytes(v6);
+                pHost.Value = v6;
+            }
             pState.Value = row.State;
-            pUpdated.Value = row.UpdatedMs;
+            if (boxed is null || boxedAt != row.UpdatedMs)
+            {
+                boxedAt = row.UpdatedMs;
+                boxed = row.UpdatedMs;
+            }
+            pUpdated.Value = boxed;
             await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
     }
