@@ -52,6 +52,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private readonly Dictionary<string, string> _alertTrace = new(StringComparer.Ordinal); // traceparent of sampled unacknowledged alerts, for resends
     private readonly List<Alert> _newAlerts = new();
     private readonly List<FlowAddress> _scratch = new();
+    private byte[] _snapshotScratch = new byte[4096]; // behaviour snapshots are written here, then into their row
     private long _batchSeq;
     private bool _loaded;
     private bool _loadInFlight;
@@ -452,7 +453,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
             unit.InDirtyList = false;
             if (!unit.Dirty) continue;
             unit.Dirty = false;
-            rows.Add(new HostStateRow(unit.Host, FlowActorsSerializer.EncodeHostState(unit.ToSnapshot()), now));
+            rows.Add(new HostStateRow(unit.Host, unit.EncodeState(ref _snapshotScratch), now));
         }
         _dirty.RemoveRange(0, granted);
         if (rows.Count == 0)
@@ -559,7 +560,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         {
             // Kept (encoded, a few KB) until the next flush commits it; its population slot is released then.
             unit.Dirty = false;
-            _unwritten[host] = FlowActorsSerializer.EncodeHostState(unit.ToSnapshot());
+            _unwritten[host] = unit.EncodeState(ref _snapshotScratch);
         }
         else
         {

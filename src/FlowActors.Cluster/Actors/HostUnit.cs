@@ -1,4 +1,5 @@
 using FlowActors.Cluster.Messages;
+using FlowActors.Cluster.Serialization;
 using FlowActors.Protocols;
 
 namespace FlowActors.Cluster.Actors;
@@ -83,14 +84,18 @@ internal sealed class HostUnit
         return false;
     }
 
-    /// <summary>The state to store.</summary>
-    public HostSnapshot ToSnapshot()
+    /// <summary>
+    /// The state to store, encoded (<see cref="FlowActorsSerializer.EncodeHostState(FlowAddress, long, ReadOnlySpan{byte}, IReadOnlyList{Alert})"/>).
+    /// The behaviour snapshot goes into <paramref name="scratch"/> (the shard's, reused and grown to the largest
+    /// snapshot) and from there straight into the row: the row is the only array allocated.
+    /// </summary>
+    public byte[] EncodeState(ref byte[] scratch)
     {
-        var bytes = new byte[Behavior.SnapshotSize];
-        int n = Behavior.WriteSnapshot(bytes);
-        if (n != bytes.Length) Array.Resize(ref bytes, n);
+        int size = Behavior.SnapshotSize;
+        if (scratch.Length < size) scratch = new byte[Math.Max(size, scratch.Length * 2)];
+        int n = Behavior.WriteSnapshot(scratch);
         StateBytes = n;
-        return new HostSnapshot(Host, FlowsObserved, bytes, [.. Unacknowledged]);
+        return FlowActorsSerializer.EncodeHostState(Host, FlowsObserved, scratch.AsSpan(0, n), Unacknowledged);
     }
 
     public HostStateReport Report(string nodeAddress) => new(

@@ -289,6 +289,9 @@ internal sealed class SqliteHostStateStore(string connectionString, int writesPe
     // SQLite allows 32,766 host parameters per statement; one query loads this many hosts.
     private const int MaxHostsPerQuery = 900;
 
+    // Rows per upsert statement (3 parameters each, plus the shard).
+    private const int RowsPerUpsert = 32;
+
     protected override async Task<DbConnection> OpenAsync()
     {
         var c = new SqliteConnection(connectionString);
@@ -310,23 +313,58 @@ internal sealed class SqliteHostStateStore(string connectionString, int writesPe
 
     protected override async Task UpsertRowsAsync(DbConnection connection, DbTransaction tx, int shard, IReadOnlyList<HostStateRow> rows)
     {
-        // One prepared statement, rebound per row, inside the caller's transaction: one fsync for the whole batch.
-        await using var cmd = connection.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = $"INSERT INTO {TableName} (shard, host, state, updated_ms) VALUES (@shard, @host, @state, @updated) " +
-                          "ON CONFLICT (shard, host) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms";
-        var pShard = new SqliteParameter("@shard", shard);
-        var pHost = new SqliteParameter("@host", SqliteType.Blob);
-        var pState = new SqliteParameter("@state", SqliteType.Blob);
-        var pUpdated = new SqliteParameter("@updated", SqliteType.Integer);
-        cmd.Parameters.Add(pShard); cmd.Parameters.Add(pHost); cmd.Parameters.Add(pState); cmd.Parameters.Add(pUpdated);
-        cmd.Prepare();
-        foreach (var row in rows)
+        // Prepared multi-row statements, rebound per chunk, inside the caller's transaction: one fsync for the whole
+        // batch, and the provider's per-execute cost (reader, statement iterator) paid once per chunk, not per row.
+        // SQLite copies a bound blob when the statement executes (SQLITE_TRANSIENT), so the key arrays are reused.
+        int full = rows.Count / RowsPerUpsert, rest = rows.Count % RowsPerUpsert;
+        var keys = new byte[RowsPerUpsert][];
+        long boxedAt = 0;
+        object? boxed = null;
+        int at = 0;
+        for (int part = 0; part < 2; part++)
         {
-            pHost.Value = KeyOf(row.Host);
-            pState.Value = row.State;
-            pUpdated.Value = row.UpdatedMs;
-            await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+            int chunk = part == 0 ? RowsPerUpsert : rest, chunks = part == 0 ? full : (rest > 0 ? 1 : 0);
+            if (chunks == 0) continue;
+            await using var cmd = (SqliteCommand)connection.CreateCommand();
+            cmd.Transaction = (SqliteTransaction)tx;
+            var sql = new System.Text.StringBuilder($"INSERT INTO {TableName} (shard, host, state, updated_ms) VALUES ");
+            var pHost = new SqliteParameter[chunk];
+            var pState = new SqliteParameter[chunk];
+            var pUpdated = new SqliteParameter[chunk];
+            cmd.Parameters.Add(new SqliteParameter("@shard", shard));
+            for (int i = 0; i < chunk; i++)
+            {
+                string n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (i > 0) sql.Append(',');
+                sql.Append("(@shard,@h").Append(n).Append(",@s").Append(n).Append(",@u").Append(n).Append(')');
+                cmd.Parameters.Add(pHost[i] = new SqliteParameter("@h" + n, SqliteType.Blob));
+                cmd.Parameters.Add(pState[i] = new SqliteParameter("@s" + n, SqliteType.Blob));
+                cmd.Parameters.Add(pUpdated[i] = new SqliteParameter("@u" + n, SqliteType.Integer));
+            }
+            sql.Append(" ON CONFLICT (shard, host) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms");
+            cmd.CommandText = sql.ToString();
+            cmd.Prepare();
+            for (int c = 0; c < chunks; c++)
+            {
+                for (int i = 0; i < chunk; i++)
+                {
+                    var row = rows[at++];
+                    var key = keys[i];
+                    int length = row.Host.IsV4 ? 4 : 16;
+                    if (key is null || key.Length != length) keys[i] = key = new byte[length];
+                    if (row.Host.IsV4) System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(key, row.Host.V4);
+                    else row.Host.WriteBytes(key);
+                    pHost[i].Value = key;
+                    pState[i].Value = row.State;
+                    if (boxed is null || boxedAt != row.UpdatedMs)
+                    {
+                        boxedAt = row.UpdatedMs;
+                        boxed = row.UpdatedMs; // a flush writes all its rows at one time: boxed once
+                    }
+                    pUpdated[i].Value = boxed;
+                }
+                await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
         }
     }
 

@@ -363,7 +363,21 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
     public static byte[] EncodeHostState(HostSnapshot snapshot) => TaggedFormat.HostState(snapshot, TaggedHostStateFormat);
 
     /// <summary>
-    /// Decodes <see cref="EncodeHostState"/>'s bytes, or the positional layout (manifest <c>hs</c>) earlier versions
+    /// The same bytes as <see cref="EncodeHostState(HostSnapshot)"/> for a host whose behaviour snapshot is in the
+    /// caller's (reused) buffer: the snapshot is copied once, straight into the returned row.
+    /// </summary>
+    /// <param name="host">The monitored host.</param>
+    /// <param name="flowsObserved">Observations the host has applied.</param>
+    /// <param name="behavior">The host's behaviour snapshot (<c>HostBehavior.WriteSnapshot</c>'s bytes).</param>
+    /// <param name="unacknowledged">Its alerts not yet acknowledged, in the order raised.</param>
+    public static byte[] EncodeHostState(Protocols.FlowAddress host, long flowsObserved, ReadOnlySpan<byte> behavior, IReadOnlyList<Alert> unacknowledged)
+    {
+        ArgumentNullException.ThrowIfNull(unacknowledged);
+        return TaggedFormat.HostState(host, flowsObserved, behavior, unacknowledged, TaggedHostStateFormat);
+    }
+
+    /// <summary>
+    /// Decodes <see cref="EncodeHostState(HostSnapshot)"/>'s bytes, or the positional layout (manifest <c>hs</c>) earlier versions
     /// stored; throws <see cref="SerializationException"/> when they are corrupt.
     /// </summary>
     public static HostSnapshot DecodeHostState(byte[] bytes)

@@ -96,22 +96,83 @@ internal static class TaggedFormat
         return new PulledAlerts(alerts, p.Next, p.Oldest, p.Truncated, p.Window);
     }
 
-    public static byte[] HostState(HostSnapshot m, byte prefix = 0)
+    public static byte[] HostState(HostSnapshot m, byte prefix = 0) => HostState(m.Host, m.FlowsObserved, m.Behavior, m.Unacknowledged, prefix);
+
+    /// <summary>
+    /// The <c>HostState</c> message (after <paramref name="prefix"/> when it is not 0) written field by field, as the
+    /// generated code writes it (fields in number order, defaults omitted), with <paramref name="behavior"/> copied
+    /// once from the caller's buffer into the result: no message object and no intermediate copy of the snapshot.
+    /// </summary>
+    public static byte[] HostState(FlowAddress host, long flowsObserved, ReadOnlySpan<byte> behavior, IReadOnlyList<Alert> unacknowledged, byte prefix)
     {
-        var p = new P.HostState
+        Span<byte> address = stackalloc byte[16];
+        int addressLength = 0;
+        if (host.IsV4)
         {
-            Host = AddressBytes(m.Host),
-            FlowsObserved = m.FlowsObserved,
-            // Not copied: the message is written out before this method returns.
-            Behavior = UnsafeByteOperations.UnsafeWrap(m.Behavior),
-        };
-        foreach (var a in m.Unacknowledged) p.Unacknowledged.Add(ToProto(a));
-        if (prefix == 0) return p.ToByteArray();
-        int size = p.CalculateSize();
-        var bytes = new byte[1 + size];
-        bytes[0] = prefix;
-        p.WriteTo(bytes.AsSpan(1));
+            BinaryPrimitives.WriteUInt32BigEndian(address, host.V4);
+            addressLength = 4;
+        }
+        else if (!host.IsNone)
+        {
+            host.WriteBytes(address);
+            addressLength = 16;
+        }
+        // Alerts are rare (unacknowledged ones only): they go through their generated message.
+        P.Alert[] alerts = unacknowledged.Count == 0 ? [] : new P.Alert[unacknowledged.Count];
+        int[] alertSizes = alerts.Length == 0 ? [] : new int[alerts.Length];
+        int size = prefix == 0 ? 0 : 1;
+        if (addressLength != 0) size += 1 + CodedOutputStream.ComputeLengthSize(addressLength) + addressLength;
+        if (flowsObserved != 0) size += 1 + CodedOutputStream.ComputeInt64Size(flowsObserved);
+        if (behavior.Length != 0) size += 1 + CodedOutputStream.ComputeLengthSize(behavior.Length) + behavior.Length;
+        for (int i = 0; i < alerts.Length; i++)
+        {
+            alerts[i] = ToProto(unacknowledged[i]);
+            alertSizes[i] = alerts[i].CalculateSize();
+            size += 1 + CodedOutputStream.ComputeLengthSize(alertSizes[i]) + alertSizes[i];
+        }
+
+        var bytes = new byte[size];
+        int at = 0;
+        if (prefix != 0) bytes[at++] = prefix;
+        if (addressLength != 0)
+        {
+            bytes[at++] = 10; // field 1, length-delimited
+            at = Varint(bytes, at, (ulong)addressLength);
+            address[..addressLength].CopyTo(bytes.AsSpan(at));
+            at += addressLength;
+        }
+        if (flowsObserved != 0)
+        {
+            bytes[at++] = 16; // field 2, varint
+            at = Varint(bytes, at, (ulong)flowsObserved);
+        }
+        if (behavior.Length != 0)
+        {
+            bytes[at++] = 26; // field 3, length-delimited
+            at = Varint(bytes, at, (ulong)behavior.Length);
+            behavior.CopyTo(bytes.AsSpan(at));
+            at += behavior.Length;
+        }
+        for (int i = 0; i < alerts.Length; i++)
+        {
+            bytes[at++] = 34; // field 4, length-delimited
+            at = Varint(bytes, at, (ulong)alertSizes[i]);
+            alerts[i].WriteTo(bytes.AsSpan(at, alertSizes[i]));
+            at += alertSizes[i];
+        }
+        if (at != size) throw new InvalidOperationException($"HostState encoding wrote {at} bytes of the {size} it measured.");
         return bytes;
+    }
+
+    private static int Varint(byte[] into, int at, ulong value)
+    {
+        while (value >= 0x80)
+        {
+            into[at++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        into[at++] = (byte)value;
+        return at;
     }
 
     public static HostSnapshot ReadHostState(ReadOnlySpan<byte> bytes)
