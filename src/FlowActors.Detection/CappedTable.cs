@@ -58,7 +58,7 @@ internal abstract class CappedTable<TEntry> where TEntry : struct
     /// Reads the entry count of a snapshot (at most the cap) and makes room for that many entries; returns them, to
     /// read in place.
     /// </summary>
-    private protected Span<TEntry> ReadCount(ref SnapshotReader r)
+    private protected Span<TEntry> ReadCount(ref LittleEndianReader r)
     {
         int n = r.Count(_cap);
         if (_entries.Length < n)
@@ -76,10 +76,10 @@ internal abstract class CappedTable<TEntry> where TEntry : struct
 internal interface ISnapshotEntry
 {
     /// <summary>Writes the entry's fields.</summary>
-    void Write(ref SnapshotWriter w);
+    void Write(ref LittleEndianWriter w);
 
     /// <summary>Reads the fields <see cref="Write"/> wrote, into a default entry.</summary>
-    void Read(ref SnapshotReader r);
+    void Read(ref LittleEndianReader r);
 }
 
 /// <summary>A <see cref="CappedTable{TEntry}"/> whose snapshot is its entry count followed by each entry.</summary>
@@ -90,14 +90,14 @@ internal abstract class SnapshotTable<TEntry> : CappedTable<TEntry> where TEntry
     }
 
     /// <summary>Writes the entry count, then each entry.</summary>
-    public void Write(ref SnapshotWriter w)
+    public void Write(ref LittleEndianWriter w)
     {
         w.I32(Count);
         for (int i = 0; i < Count; i++) _entries[i].Write(ref w);
     }
 
     /// <summary>Reads what <see cref="Write"/> wrote into <paramref name="table"/> (new and empty); returns it.</summary>
-    private protected static TTable ReadInto<TTable>(TTable table, ref SnapshotReader r) where TTable : SnapshotTable<TEntry>
+    private protected static TTable ReadInto<TTable>(TTable table, ref LittleEndianReader r) where TTable : SnapshotTable<TEntry>
     {
         foreach (ref TEntry x in table.ReadCount(ref r)) x.Read(ref r);
         return table;

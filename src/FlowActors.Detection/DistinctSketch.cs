@@ -140,7 +140,7 @@ internal struct DistinctSketch
         return z ^ (z >> 31);
     }
 
-    internal readonly void Write(ref SnapshotWriter w)
+    internal readonly void Write(ref LittleEndianWriter w)
     {
         if (Hll is not null)
         {
@@ -161,7 +161,7 @@ internal struct DistinctSketch
         }
     }
 
-    private void ReadExact(ref SnapshotReader r)
+    private void ReadExact(ref LittleEndianReader r)
     {
         int n = r.U8();
         if (n > ExactLimit) throw new InvalidDataException("Sketch holds more exact values than allowed.");
@@ -172,7 +172,7 @@ internal struct DistinctSketch
         ExactCount = n;
     }
 
-    internal void Read(ref SnapshotReader r)
+    internal void Read(ref LittleEndianReader r)
     {
         Reset();
         switch (r.U8())

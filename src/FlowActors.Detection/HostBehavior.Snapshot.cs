@@ -44,7 +44,7 @@ public sealed partial class HostBehavior
     {
         get
         {
-            var w = SnapshotWriter.Measuring();
+            var w = LittleEndianWriter.Measuring();
             Write(ref w);
             return w.Position;
         }
@@ -57,7 +57,7 @@ public sealed partial class HostBehavior
     /// <exception cref="ArgumentException"><paramref name="destination"/> is smaller than <see cref="SnapshotSize"/>.</exception>
     public int WriteSnapshot(Span<byte> destination)
     {
-        var w = SnapshotWriter.Into(destination);
+        var w = LittleEndianWriter.Into(destination);
         Write(ref w);
         return w.Position;
     }
@@ -80,13 +80,13 @@ public sealed partial class HostBehavior
     public static HostBehavior Restore(ReadOnlySpan<byte> snapshot, FlowAddress host, DetectionSettings settings, ThreatIntelSet? intel, IDestinationPrevalence? prevalence)
     {
         var h = new HostBehavior(host, settings, intel, prevalence);
-        var r = new SnapshotReader(snapshot);
+        var r = new LittleEndianReader(snapshot);
         h.Read(ref r);
         if (!r.AtEnd) throw new InvalidDataException("Snapshot has trailing bytes.");
         return h;
     }
 
-    private void Write(ref SnapshotWriter w)
+    private void Write(ref LittleEndianWriter w)
     {
         w.U16(SnapshotMagic);
         w.U8(SnapshotVersion);
@@ -148,7 +148,7 @@ public sealed partial class HostBehavior
     }
 
     /// <summary>A table or window as its own section, when the host has one (by type: no delegate, no allocation).</summary>
-    private static void WritePart(ref SnapshotWriter w, Section tag, object? part)
+    private static void WritePart(ref LittleEndianWriter w, Section tag, object? part)
     {
         if (part is null) return;
         int at = w.BeginSection((ushort)tag);
@@ -165,9 +165,9 @@ public sealed partial class HostBehavior
         w.EndSection(at);
     }
 
-    private static WindowState? ReadWindow(ref SnapshotReader r, byte version) => r.Bool() ? ReadWindowBody(ref r, version) : null;
+    private static WindowState? ReadWindow(ref LittleEndianReader r, byte version) => r.Bool() ? ReadWindowBody(ref r, version) : null;
 
-    private static WindowState ReadWindowBody(ref SnapshotReader r, byte version)
+    private static WindowState ReadWindowBody(ref LittleEndianReader r, byte version)
     {
         var window = new WindowState();
         window.Read(ref r, version);
@@ -175,7 +175,7 @@ public sealed partial class HostBehavior
         return window;
     }
 
-    private void Read(ref SnapshotReader r)
+    private void Read(ref LittleEndianReader r)
     {
         if (r.U16() != SnapshotMagic) throw new InvalidDataException("Not a host behaviour snapshot.");
         byte version = r.U8();
@@ -192,7 +192,7 @@ public sealed partial class HostBehavior
         }
     }
 
-    private void ReadHourRing(ref SnapshotReader r, int ring)
+    private void ReadHourRing(ref LittleEndianReader r, int ring)
     {
         if (ring != _c.HourWindows) throw new InvalidDataException("Snapshot hour ring does not match the window length.");
         _hourRing = new uint[ring];
@@ -201,7 +201,7 @@ public sealed partial class HostBehavior
         if ((uint)_hourPosition >= (uint)ring) throw new InvalidDataException("Snapshot hour position out of range.");
     }
 
-    private void ReadSuppression(ref SnapshotReader r, int slots)
+    private void ReadSuppression(ref LittleEndianReader r, int slots)
     {
         // Slots of detectors added since the snapshot was written start empty; those of detectors this version no longer has are skipped.
         _suppression = new SuppressionSlot[DetectorCount * 2];
@@ -213,7 +213,7 @@ public sealed partial class HostBehavior
         }
     }
 
-    private void ReadFeature(ref SnapshotReader r, int i)
+    private void ReadFeature(ref LittleEndianReader r, int i)
     {
         _mean[i] = r.F32();
         _var[i] = r.F32();
@@ -223,7 +223,7 @@ public sealed partial class HostBehavior
     }
 
     /// <summary>Version 3: tagged sections in any order; unknown ones skipped, each known once at most, the clock required.</summary>
-    private void ReadSections(ref SnapshotReader r)
+    private void ReadSections(ref LittleEndianReader r)
     {
         uint seen = 0;
         while (r.NextSection(out ushort tag, out var s))
@@ -292,7 +292,7 @@ public sealed partial class HostBehavior
     }
 
     /// <summary>Versions 1 and 2: fields in a fixed order (version 1 stops before connection loops, scan accumulation and upload floors).</summary>
-    private void ReadPositional(ref SnapshotReader r, byte version)
+    private void ReadPositional(ref LittleEndianReader r, byte version)
     {
         CheckWindow(r.I64());
         _firstSeenMs = r.I64();

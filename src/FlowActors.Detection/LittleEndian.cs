@@ -1,7 +1,3 @@
-// The snapshot sub-structures (windows, sketches, peer and long-horizon tables) read and write through these names.
-global using SnapshotReader = FlowActors.Detection.LittleEndianReader;
-global using SnapshotWriter = FlowActors.Detection.LittleEndianWriter;
-
 using System.Buffers.Binary;
 using System.Text;
 using FlowActors.Protocols;

@@ -19,7 +19,7 @@ internal sealed class LoopTable(int cap) : SnapshotTable<LoopTable.Entry>(cap, i
         public ushort Port;
         public bool Recorded;
 
-        public readonly void Write(ref SnapshotWriter w)
+        public readonly void Write(ref LittleEndianWriter w)
         {
             w.Address(Peer);
             w.I64(FirstMs);
@@ -29,7 +29,7 @@ internal sealed class LoopTable(int cap) : SnapshotTable<LoopTable.Entry>(cap, i
             w.Bool(Recorded);
         }
 
-        public void Read(ref SnapshotReader r)
+        public void Read(ref LittleEndianReader r)
         {
             Peer = r.Address();
             FirstMs = r.I64();
@@ -88,7 +88,7 @@ internal sealed class LoopTable(int cap) : SnapshotTable<LoopTable.Entry>(cap, i
 
     public int HeapBytes() => 32 + EntryArrayBytes;
 
-    public static LoopTable Read(ref SnapshotReader r, int cap) => ReadInto(new LoopTable(cap), ref r);
+    public static LoopTable Read(ref LittleEndianReader r, int cap) => ReadInto(new LoopTable(cap), ref r);
 }
 
 /// <summary>
@@ -108,7 +108,7 @@ internal sealed class ScanAccumulator(int cap) : SnapshotTable<ScanAccumulator.E
         public bool Reported;
         public DistinctSketch Ports;
 
-        public readonly void Write(ref SnapshotWriter w)
+        public readonly void Write(ref LittleEndianWriter w)
         {
             w.Address(Peer);
             w.I64(FirstMs);
@@ -118,7 +118,7 @@ internal sealed class ScanAccumulator(int cap) : SnapshotTable<ScanAccumulator.E
             Ports.Write(ref w);
         }
 
-        public void Read(ref SnapshotReader r)
+        public void Read(ref LittleEndianReader r)
         {
             Peer = r.Address();
             FirstMs = r.I64();
@@ -188,7 +188,7 @@ internal sealed class ScanAccumulator(int cap) : SnapshotTable<ScanAccumulator.E
         return b;
     }
 
-    public static ScanAccumulator Read(ref SnapshotReader r, int cap) => ReadInto(new ScanAccumulator(cap), ref r);
+    public static ScanAccumulator Read(ref LittleEndianReader r, int cap) => ReadInto(new ScanAccumulator(cap), ref r);
 }
 
 /// <summary>
@@ -270,7 +270,7 @@ internal sealed class UploadTable
 
     public int HeapBytes() => 32 + 24 + (Cap * Unsafe.SizeOf<Entry>()) + 24 + (_kb.Length * 4);
 
-    public void Write(ref SnapshotWriter w)
+    public void Write(ref LittleEndianWriter w)
     {
         w.I32(_span);
         w.I32(Count);
@@ -283,7 +283,7 @@ internal sealed class UploadTable
         }
     }
 
-    public static UploadTable Read(ref SnapshotReader r, int spanWindows)
+    public static UploadTable Read(ref LittleEndianReader r, int spanWindows)
     {
         int span = r.I32();
         if (span != spanWindows) throw new InvalidDataException("Snapshot upload span does not match Detection:Exfiltration:FloorSpan.");
@@ -319,7 +319,7 @@ internal sealed class BurstTable(int cap) : SnapshotTable<BurstTable.Entry>(cap,
         public double SumSquares;
         public DistinctSketch Targets;
 
-        public readonly void Write(ref SnapshotWriter w)
+        public readonly void Write(ref LittleEndianWriter w)
         {
             w.U32(Key);
             w.U32(Connections);
@@ -332,7 +332,7 @@ internal sealed class BurstTable(int cap) : SnapshotTable<BurstTable.Entry>(cap,
             Targets.Write(ref w);
         }
 
-        public void Read(ref SnapshotReader r)
+        public void Read(ref LittleEndianReader r)
         {
             Key = r.U32();
             Connections = r.U32();
@@ -401,5 +401,5 @@ internal sealed class BurstTable(int cap) : SnapshotTable<BurstTable.Entry>(cap,
         return b;
     }
 
-    public static BurstTable Read(ref SnapshotReader r, int cap) => ReadInto(new BurstTable(cap), ref r);
+    public static BurstTable Read(ref LittleEndianReader r, int cap) => ReadInto(new BurstTable(cap), ref r);
 }

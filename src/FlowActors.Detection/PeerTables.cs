@@ -17,7 +17,7 @@ internal sealed class ScanTable(int cap) : SnapshotTable<ScanTable.Entry>(cap, i
         public uint Attempts;
         public DistinctSketch Set;
 
-        public readonly void Write(ref SnapshotWriter w)
+        public readonly void Write(ref LittleEndianWriter w)
         {
             w.Address(Peer);
             w.U32(Key);
@@ -25,7 +25,7 @@ internal sealed class ScanTable(int cap) : SnapshotTable<ScanTable.Entry>(cap, i
             Set.Write(ref w);
         }
 
-        public void Read(ref SnapshotReader r)
+        public void Read(ref LittleEndianReader r)
         {
             Peer = r.Address();
             Key = r.U32();
@@ -79,7 +79,7 @@ internal sealed class ScanTable(int cap) : SnapshotTable<ScanTable.Entry>(cap, i
         return b;
     }
 
-    public static ScanTable Read(ref SnapshotReader r, int cap) => ReadInto(new ScanTable(cap), ref r);
+    public static ScanTable Read(ref LittleEndianReader r, int cap) => ReadInto(new ScanTable(cap), ref r);
 }
 
 /// <summary>
@@ -98,7 +98,7 @@ internal sealed class TallyTable(int cap) : SnapshotTable<TallyTable.Entry>(cap,
         public double SumSquares;
         public long MaxDurationMs;
 
-        public readonly void Write(ref SnapshotWriter w)
+        public readonly void Write(ref LittleEndianWriter w)
         {
             w.Address(Peer);
             w.U32(Key);
@@ -108,7 +108,7 @@ internal sealed class TallyTable(int cap) : SnapshotTable<TallyTable.Entry>(cap,
             w.I64(MaxDurationMs);
         }
 
-        public void Read(ref SnapshotReader r)
+        public void Read(ref LittleEndianReader r)
         {
             Peer = r.Address();
             Key = r.U32();
@@ -163,7 +163,7 @@ internal sealed class TallyTable(int cap) : SnapshotTable<TallyTable.Entry>(cap,
 
     public int HeapBytes() => 40 + EntryArrayBytes;
 
-    public static TallyTable Read(ref SnapshotReader r, int cap) => ReadInto(new TallyTable(cap), ref r);
+    public static TallyTable Read(ref LittleEndianReader r, int cap) => ReadInto(new TallyTable(cap), ref r);
 }
 
 /// <summary>
@@ -221,7 +221,7 @@ internal sealed class LruSet
 
     public int HeapBytes() => 40 + 24 + _keys.Length * 4 + 24 + _used.Length * 8;
 
-    public void Write(ref SnapshotWriter w)
+    public void Write(ref LittleEndianWriter w)
     {
         w.I32(Count);
         for (int i = 0; i < Count; i++)
@@ -231,7 +231,7 @@ internal sealed class LruSet
         }
     }
 
-    public static LruSet Read(ref SnapshotReader r, int cap)
+    public static LruSet Read(ref LittleEndianReader r, int cap)
     {
         var s = new LruSet(cap);
         int n = r.Count(cap);
@@ -423,7 +423,7 @@ internal sealed class BeaconTable(int cap) : CappedTable<BeaconTable.Entry>(cap,
 
     public int HeapBytes() => 48 + EntryArrayBytes + 24 + (_intervals.Length * 2) + 24 + (_sizes.Length * 2) + 24 + (Candidates * 8);
 
-    public void Write(ref SnapshotWriter w)
+    public void Write(ref LittleEndianWriter w)
     {
         w.U8((byte)_nextCandidate);
         foreach (ulong c in _candidates) w.U64(c);
@@ -449,7 +449,7 @@ internal sealed class BeaconTable(int cap) : CappedTable<BeaconTable.Entry>(cap,
         }
     }
 
-    public static BeaconTable Read(ref SnapshotReader r, int cap, byte version)
+    public static BeaconTable Read(ref LittleEndianReader r, int cap, byte version)
     {
         var t = new BeaconTable(cap);
         t._nextCandidate = r.U8();

@@ -107,7 +107,7 @@ internal sealed class WindowState
         return b;
     }
 
-    public void Write(ref SnapshotWriter w)
+    public void Write(ref LittleEndianWriter w)
     {
         w.I64(Index);
         if (Index < 0) return;
@@ -133,7 +133,7 @@ internal sealed class WindowState
         if (bursts) Bursts!.Write(ref w);
     }
 
-    public void Read(ref SnapshotReader r, byte version)
+    public void Read(ref LittleEndianReader r, byte version)
     {
         Reset();
         Index = r.I64();
@@ -172,26 +172,26 @@ internal sealed class WindowState
 
     // An empty table is written as absent: pooled windows keep empty tables, fresh ones have none, and the
     // snapshot must not depend on which one a host happened to get.
-    private static void WriteScan(ref SnapshotWriter w, ScanTable? t)
+    private static void WriteScan(ref LittleEndianWriter w, ScanTable? t)
     {
         bool present = t is { Count: > 0 };
         w.Bool(present);
         if (present) t!.Write(ref w);
     }
 
-    private static void WriteTally(ref SnapshotWriter w, TallyTable? t)
+    private static void WriteTally(ref LittleEndianWriter w, TallyTable? t)
     {
         bool present = t is { Count: > 0 };
         w.Bool(present);
         if (present) t!.Write(ref w);
     }
 
-    private static ScanTable? ReadScan(ref SnapshotReader r) =>
+    private static ScanTable? ReadScan(ref LittleEndianReader r) =>
         r.Bool() ? ScanTable.Read(ref r, CompiledSettings.ScanEntries) : null;
 
     // Each table is read back with the cap it was created with: a different cap would change which keys a
     // full table keeps, and the restored host would no longer behave exactly like the original.
-    private static TallyTable? ReadTally(ref SnapshotReader r, int cap) =>
+    private static TallyTable? ReadTally(ref LittleEndianReader r, int cap) =>
         r.Bool() ? TallyTable.Read(ref r, cap) : null;
 }
 

@@ -119,11 +119,11 @@ public class InteractiveSessionTests
         string prompt = $"[{node.Endpoint}] flowctl> ";
         try
         {
-            WaitFor(() => Count(output, prompt) >= 1, "the first prompt");
+            await Eventually.TrueAsync(() => Count(output, prompt) >= 1, TimeSpan.FromSeconds(60), () => "the first prompt");
             Send(process, "node vers\t--json\r"); // Tab completes 'version '
-            WaitFor(() => node.Requests.Count >= 1 && Count(output, prompt) >= 2, "the first command and the next prompt");
+            await Eventually.TrueAsync(() => node.Requests.Count >= 1 && Count(output, prompt) >= 2, TimeSpan.FromSeconds(60), () => "the first command and the next prompt");
             Send(process, "\u001b[A\r"); // Up recalls the line
-            WaitFor(() => node.Requests.Count >= 2 && Count(output, prompt) >= 3, "the recalled command");
+            await Eventually.TrueAsync(() => node.Requests.Count >= 2 && Count(output, prompt) >= 3, TimeSpan.FromSeconds(60), () => "the recalled command");
             Send(process, "\u0004"); // Ctrl-D on an empty line leaves
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await process.WaitForExitAsync(timeout.Token);
@@ -156,15 +156,5 @@ public class InteractiveSessionTests
         int count = 0;
         for (int i = all.IndexOf(text, StringComparison.Ordinal); i >= 0; i = all.IndexOf(text, i + text.Length, StringComparison.Ordinal)) count++;
         return count;
-    }
-
-    private static void WaitFor(Func<bool> condition, string what)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException("waited 60 s for " + what);
-            Thread.Sleep(50);
-        }
     }
 }

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 
 namespace FlowActors.Cli.Tests;
 
@@ -10,34 +8,14 @@ namespace FlowActors.Cli.Tests;
 /// the node's <c>/api</c> routes return, and records what it was asked. For the parsing, prompt and rendering tests;
 /// tests/FlowActors.Node.Tests/FlowctlOperatorTests runs flowctl against a real node.
 /// </summary>
-internal sealed class OperatorEndpointServer : IDisposable
+internal sealed class OperatorEndpointServer : HttpTestListener
 {
-    private readonly HttpListener _listener;
-    private readonly Task _loop;
     private readonly Dictionary<string, string> _answers;
-    private bool _disposed;
 
     public OperatorEndpointServer(string? requiredToken = null, Dictionary<string, string>? answers = null)
     {
         _answers = answers ?? DefaultAnswers;
         RequiredToken = requiredToken;
-        for (int attempt = 0; ; attempt++)
-        {
-            Port = FreeTcpPort();
-            _listener = new HttpListener();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            try
-            {
-                _listener.Start();
-                break;
-            }
-            catch (HttpListenerException) when (attempt < 5)
-            {
-                _listener.Close(); // the port was taken between choosing and binding: choose again
-            }
-        }
-
-        _loop = Task.Run(ServeAsync);
     }
 
     /// <summary>What <c>/api/node/version</c> answers, byte for byte (the <c>--json</c> test compares it).</summary>
@@ -53,9 +31,6 @@ internal sealed class OperatorEndpointServer : IDisposable
         ["/api/exporters/list"] = """{"ports":[{"port":2055,"protocol":"netflow","dropped_kernel":0}],"exporters":[{"exporter":"192.0.2.1","datagrams":7,"records":191,"decode_errors":0,"templates_learned":2,"records_undecodable":0,"last_seen":"2026-11-20T10:00:00+00:00"}],"refused_exporters":[]}""",
     };
 
-    /// <summary>The port it listens on.</summary>
-    public int Port { get; private set; }
-
     /// <summary>HOST:PORT as flowctl takes it.</summary>
     public string Endpoint => $"127.0.0.1:{Port}";
 
@@ -65,61 +40,27 @@ internal sealed class OperatorEndpointServer : IDisposable
     /// <summary>Every request, as <c>METHOD /path?query</c>.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
 
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return; // stopped
-            }
-
-            var request = context.Request;
-            Requests.Enqueue($"{request.HttpMethod} {request.Url!.PathAndQuery}");
-            string path = request.Url.AbsolutePath;
-            int status;
-            string body;
-            if (RequiredToken is not null && request.Headers["Authorization"] != "Bearer " + RequiredToken)
-            {
-                (status, body) = (401, """{"error":"missing or wrong bearer token"}""");
-            }
-            else if (_answers.TryGetValue(path, out var answer))
-            {
-                (status, body) = (200, answer);
-            }
-            else
-            {
-                (status, body) = (404, $$"""{"error":"no route {{path}}"}""");
-            }
-
-            var bytes = Encoding.UTF8.GetBytes(body);
-            context.Response.StatusCode = status;
-            context.Response.ContentType = "application/json";
-            context.Response.ContentLength64 = bytes.Length;
-            await context.Response.OutputStream.WriteAsync(bytes);
-            context.Response.Close();
-        }
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     /// <inheritdoc />
-    public void Dispose()
+    protected override async Task HandleAsync(HttpListenerContext context, byte[] requestBody)
     {
-        if (_disposed) return;
-        _disposed = true;
-        _listener.Stop();
-        _listener.Close();
-        _loop.Wait(TimeSpan.FromSeconds(10));
+        var request = context.Request;
+        Requests.Enqueue($"{request.HttpMethod} {request.Url!.PathAndQuery}");
+        string path = request.Url.AbsolutePath;
+        int status;
+        string body;
+        if (RequiredToken is not null && request.Headers["Authorization"] != "Bearer " + RequiredToken)
+        {
+            (status, body) = (401, """{"error":"missing or wrong bearer token"}""");
+        }
+        else if (_answers.TryGetValue(path, out var answer))
+        {
+            (status, body) = (200, answer);
+        }
+        else
+        {
+            (status, body) = (404, $$"""{"error":"no route {{path}}"}""");
+        }
+
+        await RespondAsync(context, status, body);
     }
 }

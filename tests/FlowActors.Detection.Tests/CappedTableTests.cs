@@ -1,5 +1,3 @@
-using SnapshotReader = FlowActors.Detection.LittleEndianReader;
-using SnapshotWriter = FlowActors.Detection.LittleEndianWriter;
 using FlowActors.Protocols;
 
 namespace FlowActors.Detection.Tests;
@@ -9,20 +7,20 @@ public class CappedTableTests
 {
     private static FlowAddress Peer(int i) => FlowAddress.Parse($"198.51.100.{i}");
 
-    /// <summary>Writes through a <see cref="SnapshotWriter"/> kept for one call (ref structs cannot be captured by lambdas).</summary>
+    /// <summary>Writes through a <see cref="LittleEndianWriter"/> kept for one call (ref structs cannot be captured by lambdas).</summary>
     private sealed class SnapshotWriterBox(byte[]? buffer)
     {
         public int Position;
 
         public void Write(WriteAction action)
         {
-            var w = buffer is null ? SnapshotWriter.Measuring() : SnapshotWriter.Into(buffer);
+            var w = buffer is null ? LittleEndianWriter.Measuring() : LittleEndianWriter.Into(buffer);
             action(ref w);
             Position = w.Position;
         }
     }
 
-    private delegate void WriteAction(ref SnapshotWriter w);
+    private delegate void WriteAction(ref LittleEndianWriter w);
 
     [Fact]
     public void A_full_table_stays_at_its_cap_and_replaces_its_weakest_entry()
@@ -87,7 +85,7 @@ public class CappedTableTests
 
         // Count (i32), then per entry: address, first ms, last ms, attempts, port, recorded.
         Assert.Equal(2, BitConverter.ToInt32(bytes, 0));
-        var reader = new SnapshotReader(bytes);
+        var reader = new LittleEndianReader(bytes);
         var restored = LoopTable.Read(ref reader, cap: 4);
         Assert.Equal(loops.Entries.ToArray(), restored.Entries.ToArray());
         var again = new byte[bytes.Length];

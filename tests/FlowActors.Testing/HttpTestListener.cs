@@ -1,13 +1,12 @@
 using System.Net;
-using FlowActors.Testing;
 
-namespace FlowActors.Siem.Tests.Support;
+namespace FlowActors.Testing;
 
 /// <summary>
 /// An HTTP server on a free loopback port (<see cref="HttpListener"/>) that hands each request to a handler on
 /// its own task, so a stalled answer does not hold up the others. Stopped on dispose.
 /// </summary>
-public abstract class HttpTestListener : IAsyncDisposable
+public abstract class HttpTestListener : IAsyncDisposable, IDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stop = new();
@@ -16,14 +15,27 @@ public abstract class HttpTestListener : IAsyncDisposable
     /// <summary>Starts listening.</summary>
     protected HttpTestListener()
     {
-        Port = FreePorts.Tcp();
-        _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-        _listener.Start();
+        for (int attempt = 0; ; attempt++)
+        {
+            Port = FreePorts.Tcp();
+            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                // Another process took the port between choosing and binding: choose again.
+                _listener.Prefixes.Clear();
+            }
+        }
+
         _loop = Task.Run(LoopAsync);
     }
 
     /// <summary>The port.</summary>
-    public int Port { get; }
+    public int Port { get; private set; }
 
     /// <summary>The base URL, e.g. <c>http://127.0.0.1:12345</c>.</summary>
     public string BaseUrl => $"http://127.0.0.1:{Port}";
@@ -80,9 +92,13 @@ public abstract class HttpTestListener : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the server (for <c>using</c> in synchronous tests).</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_stop.IsCancellationRequested) return;
         await _stop.CancelAsync();
         _listener.Stop();
         _listener.Close();
