@@ -169,19 +169,27 @@ public sealed partial class HostBehavior
     /// ending before event time − allowed lateness are dropped as late, so ticking with the bare clock would discard
     /// records that are merely in transit.
     /// </remarks>
-    public void AdvanceTo(long eventTimeMs, ICollection<Alert> alerts)
+    /// <returns>
+    /// True when the state worth persisting changed: a window closed or the held observation was counted. Event time
+    /// alone moving on is not worth a write: a host restored with an older event time moves it on at its next tick.
+    /// </returns>
+    public bool AdvanceTo(long eventTimeMs, ICollection<Alert> alerts)
     {
-        if (_watermark == long.MinValue || eventTimeMs <= _watermark) return;
+        if (_watermark == long.MinValue || eventTimeMs <= _watermark) return false;
+        long nextClose = _nextClose;
+        bool counted = false;
         if (_heldJumpMs != long.MinValue && eventTimeMs >= _heldJumpMs)
         {
             // The clock reached the held observation's time by itself: it counts at its own time.
             long heldAt = _heldJumpMs;
             _heldJumpMs = long.MinValue;
             AdvanceAndCount(in _held![0], heldAt, alerts);
-            if (eventTimeMs <= _watermark) return;
+            counted = true;
+            if (eventTimeMs <= _watermark) return true;
         }
 
         Advance(eventTimeMs, alerts);
+        return counted || _nextClose != nextClose;
     }
 
     /// <summary>

@@ -208,6 +208,25 @@ public sealed class HostShardActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Idle_ticks_do_not_rewrite_a_silent_host_whose_windows_did_not_close()
+    {
+        var options = Options();
+        options.SnapshotInterval = TimeSpan.FromMilliseconds(100);
+        options.IdleAdvanceInterval = TimeSpan.FromMilliseconds(100);
+        var store = Store(options);
+        var shard = StartShard(CreateTestProbe().Ref, options, store: store);
+        // Live traffic, then silence: each tick moves the host's event time on with the clock, but its window stays
+        // open for minutes, so there is nothing new to write. (Before: every tick marked it dirty, and an idle node
+        // rewrote all its hosts at the write ceiling forever.)
+        shard.Tell(new ObserveBatch(Host, TestData.Sessions("10.0.0.5", 10, DateTime.UtcNow.AddSeconds(-1))));
+        AwaitCondition(() => store.RowsWritten == 1, TimeSpan.FromSeconds(10));
+        ExpectNoMsg(TimeSpan.FromSeconds(2)); // about 20 idle ticks and 20 flushes
+        // One more write is allowed: the window may close inside these 2 s when the test runs at a 5-minute boundary.
+        Assert.InRange(store.RowsWritten, 1, 2);
+        Assert.Equal(10, StateOf(shard).FlowsObserved);
+    }
+
+    [Fact]
     public void Traffic_to_a_block_listed_address_raises_a_threat_intel_alert()
     {
         var forwarder = CreateTestProbe();

@@ -270,11 +270,13 @@ public class EventTimeWindowTests
         var h = new HostBehavior(Host, Settings());
         var alerts = new List<Alert>();
         for (int p = 1; p <= 15; p++) h.Observe(Probe(p, T0 + p), alerts);
-        h.AdvanceTo(T0 + (5 * Minute) + 29_999, alerts);
+        // Event time moving inside the open window changes nothing worth writing; the close does.
+        h.AdvanceTo(T0 + (5 * Minute) + 29_000, alerts); // may close the empty window before T0's
+        Assert.False(h.AdvanceTo(T0 + (5 * Minute) + 29_999, alerts));
         Assert.Empty(alerts);
-        h.AdvanceTo(T0 + (5 * Minute) + 30_000, alerts);
+        Assert.True(h.AdvanceTo(T0 + (5 * Minute) + 30_000, alerts));
         Assert.Single(alerts);
-        h.AdvanceTo(T0, alerts); // backwards: nothing happens
+        Assert.False(h.AdvanceTo(T0, alerts)); // backwards: nothing happens
         Assert.Equal(T0 + (5 * Minute) + 30_000, h.EventTimeMs);
     }
 }

@@ -529,9 +529,10 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 // that has ended, a state restored after a restart): jump one window plus the allowed lateness, so its
                 // last window closes at once.
                 long target = Math.Min(now, behavior.EventTimeMs + horizon);
-                if (target > behavior.EventTimeMs)
+                // Only a closed window is worth a write: rewriting every silent host each tick would spend the write
+                // budget (and the CPU) on hosts whose baselines did not change.
+                if (target > behavior.EventTimeMs && behavior.AdvanceTo(target, _newAlerts))
                 {
-                    behavior.AdvanceTo(target, _newAlerts);
                     MarkDirty(unit);
                     Publish(unit);
                 }
