@@ -58,15 +58,27 @@ public sealed class HostStateStoreTests : IAsyncLifetime
         Assert.Equal(3_000, await store.CountAsync(4));
 
         // Rewriting replaces, never duplicates.
-        await store.UpsertAsync(4, rows.Take(10).Select(r => r with { State = [9, 9] }).ToList());
+        await store.UpsertAsync(4, rows.Take(10).Select(r => r with { State = new byte[] { 9, 9 } }).ToList());
         Assert.Equal(3_000, await store.CountAsync(4));
+
+        // Rows encoded into a flush's arena are ranges of shared chunks: each is written as exactly its own bytes.
+        var arena = new ByteArena();
+        var ranged = rows.Skip(10).Take(3).Select((r, k) =>
+        {
+            var m = arena.Take(3 + k);
+            m.Span.Fill((byte)(40 + k));
+            return r with { State = m };
+        }).ToList();
+        await store.UpsertAsync(4, ranged);
+        var back = (await store.LoadAsync(4, ranged.Select(r => r.Host).ToList())).ToDictionary(r => r.Host);
+        for (int k = 0; k < 3; k++) Assert.Equal(Enumerable.Repeat((byte)(40 + k), 3 + k).ToArray(), back[ranged[k].Host].State.ToArray());
 
         var wanted = rows.Skip(5).Take(1_200).Select(r => r.Host).Append(FlowAddress.Parse("10.255.0.1")).ToList(); // one host never stored
         var loaded = await store.LoadAsync(4, wanted);
         Assert.Equal(1_200, loaded.Count);
         var byHost = loaded.ToDictionary(r => r.Host);
-        Assert.Equal(new byte[] { 9, 9 }, byHost[rows[5].Host].State);
-        Assert.Equal(rows[700].State, byHost[rows[700].Host].State);
+        Assert.Equal(new byte[] { 9, 9 }, byHost[rows[5].Host].State.ToArray());
+        Assert.Equal(rows[700].State.ToArray(), byHost[rows[700].Host].State.ToArray());
         Assert.Empty(await store.LoadAsync(5, wanted)); // another shard's rows are not this shard's
     }
 

@@ -53,6 +53,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private readonly List<Alert> _newAlerts = new();
     private readonly List<FlowAddress> _scratch = new();
     private byte[] _snapshotScratch = new byte[4096]; // behaviour snapshots are written here, then into their row
+    private readonly ByteArena _flushArena = new(); // the rows of the flush in flight (see ByteArena for why)
     private long _batchSeq;
     private bool _loaded;
     private bool _loadInFlight;
@@ -173,7 +174,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         Stash.UnstashAll();
     }
 
-    private HostUnit Restore(FlowAddress host, byte[] state)
+    private HostUnit Restore(FlowAddress host, ReadOnlyMemory<byte> state)
     {
         try
         {
@@ -406,7 +407,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private void OnHostsLoaded(HostsLoaded loaded)
     {
         _loadInFlight = false;
-        var states = new Dictionary<FlowAddress, byte[]>(loaded.Rows.Count);
+        var states = new Dictionary<FlowAddress, ReadOnlyMemory<byte>>(loaded.Rows.Count);
         foreach (var row in loaded.Rows) states[row.Host] = row.State;
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         foreach (var host in loaded.Hosts)
@@ -444,6 +445,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
             return;
         }
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _flushArena.Reset(); // no flush in flight: nothing reads the last one's rows any more
         var rows = new List<HostStateRow>(granted + _unwritten.Count);
         foreach (var (host, state) in _unwritten) rows.Add(new HostStateRow(host, state, now));
         // Oldest dirty first: the list is in the order hosts became dirty.
@@ -453,7 +455,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
             unit.InDirtyList = false;
             if (!unit.Dirty) continue;
             unit.Dirty = false;
-            rows.Add(new HostStateRow(unit.Host, unit.EncodeState(ref _snapshotScratch), now));
+            rows.Add(new HostStateRow(unit.Host, unit.EncodeState(ref _snapshotScratch, _flushArena), now));
         }
         _dirty.RemoveRange(0, granted);
         if (rows.Count == 0)
@@ -477,7 +479,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         int released = 0;
         foreach (var row in done.Rows)
         {
-            if (_unwritten.TryGetValue(row.Host, out var state) && ReferenceEquals(state, row.State))
+            if (_unwritten.TryGetValue(row.Host, out var state) && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(row.State, out var written) && ReferenceEquals(state, written.Array))
             {
                 _unwritten.Remove(row.Host);
                 _stored.Add(row.Host);

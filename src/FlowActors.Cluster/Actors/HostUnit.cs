@@ -91,11 +91,24 @@ internal sealed class HostUnit
     /// </summary>
     public byte[] EncodeState(ref byte[] scratch)
     {
+        int n = WriteBehavior(ref scratch);
+        return FlowActorsSerializer.EncodeHostState(Host, FlowsObserved, scratch.AsSpan(0, n), Unacknowledged);
+    }
+
+    /// <summary>The same bytes as <see cref="EncodeState(ref byte[])"/>, in a range of <paramref name="arena"/> (a flush's rows).</summary>
+    public ReadOnlyMemory<byte> EncodeState(ref byte[] scratch, Persistence.ByteArena arena)
+    {
+        int n = WriteBehavior(ref scratch);
+        return FlowActorsSerializer.EncodeHostState(Host, FlowsObserved, scratch.AsSpan(0, n), Unacknowledged, arena);
+    }
+
+    private int WriteBehavior(ref byte[] scratch)
+    {
         int size = Behavior.SnapshotSize;
         if (scratch.Length < size) scratch = new byte[Math.Max(size, scratch.Length * 2)];
         int n = Behavior.WriteSnapshot(scratch);
         StateBytes = n;
-        return FlowActorsSerializer.EncodeHostState(Host, FlowsObserved, scratch.AsSpan(0, n), Unacknowledged);
+        return n;
     }
 
     public HostStateReport Report(string nodeAddress) => new(

@@ -8,9 +8,16 @@ namespace FlowActors.Cluster.Persistence;
 
 /// <summary>One stored host state: the host, its encoded state (the <c>HostSnapshot</c> layout of <c>FlowActorsSerializer</c>) and when it was written.</summary>
 /// <param name="Host">The monitored host.</param>
-/// <param name="State">Encoded host state.</param>
+/// <param name="State">Encoded host state: a row read back owns its array; a row being written may be a range of its flush's <see cref="ByteArena"/>.</param>
 /// <param name="UpdatedMs">Unix ms of the write (drives retention and which hosts a starting shard activates).</param>
-public readonly record struct HostStateRow(FlowAddress Host, byte[] State, long UpdatedMs);
+public readonly record struct HostStateRow(FlowAddress Host, ReadOnlyMemory<byte> State, long UpdatedMs)
+{
+    /// <summary>The state as one array of its exact length: the row's own array when it has one, else a copy (to bind as a parameter).</summary>
+    public byte[] StateArray() =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(State, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : State.ToArray();
+}
 
 /// <summary>
 /// Host states in one table beside Akka.Persistence.Sql's journal and snapshot tables, on the same database
@@ -355,7 +362,7 @@ internal sealed class SqliteHostStateStore(string connectionString, int writesPe
                     if (row.Host.IsV4) System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(key, row.Host.V4);
                     else row.Host.WriteBytes(key);
                     pHost[i].Value = key;
-                    pState[i].Value = row.State;
+                    pState[i].Value = row.StateArray(); // an arena range: copied, and the copy dies young
                     if (boxed is null || boxedAt != row.UpdatedMs)
                     {
                         boxedAt = row.UpdatedMs;
@@ -418,7 +425,7 @@ internal sealed class PostgreSqlHostStateStore : HostStateStore
         for (int i = 0; i < rows.Count; i++)
         {
             hosts[i] = KeyOf(rows[i].Host);
-            states[i] = rows[i].State;
+            states[i] = rows[i].StateArray();
             updated[i] = rows[i].UpdatedMs;
         }
         await using var cmd = (NpgsqlCommand)connection.CreateCommand();

@@ -376,14 +376,28 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
         return TaggedFormat.HostState(host, flowsObserved, behavior, unacknowledged, TaggedHostStateFormat);
     }
 
+    /// <summary>The same bytes as <see cref="EncodeHostState(Protocols.FlowAddress, long, ReadOnlySpan{byte}, IReadOnlyList{Alert})"/>, written into a range of <paramref name="arena"/>.</summary>
+    public static ReadOnlyMemory<byte> EncodeHostState(Protocols.FlowAddress host, long flowsObserved, ReadOnlySpan<byte> behavior, IReadOnlyList<Alert> unacknowledged, Persistence.ByteArena arena)
+    {
+        ArgumentNullException.ThrowIfNull(unacknowledged);
+        ArgumentNullException.ThrowIfNull(arena);
+        return TaggedFormat.HostState(host, flowsObserved, behavior, unacknowledged, TaggedHostStateFormat, arena);
+    }
+
     /// <summary>
     /// Decodes <see cref="EncodeHostState(HostSnapshot)"/>'s bytes, or the positional layout (manifest <c>hs</c>) earlier versions
     /// stored; throws <see cref="SerializationException"/> when they are corrupt.
     /// </summary>
-    public static HostSnapshot DecodeHostState(byte[] bytes)
+    public static HostSnapshot DecodeHostState(byte[] bytes) => DecodeHostState((ReadOnlyMemory<byte>)bytes);
+
+    /// <summary>Decodes a stored host state held in any memory (a row read back, or one still in a flush's arena).</summary>
+    public static HostSnapshot DecodeHostState(ReadOnlyMemory<byte> state)
     {
-        if (bytes.Length == 0) throw new SerializationException("Stored host state is empty.");
-        if (bytes[0] == TaggedHostStateFormat) return TaggedFormat.ReadHostState(bytes.AsSpan(1));
+        if (state.Length == 0) throw new SerializationException("Stored host state is empty.");
+        if (state.Span[0] == TaggedHostStateFormat) return TaggedFormat.ReadHostState(state.Span[1..]);
+        byte[] bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(state, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : state.ToArray(); // the positional layout of old rows, read from arrays only
         try
         {
             var r = new WireReader(bytes);

@@ -105,6 +105,18 @@ internal static class TaggedFormat
     /// </summary>
     public static byte[] HostState(FlowAddress host, long flowsObserved, ReadOnlySpan<byte> behavior, IReadOnlyList<Alert> unacknowledged, byte prefix)
     {
+        var written = HostState(host, flowsObserved, behavior, unacknowledged, prefix, arena: null);
+        return System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(written, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : written.ToArray();
+    }
+
+    /// <summary>
+    /// The same bytes as <see cref="HostState(FlowAddress, long, ReadOnlySpan{byte}, IReadOnlyList{Alert}, byte)"/>,
+    /// written into a range of <paramref name="arena"/> (a new array when it is null).
+    /// </summary>
+    public static ReadOnlyMemory<byte> HostState(FlowAddress host, long flowsObserved, ReadOnlySpan<byte> behavior, IReadOnlyList<Alert> unacknowledged, byte prefix, Persistence.ByteArena? arena)
+    {
         Span<byte> address = stackalloc byte[16];
         int addressLength = 0;
         if (host.IsV4)
@@ -131,14 +143,15 @@ internal static class TaggedFormat
             size += 1 + CodedOutputStream.ComputeLengthSize(alertSizes[i]) + alertSizes[i];
         }
 
-        var bytes = new byte[size];
+        var memory = arena is null ? new byte[size] : arena.Take(size);
+        var bytes = memory.Span;
         int at = 0;
         if (prefix != 0) bytes[at++] = prefix;
         if (addressLength != 0)
         {
             bytes[at++] = 10; // field 1, length-delimited
             at = Varint(bytes, at, (ulong)addressLength);
-            address[..addressLength].CopyTo(bytes.AsSpan(at));
+            address[..addressLength].CopyTo(bytes[at..]);
             at += addressLength;
         }
         if (flowsObserved != 0)
@@ -150,21 +163,21 @@ internal static class TaggedFormat
         {
             bytes[at++] = 26; // field 3, length-delimited
             at = Varint(bytes, at, (ulong)behavior.Length);
-            behavior.CopyTo(bytes.AsSpan(at));
+            behavior.CopyTo(bytes[at..]);
             at += behavior.Length;
         }
         for (int i = 0; i < alerts.Length; i++)
         {
             bytes[at++] = 34; // field 4, length-delimited
             at = Varint(bytes, at, (ulong)alertSizes[i]);
-            alerts[i].WriteTo(bytes.AsSpan(at, alertSizes[i]));
+            alerts[i].WriteTo(bytes.Slice(at, alertSizes[i]));
             at += alertSizes[i];
         }
         if (at != size) throw new InvalidOperationException($"HostState encoding wrote {at} bytes of the {size} it measured.");
-        return bytes;
+        return memory;
     }
 
-    private static int Varint(byte[] into, int at, ulong value)
+    private static int Varint(Span<byte> into, int at, ulong value)
     {
         while (value >= 0x80)
         {
