@@ -347,6 +347,16 @@ function Invoke-WarmUp($Ctx, $Nodes, [int]$Hosts) {
   $row.Stage = 'warm-up'
   Write-StepRow $row
   $Ctx.WarmUps.Add($row)
+  if ($Ctx.LearnSeconds -gt 0) {
+    # A node in service has met its hosts: their per-window tables hold their peers and ports. A node that has not is
+    # still allocating that state, and its young collections copy it into the old generation (longer pauses, in which
+    # the receive sockets can overflow; bench/README.md). -LearnSeconds N measures the node users run rather than its
+    # first minute; the default (0) measures the cold node, as every earlier round did.
+    $row = Invoke-NodeStep $Ctx $Nodes $Hosts $Ctx.LearnRate @('--flows', "$([long]($Ctx.LearnRate * $Ctx.LearnSeconds))") 60
+    $row.Stage = 'learning'
+    Write-StepRow $row
+    $Ctx.WarmUps.Add($row)
+  }
 }
 
 # --- the search for the lossless rate -------------------------------------------------------------------------------------
@@ -435,7 +445,8 @@ function Format-WarmUps($Ctx) {
   $parts = @($Ctx.WarmUps | ForEach-Object { '{0:N0} of {1:N0} applied in {2:F1} s' -f $_.Applied, $_.Expected, $_['LastAppliedSeconds'] })
   $Ctx.WarmUps.Clear()
   if ($parts.Count -eq 0) { return '' }
-  return "Warm-up after each start (2,000 flows at 1,000/s, not judged): $($parts -join '; ')."
+  $learning = if ($Ctx.LearnSeconds -gt 0) { " then learning ($(Format-Number ($Ctx.LearnRate * $Ctx.LearnSeconds)) flows at $(Format-Number $Ctx.LearnRate)/s)" } else { '' }
+  return "Warm-up after each start (2,000 flows at 1,000/s$learning; not judged): $($parts -join '; ')."
 }
 
 function Measure-GeneratorCeiling($Ctx, [int]$Hosts, [int]$Threads, [double]$Seconds) {
@@ -484,13 +495,13 @@ function Get-GeneratorSection($Ctx, [double]$Seconds) {
   return $md.ToString()
 }
 
-function New-BenchContext([string]$Root, [int]$SocketBuffer, [double]$StepSeconds) {
+function New-BenchContext([string]$Root, [int]$SocketBuffer, [double]$StepSeconds, [double]$LearnSeconds = 0, [double]$LearnRate = 400000) {
   $http = [System.Net.Http.HttpClient]::new()
   $http.Timeout = [TimeSpan]::FromSeconds(10)
   return @{
     Root = $Root; Nfgen = (Build-Nfgen $Root); SocketBuffer = $SocketBuffer; StepSeconds = $StepSeconds; NextSeed = 1
     Http = $http; GeneratorCeiling = 0.0; NfcapdBuffers = ''; NodeBuffers = ''
-    WarmUps = [System.Collections.Generic.List[object]]::new()
+    WarmUps = [System.Collections.Generic.List[object]]::new(); LearnSeconds = $LearnSeconds; LearnRate = $LearnRate
   }
 }
 
@@ -518,7 +529,8 @@ function Write-BenchResult([string]$Root, [string]$Markdown, [string]$Label) {
 function Invoke-BenchE2E {
   param(
     [string]$Root, [int[]]$Populations, [switch]$Quick, [double]$StepSeconds, [int]$SocketBuffer, [double]$MaxRate,
-    [double]$NodeStartRate, [double]$NfcapdStartRate, [string]$Label, [switch]$SkipNfcapd, [switch]$SkipGenerator, [int]$Bisections = -1
+    [double]$NodeStartRate, [double]$NfcapdStartRate, [string]$Label, [switch]$SkipNfcapd, [switch]$SkipGenerator, [int]$Bisections = -1,
+    [double]$LearnSeconds = 0, [double]$LearnRate = 400000
   )
   if ($StepSeconds -le 0) { $StepSeconds = if ($Quick) { 3 } else { 10 } }
   if ($Bisections -lt 0) { $Bisections = if ($Quick) { 1 } else { 3 } }
@@ -527,7 +539,7 @@ function Invoke-BenchE2E {
   if ($NfcapdStartRate -le 0) { $NfcapdStartRate = 100000 }
   Install-BenchPackage 'nfcapd' 'nfdump'
   $nodeDll = Build-BenchNode $Root
-  $ctx = New-BenchContext $Root $SocketBuffer $StepSeconds
+  $ctx = New-BenchContext $Root $SocketBuffer $StepSeconds $LearnSeconds $LearnRate
   $machine = Get-MachineDescription
   $started = [DateTime]::UtcNow
   $md = [System.Text.StringBuilder]::new()
@@ -746,7 +758,7 @@ function Invoke-BenchCluster {
   $maxSteps = if ($Quick) { 4 } else { 8 }
   $bisections = if ($Quick) { 1 } else { 2 }
   $nodeDll = Build-BenchNode $Root
-  $ctx = New-BenchContext $Root $SocketBuffer $StepSeconds
+  $ctx = New-BenchContext $Root $SocketBuffer $StepSeconds $LearnSeconds $LearnRate
   $machine = Get-MachineDescription
   $started = [DateTime]::UtcNow
   $md = [System.Text.StringBuilder]::new()

@@ -24,13 +24,18 @@ internal struct DistinctSketch
     internal byte[]? Hll;
     internal int ExactCount;
 
+    // The last HyperLogLog estimate, 0 when a register changed since (or none was made): a full capped table picks the
+    // entry to evict by count, and estimating (256 registers) on every insert cost 3.5 % of a node's CPU at 50,000 hosts.
+    // Not stored in snapshots: it is derived.
+    private int _estimate;
+
     /// <summary>Adds a value (a port, or a 32-bit address hash).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(uint value)
     {
         if (Hll is not null)
         {
-            AddHll(Hll, value);
+            if (AddHll(Hll, value)) _estimate = 0;
             return;
         }
 
@@ -80,7 +85,7 @@ internal struct DistinctSketch
     public readonly ReadOnlySpan<uint> SampleValues => Exact is not null ? Exact.AsSpan(0, ExactCount) : default;
 
     /// <summary>Distinct values added: exact up to <see cref="ExactLimit"/>, estimated beyond.</summary>
-    public readonly int Count => Hll is null ? ExactCount : Estimate(Hll);
+    public int Count => Hll is null ? ExactCount : _estimate != 0 ? _estimate : (_estimate = Estimate(Hll));
 
     /// <summary>Forgets all values and releases the arrays (an idle host keeps no sketch memory).</summary>
     public void Reset()
@@ -88,6 +93,7 @@ internal struct DistinctSketch
         Exact = null;
         Hll = null;
         ExactCount = 0;
+        _estimate = 0;
     }
 
     /// <summary>Forgets all values but keeps the exact array for reuse (pooled windows).</summary>
@@ -95,19 +101,22 @@ internal struct DistinctSketch
     {
         Hll = null;
         ExactCount = 0;
+        _estimate = 0;
     }
 
     /// <summary>Heap bytes held (array headers included).</summary>
     public readonly int HeapBytes => (Exact is null ? 0 : 24 + Exact.Length * 4) + (Hll is null ? 0 : 24 + Registers);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddHll(byte[] registers, uint value)
+    private static bool AddHll(byte[] registers, uint value)
     {
         ulong h = Mix(value);
         int index = (int)(h >> 56);
         ulong rest = (h << 8) | 0x80UL; // sentinel bit bounds the rank at 57
         byte rank = (byte)(BitOperations.LeadingZeroCount(rest) + 1);
-        if (registers[index] < rank) registers[index] = rank;
+        if (registers[index] >= rank) return false;
+        registers[index] = rank;
+        return true;
     }
 
     private static int Estimate(byte[] registers)

@@ -145,6 +145,29 @@ public class DistinctSketchTests
     }
 
     [Fact]
+    public void The_cached_estimate_follows_every_register_change()
+    {
+        // Count is cached between changes (eviction asks it often); asked between adds, it must equal the estimate of
+        // a sketch that saw the same values without being asked.
+        var asked = new DistinctSketch();
+        var fresh = new DistinctSketch();
+        for (int i = 0; i < 5_000; i++)
+        {
+            uint v = (uint)(i * 2_654_435_761u);
+            asked.Add(v);
+            fresh.Add(v);
+            if (i % 1_000 == 0) _ = asked.Count; // last asked at 4,000: a stale cache would answer that estimate
+        }
+
+        var reference = new DistinctSketch();
+        for (int i = 0; i < 5_000; i++) reference.Add((uint)(i * 2_654_435_761u));
+        Assert.Equal(reference.Count, asked.Count);
+        Assert.Equal(fresh.Count, asked.Count);
+        asked.Clear();
+        Assert.Equal(0, asked.Count);
+    }
+
+    [Fact]
     public void Reset_forgets_everything_and_releases_memory()
     {
         var s = new DistinctSketch();

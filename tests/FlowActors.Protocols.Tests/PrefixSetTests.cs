@@ -21,6 +21,36 @@ public sealed class PrefixSetTests
         Assert.False(set.Contains(FlowAddress.Parse("2001:db9::9")));
     }
 
+    [Theory]
+    [InlineData(5)] // answered by the linear scan (16 IPv4 prefixes or fewer)
+    [InlineData(16)]
+    [InlineData(17)] // answered by one hash set per prefix length
+    [InlineData(400)]
+    public void Both_lookup_paths_agree_with_a_brute_force_check(int prefixes)
+    {
+        var random = new Random(prefixes);
+        var list = new List<(uint Network, int Length)>();
+        for (int i = 0; i < prefixes; i++)
+        {
+            int length = random.Next(0, 4) switch { 0 => 8, 1 => 16, 2 => 24, _ => random.Next(1, 33) };
+            uint mask = uint.MaxValue << (32 - length);
+            list.Add(((uint)random.Next() << 1 & mask, length));
+        }
+        Assert.True(PrefixSet.TryBuild(list.Select(p => $"{FlowAddress.FromV4(p.Network)}/{p.Length}"), out var set, out _));
+        for (int i = 0; i < 20_000; i++)
+        {
+            // Half inside a listed prefix (a random address within it), half anywhere.
+            uint a = (uint)random.Next() << 1 ^ (uint)random.Next(2);
+            if (i % 2 == 0)
+            {
+                var (network, length) = list[random.Next(list.Count)];
+                a = network | (a & ~(uint.MaxValue << (32 - length)));
+            }
+            bool expected = list.Any(p => (a & (uint.MaxValue << (32 - p.Length))) == p.Network);
+            Assert.Equal(expected, set.Contains(FlowAddress.FromV4(a)));
+        }
+    }
+
     [Fact]
     public void A_malformed_entry_is_refused_with_its_text()
     {
