@@ -296,9 +296,6 @@ internal sealed class SqliteHostStateStore(string connectionString, int writesPe
     // SQLite allows 32,766 host parameters per statement; one query loads this many hosts.
     private const int MaxHostsPerQuery = 900;
 
-    // Rows per upsert statement (3 parameters each, plus the shard).
-    private const int RowsPerUpsert = 32;
-
     protected override async Task<DbConnection> OpenAsync()
     {
         var c = new SqliteConnection(connectionString);
@@ -318,61 +315,41 @@ internal sealed class SqliteHostStateStore(string connectionString, int writesPe
         await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 
-    protected override async Task UpsertRowsAsync(DbConnection connection, DbTransaction tx, int shard, IReadOnlyList<HostStateRow> rows)
+    protected override Task UpsertRowsAsync(DbConnection connection, DbTransaction tx, int shard, IReadOnlyList<HostStateRow> rows)
     {
-        // Prepared multi-row statements, rebound per chunk, inside the caller's transaction: one fsync for the whole
-        // batch, and the provider's per-execute cost (reader, statement iterator) paid once per chunk, not per row.
-        // SQLite copies a bound blob when the statement executes (SQLITE_TRANSIENT), so the key arrays are reused.
-        int full = rows.Count / RowsPerUpsert, rest = rows.Count % RowsPerUpsert;
-        var keys = new byte[RowsPerUpsert][];
-        long boxedAt = 0;
-        object? boxed = null;
-        int at = 0;
-        for (int part = 0; part < 2; part++)
+        // One prepared statement stepped per row through SQLite's own API, inside the caller's transaction (one fsync for
+        // the whole batch). The provider's parameters were the cost here: a binder object per value per row, and a blob
+        // had to be a whole array, so every row (a range of its flush's arena) was copied first. sqlite3_bind_blob takes
+        // the range as it is and SQLite copies it into its own memory, so writing a row allocates nothing managed.
+        var db = ((SqliteConnection)connection).Handle ?? throw new InvalidOperationException("SQLite connection is not open.");
+        Check(db, SQLitePCL.raw.sqlite3_prepare_v2(db, UpsertSql, out var statement));
+        using (statement)
         {
-            int chunk = part == 0 ? RowsPerUpsert : rest, chunks = part == 0 ? full : (rest > 0 ? 1 : 0);
-            if (chunks == 0) continue;
-            await using var cmd = (SqliteCommand)connection.CreateCommand();
-            cmd.Transaction = (SqliteTransaction)tx;
-            var sql = new System.Text.StringBuilder($"INSERT INTO {TableName} (shard, host, state, updated_ms) VALUES ");
-            var pHost = new SqliteParameter[chunk];
-            var pState = new SqliteParameter[chunk];
-            var pUpdated = new SqliteParameter[chunk];
-            cmd.Parameters.Add(new SqliteParameter("@shard", shard));
-            for (int i = 0; i < chunk; i++)
+            Span<byte> key = stackalloc byte[16];
+            foreach (var row in rows)
             {
-                string n = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                if (i > 0) sql.Append(',');
-                sql.Append("(@shard,@h").Append(n).Append(",@s").Append(n).Append(",@u").Append(n).Append(')');
-                cmd.Parameters.Add(pHost[i] = new SqliteParameter("@h" + n, SqliteType.Blob));
-                cmd.Parameters.Add(pState[i] = new SqliteParameter("@s" + n, SqliteType.Blob));
-                cmd.Parameters.Add(pUpdated[i] = new SqliteParameter("@u" + n, SqliteType.Integer));
-            }
-            sql.Append(" ON CONFLICT (shard, host) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms");
-            cmd.CommandText = sql.ToString();
-            cmd.Prepare();
-            for (int c = 0; c < chunks; c++)
-            {
-                for (int i = 0; i < chunk; i++)
-                {
-                    var row = rows[at++];
-                    var key = keys[i];
-                    int length = row.Host.IsV4 ? 4 : 16;
-                    if (key is null || key.Length != length) keys[i] = key = new byte[length];
-                    if (row.Host.IsV4) System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(key, row.Host.V4);
-                    else row.Host.WriteBytes(key);
-                    pHost[i].Value = key;
-                    pState[i].Value = row.StateArray(); // an arena range: copied, and the copy dies young
-                    if (boxed is null || boxedAt != row.UpdatedMs)
-                    {
-                        boxedAt = row.UpdatedMs;
-                        boxed = row.UpdatedMs; // a flush writes all its rows at one time: boxed once
-                    }
-                    pUpdated[i].Value = boxed;
-                }
-                await cmd.ExecuteNonQueryAsync().ConfigureAwait(false);
+                int length = row.Host.IsV4 ? 4 : 16;
+                if (row.Host.IsV4) System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(key, row.Host.V4);
+                else row.Host.WriteBytes(key);
+                Check(db, SQLitePCL.raw.sqlite3_bind_int64(statement, 1, shard));
+                Check(db, SQLitePCL.raw.sqlite3_bind_blob(statement, 2, key[..length]));
+                Check(db, SQLitePCL.raw.sqlite3_bind_blob(statement, 3, row.State.Span));
+                Check(db, SQLitePCL.raw.sqlite3_bind_int64(statement, 4, row.UpdatedMs));
+                int rc = SQLitePCL.raw.sqlite3_step(statement);
+                if (rc != SQLitePCL.raw.SQLITE_DONE) Check(db, rc);
+                Check(db, SQLitePCL.raw.sqlite3_reset(statement));
             }
         }
+        return Task.CompletedTask;
+    }
+
+    private static readonly string UpsertSql =
+        $"INSERT INTO {TableName} (shard, host, state, updated_ms) VALUES (?1, ?2, ?3, ?4) " +
+        "ON CONFLICT (shard, host) DO UPDATE SET state = excluded.state, updated_ms = excluded.updated_ms";
+
+    private static void Check(SQLitePCL.sqlite3 db, int rc)
+    {
+        if (rc != SQLitePCL.raw.SQLITE_OK) throw new SqliteException($"SQLite error {rc} writing host states: {SQLitePCL.raw.sqlite3_errmsg(db).utf8_to_string()}", rc);
     }
 
     protected override async Task LoadHostsAsync(DbConnection connection, int shard, IReadOnlyList<FlowAddress> hosts, List<HostStateRow> into)
