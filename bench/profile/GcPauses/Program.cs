@@ -1,0 +1,54 @@
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.Analysis;
+using Microsoft.Diagnostics.Tracing.Analysis.GC;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
+
+// usage: dotnet run --project bench/profile/GcPauses -- TRACE.nettrace [alloc]
+if (args.Length == 0)
+{
+    Console.Error.WriteLine("usage: FlowActors.GcPauses TRACE.nettrace [alloc]");
+    return 2;
+}
+
+if (args.Length > 1 && args[1] == "alloc")
+{
+    // AllocationTick fires about every 100 KB allocated, with the type of the object that crossed it: a sample.
+    using var source = new EventPipeEventSource(args[0]);
+    var byType = new Dictionary<string, long>();
+    long total = 0;
+    source.Clr.GCAllocationTick += e =>
+    {
+        string type = e.TypeName ?? "?";
+        byType[type] = byType.GetValueOrDefault(type) + e.AllocationAmount64;
+        total += e.AllocationAmount64;
+    };
+    source.Process();
+    Console.WriteLine($"sampled allocation: {total / 1e6:0.0} MB");
+    foreach (var (type, bytes) in byType.OrderByDescending(x => x.Value).Take(25))
+        Console.WriteLine($"{bytes / 1e6,8:0.0} MB {100.0 * bytes / Math.Max(1, total),5:0.0} %  {type}");
+    return 0;
+}
+
+using (var source = new EventPipeEventSource(args[0]))
+{
+    source.NeedLoadedDotNetRuntimes();
+    source.Process();
+    foreach (var process in source.Processes())
+    {
+        var gcs = process.LoadedDotNetRuntime()?.GC?.GCs;
+        if (gcs is null || gcs.Count == 0) continue;
+        Console.WriteLine($"process {process.ProcessID}: {gcs.Count} collections, {gcs.Sum(g => g.PauseDurationMSec):0} ms paused, longest {gcs.Max(g => g.PauseDurationMSec):0.0} ms");
+        foreach (var gc in gcs)
+        {
+            Console.WriteLine($"#{gc.Number} t={gc.StartRelativeMSec / 1000:0.00}s gen{gc.Generation} {gc.Type} {gc.Reason} pause={gc.PauseDurationMSec:0.0}ms promoted={gc.PromotedMB:0.0}MB gen0={gc.GenSizeBeforeMB[(int)Gens.Gen0]:0.0}MB heap-after={gc.HeapSizeAfterMB:0}MB");
+            if (gc.PerHeapMarkTimes is null) continue;
+            foreach (var (heap, mark) in gc.PerHeapMarkTimes)
+            {
+                var times = Enumerable.Range(0, mark.MarkTimes.Length).Where(i => mark.MarkTimes[i] > 0.05).Select(i => $"{(MarkRootType)i}={mark.MarkTimes[i]:0.0}");
+                var promoted = Enumerable.Range(0, mark.MarkPromoted.Length).Where(i => mark.MarkPromoted[i] > 100_000).Select(i => $"{(MarkRootType)i}={mark.MarkPromoted[i] / 1e6:0.0}");
+                Console.WriteLine($"   heap {heap} mark ms: {string.Join(' ', times)} | promoted MB: {string.Join(' ', promoted)}");
+            }
+        }
+    }
+}
+return 0;
