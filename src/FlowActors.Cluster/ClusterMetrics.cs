@@ -97,6 +97,7 @@ public static class ClusterMetrics
         Meter.CreateCounter<long>("flowactors.receiver.observations", "{observation}", "Host observations batched for the host shards, by port.");
 
     /// <summary>Datagrams that failed to decode (or did not fit), tagged <c>port</c>.</summary>
+    /// <summary>Datagrams that failed to decode, tagged <c>port</c>.</summary>
     public static readonly Counter<long> ReceiverDecodeErrors =
         Meter.CreateCounter<long>("flowactors.receiver.decode_errors", "{datagram}", "Datagrams that failed to decode, by port.");
 

@@ -40,4 +40,16 @@ public sealed class ByteArenaTests
         Assert.Equal(60_000, own.Array!.Length);
         Assert.Equal(300_000, arena.CapacityBytes);
     }
+
+    [Fact]
+    public void ExactArray_returns_a_whole_array_itself_and_copies_a_range()
+    {
+        var whole = new byte[] { 1, 2, 3 };
+        Assert.Same(whole, ByteArena.ExactArray(whole));
+        var range = new ByteArena().Take(3);
+        range.Span.Fill(7);
+        var copy = ByteArena.ExactArray(range);
+        Assert.Equal(new byte[] { 7, 7, 7 }, copy);
+        Assert.True(MemoryMarshal.TryGetArray<byte>(range, out var chunk) && !ReferenceEquals(chunk.Array, copy));
+    }
 }

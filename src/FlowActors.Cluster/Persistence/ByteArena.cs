@@ -34,6 +34,15 @@ public sealed class ByteArena
         }
     }
 
+    /// <summary>
+    /// <paramref name="bytes"/> as one array of exactly its length: the array behind it when it spans a whole array (a
+    /// row read back, a state encoded on its own), else a copy (a range of an arena).
+    /// </summary>
+    public static byte[] ExactArray(ReadOnlyMemory<byte> bytes) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : bytes.ToArray();
+
     /// <summary>A range of exactly <paramref name="size"/> bytes, valid until <see cref="Reset"/>.</summary>
     public Memory<byte> Take(int size)
     {

@@ -12,11 +12,8 @@ namespace FlowActors.Cluster.Persistence;
 /// <param name="UpdatedMs">Unix ms of the write (drives retention and which hosts a starting shard activates).</param>
 public readonly record struct HostStateRow(FlowAddress Host, ReadOnlyMemory<byte> State, long UpdatedMs)
 {
-    /// <summary>The state as one array of its exact length: the row's own array when it has one, else a copy (to bind as a parameter).</summary>
-    public byte[] StateArray() =>
-        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(State, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : State.ToArray();
+    /// <summary>The state as one array of its exact length (PostgreSQL binds bytea arrays): see <see cref="ByteArena.ExactArray"/>.</summary>
+    public byte[] StateArray() => ByteArena.ExactArray(State);
 }
 
 /// <summary>

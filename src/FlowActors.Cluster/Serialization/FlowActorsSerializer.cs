@@ -395,9 +395,7 @@ public sealed class FlowActorsSerializer : SerializerWithStringManifest
     {
         if (state.Length == 0) throw new SerializationException("Stored host state is empty.");
         if (state.Span[0] == TaggedHostStateFormat) return TaggedFormat.ReadHostState(state.Span[1..]);
-        byte[] bytes = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(state, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : state.ToArray(); // the positional layout of old rows, read from arrays only
+        byte[] bytes = Persistence.ByteArena.ExactArray(state); // the positional layout of old rows is read from arrays only
         try
         {
             var r = new WireReader(bytes);

@@ -105,10 +105,8 @@ internal static class TaggedFormat
     /// </summary>
     public static byte[] HostState(FlowAddress host, long flowsObserved, ReadOnlySpan<byte> behavior, IReadOnlyList<Alert> unacknowledged, byte prefix)
     {
-        var written = HostState(host, flowsObserved, behavior, unacknowledged, prefix, arena: null);
-        return System.Runtime.InteropServices.MemoryMarshal.TryGetArray<byte>(written, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
-            ? segment.Array
-            : written.ToArray();
+        // Without an arena the bytes are one new array of exactly their size: this returns it, never a copy.
+        return Persistence.ByteArena.ExactArray(HostState(host, flowsObserved, behavior, unacknowledged, prefix, arena: null));
     }
 
     /// <summary>
