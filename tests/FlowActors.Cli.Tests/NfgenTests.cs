@@ -203,17 +203,31 @@ public class NfgenTests(NfgenBinary nfgen) : IClassFixture<NfgenBinary>
     {
         using var collector = Collector(out int port);
         // 28,000 flows/s for 2 s = 2,000 datagrams, one every 1 ms.
-        var receive = Task.Run(() =>
+        // A dedicated thread, running before nfgen starts: a pool thread can be injected late while sibling tests
+        // block pool threads, and datagrams queued meanwhile would be stamped on arrival of the reader, not of the datagram.
+        var receive = new TaskCompletionSource<List<long>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var reading = new ManualResetEventSlim();
+        var reader = new Thread(() =>
         {
-            var decoder = new FlowDecoder();
-            using var output = new FlowRecordBuffer(56_000);
-            return ReceiveAll(collector, 2_000, decoder, output);
-        });
+            try
+            {
+                var decoder = new FlowDecoder();
+                using var output = new FlowRecordBuffer(56_000);
+                reading.Set();
+                receive.SetResult(ReceiveAll(collector, 2_000, decoder, output));
+            }
+            catch (Exception e)
+            {
+                receive.SetException(e);
+            }
+        }) { IsBackground = true, Name = "nfgen-pacing-reader" };
+        reader.Start();
+        Assert.True(reading.Wait(TimeSpan.FromSeconds(30)), "the reader thread did not start");
         var clock = Stopwatch.StartNew();
         var run = Run(nfgen.Path, ["--to", $"127.0.0.1:{port}", "--rate", "28000", "--seconds", "2", "--hosts", "1000"], Timeout);
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Equal(56_000, run.Value("flows"));
-        var times = await receive.WaitAsync(TimeSpan.FromSeconds(30)); // the socket's 10 s receive timeout fails it first
+        var times = await receive.Task.WaitAsync(TimeSpan.FromSeconds(30)); // the socket's 10 s receive timeout fails it first
 
         // The run takes the time the rate implies (not a burst), within what a loaded machine's scheduler allows.
         Assert.InRange(run.Value("elapsed"), 1.95, 2.5);
