@@ -13,10 +13,16 @@ internal abstract class CappedTable<TEntry> where TEntry : struct
     private protected TEntry[] _entries;
     private protected readonly int _cap;
 
-    private protected CappedTable(int cap, int initialLength)
+    private readonly int _firstLength;
+
+    /// <param name="cap">Most entries.</param>
+    /// <param name="initialLength">Entries allocated with the table (0: none until the first <see cref="Append"/>).</param>
+    /// <param name="firstLength">Length of the first array when <paramref name="initialLength"/> is 0 (at most the cap).</param>
+    private protected CappedTable(int cap, int initialLength, int firstLength = 1)
     {
         _cap = cap;
-        _entries = new TEntry[initialLength];
+        _entries = initialLength == 0 ? [] : new TEntry[initialLength];
+        _firstLength = Math.Clamp(firstLength, 1, Math.Max(1, cap));
     }
 
     /// <summary>Entries in use.</summary>
@@ -43,7 +49,7 @@ internal abstract class CappedTable<TEntry> where TEntry : struct
     {
         if (Count < _entries.Length) return Count++;
         if (_entries.Length >= _cap) return -1;
-        int length = Math.Min(_cap, _entries.Length * 2);
+        int length = _entries.Length == 0 ? _firstLength : Math.Min(_cap, _entries.Length * 2);
         Array.Resize(ref _entries, length);
         Resized(length);
         return Count++;

@@ -29,6 +29,10 @@ internal struct DistinctSketch
     // Not stored in snapshots: it is derived.
     private int _estimate;
 
+    // The registers of the window this sketch was last cleared in (pooled windows): reused, zeroed, when the next
+    // window's count passes the exact range, so a host's busy windows do not each allocate them again.
+    private byte[]? _spareHll;
+
     /// <summary>Adds a value (a port, or a 32-bit address hash).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(uint value)
@@ -57,7 +61,13 @@ internal struct DistinctSketch
         {
             if (n >= ExactLimit)
             {
-                var hll = new byte[Registers];
+                var hll = _spareHll ?? new byte[Registers];
+                if (_spareHll is not null)
+                {
+                    Array.Clear(hll);
+                    _spareHll = null;
+                }
+
                 for (int i = 0; i < n; i++) AddHll(hll, e[i]);
                 AddHll(hll, value);
                 Hll = hll;
@@ -92,20 +102,22 @@ internal struct DistinctSketch
     {
         Exact = null;
         Hll = null;
+        _spareHll = null;
         ExactCount = 0;
         _estimate = 0;
     }
 
-    /// <summary>Forgets all values but keeps the exact array for reuse (pooled windows).</summary>
+    /// <summary>Forgets all values but keeps the arrays for reuse (pooled windows).</summary>
     public void Clear()
     {
+        if (Hll is not null) _spareHll = Hll;
         Hll = null;
         ExactCount = 0;
         _estimate = 0;
     }
 
     /// <summary>Heap bytes held (array headers included).</summary>
-    public readonly int HeapBytes => (Exact is null ? 0 : 24 + Exact.Length * 4) + (Hll is null ? 0 : 24 + Registers);
+    public readonly int HeapBytes => (Exact is null ? 0 : 24 + Exact.Length * 4) + (Hll is null ? 0 : 24 + Registers) + (_spareHll is null ? 0 : 24 + Registers);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool AddHll(byte[] registers, uint value)

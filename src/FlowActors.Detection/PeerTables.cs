@@ -260,7 +260,12 @@ internal sealed class LruSet
 /// Intervals (seconds) and sizes (bytes) are stored as half-precision floats: 11 significant bits are far finer
 /// than beacon jitter (60 s is held to 0.03 s, 3600 s to 2 s) and halve the ring memory.
 /// </remarks>
-internal sealed class BeaconTable(int cap) : CappedTable<BeaconTable.Entry>(cap, initialLength: 2)
+/// <remarks>
+/// Most hosts only ever fill the candidate ring, so the entries and rings are allocated on the first promotion, and
+/// then at the cap at once (6 by default): growing 2, 4, 6 allocated each host's rings three times, and at 50,000
+/// hosts those growing arrays were the largest share of what young collections promoted.
+/// </remarks>
+internal sealed class BeaconTable(int cap) : CappedTable<BeaconTable.Entry>(cap, initialLength: 0, firstLength: cap)
 {
     /// <summary>Intervals and sizes kept per peer.</summary>
     public const int RingSize = 16;
@@ -282,8 +287,8 @@ internal sealed class BeaconTable(int cap) : CappedTable<BeaconTable.Entry>(cap,
     /// <summary>Peers seen once, remembered as (32-bit address hash, low 32 bits of start ms) until a second connection promotes them.</summary>
     public const int Candidates = 16;
 
-    private Half[] _intervals = new Half[2 * RingSize];
-    private Half[] _sizes = new Half[2 * RingSize];
+    private Half[] _intervals = [];
+    private Half[] _sizes = [];
     private readonly ulong[] _candidates = new ulong[Candidates];
     private int _nextCandidate;
 

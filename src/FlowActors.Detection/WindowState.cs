@@ -53,6 +53,9 @@ internal sealed class WindowState
     public TallyTable? Brute, TopExternal, TopDns, Intel, NewAdmin, Rare;
     public BurstTable? Bursts;
 
+    /// <summary>What <see cref="HeapBytes"/> gave when the window went into <see cref="WindowPool"/>.</summary>
+    public int PooledBytes;
+
     public bool IsOpen => Index >= 0;
 
     public void Features(Span<double> x)
@@ -198,18 +201,44 @@ internal sealed class WindowState
 /// <summary>
 /// Per-thread pool of window objects. A host holds a window only while it is open; reusing closed windows (with
 /// their grown sketch arrays and tables) across hosts keeps window churn from allocating per host per window.
-/// Windows are owned by one host at a time, so a thread-static pool needs no locking; it is bounded.
+/// Windows are owned by one host at a time, so a thread-static pool needs no locking; it is bounded in bytes.
 /// </summary>
+/// <remarks>
+/// Windows are aligned in event time, so at a boundary every active host returns one and, about a window later, rents
+/// one: the pool has to hold about one window per active host in between. A bound by count (4,096 windows) made every
+/// boundary at 50,000 hosts regrow most windows in gen0, tens of MB that all survived into gen2 in a burst of long
+/// collections. The bound is bytes: pooled windows never hold more than <see cref="MaxPooledBytes"/> per thread.
+/// </remarks>
 internal static class WindowPool
 {
-    private const int MaxPooled = 4_096; // a few MB per thread at most; enough for thousands of hosts closing windows together
+    /// <summary>Most bytes of pooled windows (their grown arrays and tables) one thread keeps.</summary>
+    public const long MaxPooledBytes = 64L << 20;
 
     [ThreadStatic]
     private static Stack<WindowState>? _pool;
 
+    [ThreadStatic]
+    private static long _pooledBytes;
+
+    /// <summary>Windows pooled on the calling thread.</summary>
+    public static int Count => _pool?.Count ?? 0;
+
+    /// <summary>Bytes of the windows pooled on the calling thread.</summary>
+    public static long PooledBytes => _pooledBytes;
+
     public static WindowState Rent(long index)
     {
-        var w = _pool is { Count: > 0 } p ? p.Pop() : new WindowState();
+        WindowState w;
+        if (_pool is { Count: > 0 } p)
+        {
+            w = p.Pop();
+            _pooledBytes -= w.PooledBytes;
+        }
+        else
+        {
+            w = new WindowState();
+        }
+
         w.Index = index;
         return w;
     }
@@ -217,8 +246,11 @@ internal static class WindowPool
     public static void Return(WindowState w)
     {
         w.Reset();
-        var pool = _pool ??= new Stack<WindowState>();
-        if (pool.Count < MaxPooled) pool.Push(w);
+        int bytes = w.HeapBytes();
+        if (_pooledBytes + bytes > MaxPooledBytes) return;
+        w.PooledBytes = bytes;
+        (_pool ??= new Stack<WindowState>()).Push(w);
+        _pooledBytes += bytes;
     }
 }
 

@@ -19,7 +19,7 @@ namespace FlowActors.Cluster.Tests;
 [Collection(MemoryMeasuringCollection.Name)]
 public sealed class HostShardScaleTests : Akka.TestKit.Xunit2.TestKit
 {
-    private const int Shards = 20, Hosts = 50_000, Rounds = 20, NewKeyRounds = 4;
+    private const int Shards = 20, Hosts = 50_000, Rounds = 20, NewKeyRounds = 6;
     private readonly ITestOutputHelper _output;
 
     public HostShardScaleTests(ITestOutputHelper output)
@@ -101,7 +101,7 @@ public sealed class HostShardScaleTests : Akka.TestKit.Xunit2.TestKit
         double perObservationNewKeys = (allocatedAfterNewKeys - allocatedBefore) / (double)(NewKeyRounds * Hosts);
         double perObservationSteady = (allocatedEnd - allocatedAfterNewKeys) / (double)((Rounds - NewKeyRounds) * Hosts);
         _output.WriteLine($"{Rounds * Hosts} observations to {Hosts} active hosts in {seconds:0.0} s (machine loaded): {perObservation:0.0} B allocated per observation, process-wide, batches included; " +
-                          $"{perObservationNewKeys:0.0} B in the first {NewKeyRounds} rounds (each host meets 3 new service ports: its tables grow), {perObservationSteady:0.0} B in the {Rounds - NewKeyRounds} rounds after");
+                          $"{perObservationNewKeys:0.0} B in the first {NewKeyRounds} rounds (each host meets 3 new service ports and one repeated peer: its tables grow), {perObservationSteady:0.0} B in the {Rounds - NewKeyRounds} rounds after");
 
         // Hand-off (what sharding sends on rebalance and shutdown): every dirty host written, then the shards stop.
         var stop = Stopwatch.StartNew();
@@ -133,10 +133,13 @@ public sealed class HostShardScaleTests : Akka.TestKit.Xunit2.TestKit
         Assert.True(perHostWritten < (2 * rowBytes) + 640, $"{perHostWritten:0} B allocated per host written for {rowBytes:0} B rows");
         // Once a host's tables hold its keys, applying allocates only the batch messages (one per ~256 observations):
         // 0.3 B per observation measured. The first rounds grow each host's per-window tables (peers/ports it had not
-        // met: TopExternal, Bursts, Beacons, the brute-force tally when 445 is met, the ports sketch), about 850 B per host,
-        // which is state, not per-observation garbage. Both guards are the measured figure plus margin for a loaded machine.
+        // met: TopExternal, Bursts, the brute-force tally when 445 is met, the ports sketch), about 850 B per host, and at
+        // round 5 (the beaconing minimum interval after the first contact) the repeated peer becomes a tracked channel,
+        // whose entries and rings are allocated then, at the cap (about 800 B). That is state, not per-observation
+        // garbage. Both guards are the measured figure plus margin for a loaded machine.
         Assert.True(perObservationSteady < 4, $"{perObservationSteady:0.0} B allocated per observation once the hosts' tables hold their keys");
-        Assert.True(perObservationNewKeys < 300, $"{perObservationNewKeys:0.0} B allocated per observation while the hosts meet new ports");
-        Assert.True(perObservation < 56, $"{perObservation:0.0} B allocated per observation over all rounds");
+        Assert.True(perObservationNewKeys < 400, $"{perObservationNewKeys:0.0} B allocated per observation while the hosts meet new ports");
+        // Over all 20 rounds that growth is spread thin: (6 × 281 + 14 × 0.3) / 20 = 84 B per observation measured.
+        Assert.True(perObservation < 100, $"{perObservation:0.0} B allocated per observation over all rounds");
     }
 }

@@ -71,6 +71,25 @@ public class CappedTableTests
     }
 
     [Fact]
+    public void A_beacon_table_holds_no_rings_until_a_peer_repeats_and_then_grows_once_to_its_cap()
+    {
+        var beacons = new BeaconTable(cap: 6);
+        int empty = beacons.HeapBytes();
+        for (int i = 1; i <= 10; i++) Assert.False(beacons.Record(Peer(i), 443, startMs: i * 1_000L, bytes: 100, minIntervalMs: 5_000, maxIntervalMs: 3_600_000));
+        Assert.Equal(0, beacons.Count);
+        Assert.Equal(empty, beacons.HeapBytes()); // one-off peers live in the candidate ring only
+
+        Assert.True(beacons.Record(Peer(1), 443, startMs: 61_000, bytes: 100, minIntervalMs: 5_000, maxIntervalMs: 3_600_000));
+        int grown = beacons.HeapBytes();
+        Assert.True(grown > empty);
+        // Every further tracked peer fits in the arrays the first one allocated: no 2, 4, 6 regrowth.
+        for (int i = 2; i <= 6; i++) Assert.True(beacons.Record(Peer(i), 443, startMs: 62_000 + i, bytes: 100, minIntervalMs: 5_000, maxIntervalMs: 3_600_000));
+        Assert.Equal(6, beacons.Count);
+        Assert.Equal(grown, beacons.HeapBytes());
+        Assert.Equal(2u, beacons.ConnectionsTo(Peer(6)));
+    }
+
+    [Fact]
     public void A_table_snapshot_is_its_count_then_its_entries_and_reads_back_to_the_same_bytes()
     {
         var loops = new LoopTable(cap: 4);

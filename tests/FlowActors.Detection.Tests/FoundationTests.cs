@@ -168,13 +168,84 @@ public class DistinctSketchTests
     }
 
     [Fact]
+    public void A_cleared_sketch_reuses_its_registers_and_estimates_the_next_window_as_a_fresh_one_would()
+    {
+        var reused = new DistinctSketch();
+        for (uint i = 0; i < 5_000; i++) reused.Add(i * 2_654_435_761u); // estimating: registers full of the last window
+        var registers = reused.Hll;
+        reused.Clear();
+        Assert.Equal(0, reused.Count);
+        Assert.True(reused.IsExact);
+
+        var fresh = new DistinctSketch();
+        for (uint i = 0; i < 300; i++)
+        {
+            reused.Add(i + 7_000_000u);
+            fresh.Add(i + 7_000_000u);
+        }
+
+        Assert.Same(registers, reused.Hll); // no new array for the second window
+        Assert.Equal(fresh.Hll, reused.Hll); // zeroed before reuse: nothing of the first window is counted
+        Assert.Equal(fresh.Count, reused.Count);
+    }
+
+    [Fact]
     public void Reset_forgets_everything_and_releases_memory()
     {
         var s = new DistinctSketch();
         for (uint i = 0; i < 500; i++) s.Add(i);
-        s.Reset();
+        s.Clear(); // keeps the arrays for a pooled window...
+        Assert.True(s.HeapBytes > 0);
+        s.Reset(); // ...but a reset releases them all, the spare registers included
         Assert.Equal(0, s.Count);
         Assert.Equal(0, s.HeapBytes);
+    }
+}
+
+public class WindowPoolTests
+{
+    [Fact]
+    public void Closed_windows_are_reused_with_their_arrays_and_the_pool_stops_at_its_byte_bound()
+    {
+        // Thread-static: run on a thread of its own so other tests' windows do not share this pool.
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var w = WindowPool.Rent(1);
+                for (uint i = 0; i < 40; i++) w.PortsOut.Add(i);
+                WindowPool.Return(w);
+                Assert.Equal(1, WindowPool.Count);
+                Assert.True(WindowPool.PooledBytes > 0);
+                var again = WindowPool.Rent(2);
+                Assert.Same(w, again);
+                Assert.Equal(2, again.Index);
+                Assert.Equal(0, again.PortsOut.Count);
+                Assert.Equal(0, WindowPool.PooledBytes);
+
+                // Far more windows close than the bound holds (as at a boundary of a big population): the pool keeps
+                // what fits in MaxPooledBytes and lets the GC have the rest.
+                var many = new List<WindowState>();
+                for (int k = 0; k < 200_000; k++)
+                {
+                    var x = WindowPool.Rent(k);
+                    for (uint i = 0; i < 40; i++) x.PortsOut.Add(i);
+                    many.Add(x);
+                }
+
+                foreach (var x in many) WindowPool.Return(x);
+                Assert.InRange(WindowPool.PooledBytes, WindowPool.MaxPooledBytes - 4_096, WindowPool.MaxPooledBytes);
+                Assert.True(WindowPool.Count < many.Count);
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        thread.Join();
+        if (failure is not null) throw new Xunit.Sdk.XunitException(failure.ToString());
     }
 }
 

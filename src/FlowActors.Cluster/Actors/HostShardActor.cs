@@ -54,6 +54,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private readonly List<FlowAddress> _scratch = new();
     private byte[] _snapshotScratch = new byte[4096]; // behaviour snapshots are written here, then into their row
     private readonly ByteArena _flushArena = new(); // the rows of the flush in flight (see ByteArena for why)
+    private readonly List<HostStateRow> _flushRows = []; // reused like the arena: a new list per flush lived until the write ended, and was promoted
     private long _batchSeq;
     private bool _loaded;
     private bool _loadInFlight;
@@ -446,7 +447,9 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         }
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         _flushArena.Reset(); // no flush in flight: nothing reads the last one's rows any more
-        var rows = new List<HostStateRow>(granted + _unwritten.Count);
+        var rows = _flushRows;
+        rows.Clear();
+        rows.EnsureCapacity(granted + _unwritten.Count);
         foreach (var (host, state) in _unwritten) rows.Add(new HostStateRow(host, state, now));
         // Oldest dirty first: the list is in the order hosts became dirty.
         for (int i = 0; i < granted; i++)
