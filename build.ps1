@@ -10,7 +10,8 @@
     fuzz      long decoder fuzz run (-Iterations, default 5,000,000)
     bench-e2e lossless rate of nfcapd and of one node per host population, ratio at 50 k hosts, RSS per host at 1 M
               (-Populations 1000,10000,50000,1000000 -Quick -StepSeconds -SocketBuffer -MaxRate -Label; -LearnSeconds N
-              lets each node learn its hosts for N s at -LearnRate, default 400000 flows/s, before its ladder); bench/README.md
+              lets each node learn its hosts for N s at -LearnRate, default 400000 flows/s, before its ladder; -RaiseRmemMax
+              sets net.core.rmem_max to -SocketBuffer for the run, as root, and restores it after); bench/README.md
     bench-gen   the load generator alone (bench/nfgen) against a socket that reads nothing: its ceiling and pacing
     bench-cluster analytics flows/s of 1, 2, 3 node processes on one PostgreSQL (-NodeCounts -Hosts -Rate -StepSeconds)
     cluster   run -Nodes N (default 3) node processes on loopback as Kubernetes configures the pods, on one throw-away
@@ -37,6 +38,7 @@ param(
   [switch]$SkipGenerator,
   [double]$LearnSeconds = 0,
   [double]$LearnRate = 400000,
+  [switch]$RaiseRmemMax,
   [string]$Case = '',
   [int]$Nodes = 3
 )
@@ -208,6 +210,25 @@ function Invoke-Cluster([int]$Count) {
   }
 }
 
+# Linux caps every socket's receive buffer at net.core.rmem_max: a bench with a -SocketBuffer above it would compare
+# collectors at the cap, not at the size asked. -RaiseRmemMax lifts the cap for the run (both collectors get the same
+# buffer) and puts the old value back, even when the bench fails.
+$rmemRestore = $null
+if ($RaiseRmemMax -and $Target -in 'bench-e2e', 'bench-cluster', 'bench-gen') {
+  $rmemFile = '/proc/sys/net/core/rmem_max'
+  $rmemOld = [long](Get-Content $rmemFile)
+  if ($rmemOld -lt $SocketBuffer) {
+    # Through sysctl: PowerShell's Set-Content to procfs reports success and leaves the value as it was.
+    & sysctl -q -w "net.core.rmem_max=$SocketBuffer"
+    if ($LASTEXITCODE -ne 0 -or [long](Get-Content $rmemFile) -lt $SocketBuffer) {
+      throw "-RaiseRmemMax: cannot set net.core.rmem_max to $SocketBuffer (run as root, or: sudo sysctl -w net.core.rmem_max=$SocketBuffer)"
+    }
+    $rmemRestore = $rmemOld
+    Write-Host "net.core.rmem_max: $rmemOld -> $SocketBuffer for this run" -ForegroundColor Yellow
+  }
+}
+
+try {
 switch ($Target) {
   'build'   { Invoke-Build }
   'test'    { Invoke-Test }
@@ -221,4 +242,11 @@ switch ($Target) {
   'eval'    { Invoke-Eval }
   'default' { Invoke-Test }
   default   { throw "unknown target '$Target' (build, test, bench, bench-e2e, bench-gen, bench-cluster, cluster, fuzz, eval, publish, default)" }
+}
+}
+finally {
+  if ($null -ne $rmemRestore) {
+    & sysctl -q -w "net.core.rmem_max=$rmemRestore"
+    Write-Host "net.core.rmem_max: restored to $rmemRestore" -ForegroundColor Yellow
+  }
 }

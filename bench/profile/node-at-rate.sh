@@ -22,7 +22,7 @@ NFGEN=$ROOT/artifacts/bench/nfgen
 cd $D
 dotnet $ROOT/src/FlowActors.Node/bin/Release/net10.0/FlowActors.Node.dll > $D/node.log 2>&1 &
 PID=$!
-trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf $D' EXIT
+trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; [ -n "${KEEP:-}" ] && cp $D/m0 $D/m1 $OUT/ ; rm -rf $D' EXIT
 for i in $(seq 1 120); do curl -sf http://127.0.0.1:26561/healthz/ready >/dev/null && break; sleep 0.5; done
 m() { curl -s http://127.0.0.1:26561/metrics; }
 cpu() { awk '{print ($14+$15)/100}' /proc/$PID/stat; }

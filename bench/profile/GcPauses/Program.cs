@@ -1,13 +1,40 @@
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Analysis;
 using Microsoft.Diagnostics.Tracing.Analysis.GC;
+using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 
-// usage: dotnet run --project bench/profile/GcPauses -- TRACE.nettrace [alloc]
+// usage: dotnet run --project bench/profile/GcPauses -- TRACE.nettrace [alloc|stacks]
 if (args.Length == 0)
 {
     Console.Error.WriteLine("usage: FlowActors.GcPauses TRACE.nettrace [alloc]");
     return 2;
+}
+
+if (args.Length > 1 && args[1] == "stacks")
+{
+    // The same samples grouped by type and the first FlowActors frames of the allocating stack.
+    string etlx = Microsoft.Diagnostics.Tracing.Etlx.TraceLog.CreateFromEventPipeDataFile(args[0]);
+    using var log = new Microsoft.Diagnostics.Tracing.Etlx.TraceLog(etlx);
+    var byStack = new Dictionary<string, long>();
+    long total = 0;
+    foreach (var e in log.Events)
+    {
+        if (e is not GCAllocationTickTraceData tick) continue;
+        var frames = new List<string>();
+        for (var cs = e.CallStack(); cs is not null && frames.Count < 4; cs = cs.Caller)
+        {
+            string m = cs.CodeAddress.FullMethodName;
+            if (m.Contains("FlowActors", StringComparison.Ordinal)) frames.Add(m.Length > 90 ? m[..90] : m);
+        }
+        string key = $"{tick.TypeName} <- {string.Join(" <- ", frames)}";
+        byStack[key] = byStack.GetValueOrDefault(key) + tick.AllocationAmount64;
+        total += tick.AllocationAmount64;
+    }
+    Console.WriteLine($"sampled allocation: {total / 1e6:0.0} MB");
+    foreach (var (key, bytes) in byStack.OrderByDescending(x => x.Value).Take(30))
+        Console.WriteLine($"{bytes / 1e6,8:0.0} MB {100.0 * bytes / Math.Max(1, total),5:0.0} %  {key}");
+    return 0;
 }
 
 if (args.Length > 1 && args[1] == "alloc")
