@@ -40,6 +40,31 @@ public sealed class ReceiverPortOptions
     public int Sockets { get; set; } = DefaultSockets;
     /// <summary>Requested SO_RCVBUF in bytes (default 8 MiB); a warning is logged when the kernel grants less.</summary>
     public int ReceiveBufferBytes { get; set; } = DefaultReceiveBufferBytes;
+
+    /// <summary>Default of <see cref="RingBuffers"/> (and of the node's <c>Receivers:RingBuffers</c>).</summary>
+    public const int DefaultRingBuffers = 32_768;
+
+    /// <summary>Most <see cref="RingBuffers"/> accepted (the kernel's limit for one buffer ring).</summary>
+    public const int MaxRingBuffers = 32_768;
+
+    /// <summary>Default of <see cref="RingBufferBytes"/>: an Ethernet-MTU datagram with the kernel's header and the sender's address.</summary>
+    public const int DefaultRingBufferBytes = 2_048;
+
+    /// <summary>Smallest and largest <see cref="RingBufferBytes"/> accepted.</summary>
+    public const int MinRingBufferBytes = 1_024, MaxRingBufferBytes = 65_536 + 64;
+
+    /// <summary>
+    /// Datagrams each socket's io_uring receive ring holds (a power of two, 64-32768, default 32768: 64 MB of
+    /// buffers per busy socket; 0 reads the socket with ordinary receives). On Linux the kernel fills the ring by itself, also while a garbage collection has suspended the
+    /// receive thread; where io_uring is refused the loop logs why and uses ordinary receives.
+    /// </summary>
+    public int RingBuffers { get; set; } = DefaultRingBuffers;
+
+    /// <summary>
+    /// Bytes of each ring buffer (default 2048: datagrams up to 2004 bytes). A longer datagram is cut, counted as a
+    /// decode error and logged; raise it for exporters that send jumbo datagrams.
+    /// </summary>
+    public int RingBufferBytes { get; set; } = DefaultRingBufferBytes;
 }
 
 /// <summary>
@@ -261,6 +286,10 @@ public sealed class FlowActorsClusterOptions
             if (r.Port != 0 && !seen.Add(r.Port)) Fail($"Receivers:{i}:Port", $"{r.Port} is listed twice");
             if (r.Sockets is < 1 or > ReceiverPortOptions.MaxSockets) Fail($"Receivers:{i}:Sockets", $"is {r.Sockets}; use 1..{ReceiverPortOptions.MaxSockets}");
             if (r.ReceiveBufferBytes < ReceiverPortOptions.MinReceiveBufferBytes) Fail($"Receivers:{i}:ReceiveBufferBytes", $"is {r.ReceiveBufferBytes}; use at least {ReceiverPortOptions.MinReceiveBufferBytes}");
+            if (r.RingBuffers != 0 && (r.RingBuffers < 64 || r.RingBuffers > ReceiverPortOptions.MaxRingBuffers || (r.RingBuffers & (r.RingBuffers - 1)) != 0))
+                Fail($"Receivers:{i}:RingBuffers", $"is {r.RingBuffers}; use a power of two from 64 to {ReceiverPortOptions.MaxRingBuffers}, e.g. 16384, or 0 for ordinary receives");
+            if (r.RingBufferBytes is < ReceiverPortOptions.MinRingBufferBytes or > ReceiverPortOptions.MaxRingBufferBytes)
+                Fail($"Receivers:{i}:RingBufferBytes", $"is {r.RingBufferBytes}; use {ReceiverPortOptions.MinRingBufferBytes}..{ReceiverPortOptions.MaxRingBufferBytes}, e.g. 2048 (9216 for jumbo datagrams)");
             if (!System.Net.IPAddress.TryParse(r.BindAddress, out _)) Fail($"Receivers:{i}:BindAddress", $"'{r.BindAddress}' is not an IP address");
         }
         try

@@ -91,6 +91,8 @@ public sealed class NodeSettingsTests
     [InlineData("FlowActors:Receivers:SocketsPerPort", "0", "must be 1-64", "0")]
     [InlineData("FlowActors:Receivers:ReceiveBufferBytes", "1024", "must be 65536-1073741824", "1024")]
     [InlineData("FlowActors:Receivers:BindAddress", "localhost", "must be an IP address", "localhost")]
+    [InlineData("FlowActors:Receivers:RingBuffers", "1000", "must be a power of two from 64 to 32768, or 0", "1000")]
+    [InlineData("FlowActors:Receivers:RingBufferBytes", "512", "must be 1024-65600", "512")]
     [InlineData("FlowActors:Receivers:ExporterAllowlist", "192.0.2.1,router-1", "must list IP addresses or CIDR prefixes", "router-1")]
     [InlineData("FlowActors:Receivers:BatchSize", "many", "must be 1-65536", "many")]
     [InlineData("FlowActors:Networks:Monitored", "10.0.0.0/33", "must list CIDR prefixes whose length is 0-32 for this address family", "10.0.0.0/33")]

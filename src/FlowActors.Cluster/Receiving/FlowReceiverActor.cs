@@ -110,6 +110,7 @@ public sealed class FlowReceiverActor : ReceiveActor, IWithTimers
             var port = _boundPort == _port.Port ? _port : new ReceiverPortOptions
             {
                 Port = _boundPort, BindAddress = _port.BindAddress, Sockets = _port.Sockets, ReceiveBufferBytes = _port.ReceiveBufferBytes,
+                RingBuffers = _port.RingBuffers, RingBufferBytes = _port.RingBufferBytes,
             };
             sockets = ReceiveLoop.OpenSockets(port, _log, out _grantedBuffer);
         }
@@ -133,7 +134,7 @@ public sealed class FlowReceiverActor : ReceiveActor, IWithTimers
             int generation = _generation;
             string name = $"flow-rx-{_boundPort}-{i}";
             var loop = new ReceiveLoop(sockets[i], _options, _classifier, _allowlist, _region, _extractor, _inFlight, _replicator, _exchange, _log, name,
-                died: e => self.Tell(new LoopDied(generation, name, e)));
+                died: e => self.Tell(new LoopDied(generation, name, e)), ringBuffers: _port.RingBuffers, ringBufferBytes: _port.RingBufferBytes);
             _loops.Add(loop);
             loop.Start();
         }

@@ -64,12 +64,17 @@ internal sealed class ReceiveLoop : IDisposable
     private ExporterReport[] _exporterReports = [];
     private readonly KeyValuePair<string, object?> _portTag;
     private readonly PublishedCounts _published = new();
+    private readonly int _ringBuffers, _ringBufferBytes;
+    private long _truncated;
+    private volatile string _receivePath = "socket";
 
     public ReceiveLoop(Socket socket, FlowActorsClusterOptions options, NetworkClassifier classifier, ExporterAllowlist allowlist,
         IActorRef region, HostMessageExtractor extractor, InFlightBudget inFlight, IActorRef replicator, TemplateExchange exchange, ILoggingAdapter log, string name,
-        Action<Exception?>? died = null)
+        Action<Exception?>? died = null, int ringBuffers = 0, int ringBufferBytes = ReceiverPortOptions.DefaultRingBufferBytes)
     {
         _died = died;
+        _ringBuffers = ringBuffers;
+        _ringBufferBytes = ringBufferBytes;
         _socket = socket;
         _options = options;
         _classifier = classifier;
@@ -126,59 +131,38 @@ internal sealed class ReceiveLoop : IDisposable
 
     public void Start() => _thread.Start();
 
+    /// <summary>How the socket is read: "io_uring" (the kernel fills a ring of buffers) or "socket" (ordinary receives).</summary>
+    public string ReceivePath => _receivePath;
+
+    /// <summary>Datagrams longer than the receive-ring buffers, cut and counted (in <see cref="DecodeErrors"/> too).</summary>
+    public long Truncated => Volatile.Read(ref _truncated);
+
+    private long _lastFlush, _lastExpire, _lastStats;
+
     private void Run()
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
-        var from = new SocketAddress(_socket.AddressFamily);
-        long lastFlush = Environment.TickCount64, lastExpire = lastFlush, lastStats = 0;
+        byte[]? buffer = null;
+        UdpReceiveRing? ring = null;
+        _lastFlush = _lastExpire = Environment.TickCount64;
         Exception? failure = null;
         try
         {
-            while (!_stopping)
+            if (_ringBuffers > 0)
             {
-                int n = -1;
-                try
-                {
-                    n = _socket.ReceiveFrom(buffer, SocketFlags.None, from);
-                }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.Interrupted)
-                {
-                }
-                catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
-                {
-                    _decodeErrors++;
-                }
-                catch (ObjectDisposedException)
-                {
-                    break;
-                }
-                catch (SocketException) when (_stopping)
-                {
-                    break;
-                }
+                ring = UdpReceiveRing.TryCreate(_socket, _ringBuffers, _ringBufferBytes, out string? reason);
+                if (ring is null) _log.Warning("UDP receive {0}: io_uring is not available ({1}); reading the socket with ordinary receives, so garbage-collection pauses must fit in its receive buffer (Receivers:RingBuffers=0 silences this)", _thread.Name, reason);
+            }
 
-                long now = Environment.TickCount64;
-                // Templates replicated from other nodes first: a datagram that woke us may need one that arrived meanwhile.
-                DrainImports();
-                if (n >= 0) Handle(buffer.AsSpan(0, n), from);
-                if (now - lastFlush >= _flushEveryMs)
-                {
-                    _batcher.Flush();
-                    PublishCounters();
-                    lastFlush = now;
-                }
-                if (now - lastExpire >= ExpireEveryMs)
-                {
-                    long wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                    _decoder.ExpireTemplates(wall);
-                    if (wall - _lastRefreshOfferMs >= _refreshOfferEveryMs) OfferRefreshed(wall);
-                    lastExpire = now;
-                }
-                if (now - lastStats >= PublishStatsEveryMs)
-                {
-                    PublishReports();
-                    lastStats = now;
-                }
+            if (ring is not null)
+            {
+                _log.Info("UDP receive {0}: io_uring ring of {1} buffers of {2} bytes (datagrams up to {3} bytes)", _thread.Name, ring.Buffers, ring.BufferBytes, ring.MaxDatagram);
+                _receivePath = "io_uring";
+                RunRing(ring);
+            }
+            else
+            {
+                buffer = ArrayPool<byte>.Shared.Rent(MaxDatagram);
+                RunSocket(buffer);
             }
         }
         catch (Exception e)
@@ -202,17 +186,107 @@ internal sealed class ReceiveLoop : IDisposable
                 _log.Error(e, "Receive loop {0} failed while flushing its last batches", _thread.Name);
             }
 
-            ArrayPool<byte>.Shared.Return(buffer);
+            ring?.Dispose();
+            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
             // Ended without Dispose (an exception, or its socket closed under it): the port is deaf until rebound.
             if (!_stopping) _died?.Invoke(failure);
         }
     }
 
-    private void Handle(ReadOnlySpan<byte> datagram, SocketAddress from)
+    private void RunSocket(byte[] buffer)
+    {
+        var from = new SocketAddress(_socket.AddressFamily);
+        while (!_stopping)
+        {
+            int n = -1;
+            try
+            {
+                n = _socket.ReceiveFrom(buffer, SocketFlags.None, from);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock or SocketError.Interrupted)
+            {
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.MessageSize)
+            {
+                _decodeErrors++;
+            }
+            catch (ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException) when (_stopping)
+            {
+                break;
+            }
+
+            // Templates replicated from other nodes first: a datagram that woke us may need one that arrived meanwhile.
+            DrainImports();
+            if (n >= 0) Handle(buffer.AsSpan(0, n), ExporterOf(from));
+            Tick();
+        }
+    }
+
+    private void RunRing(UdpReceiveRing ring)
+    {
+        // Closing the socket does not end the kernel's receive (the ring holds the socket open), so the wait is short
+        // enough for Dispose and a closed socket to be noticed at once, and at most the flush tick.
+        int waitMs = (int)Math.Clamp(_flushEveryMs, 1, 100);
+        while (!_stopping)
+        {
+            if (_socket.SafeHandle.IsClosed) break; // closed under the loop: end it, so the owner rebinds the port
+            if (!ring.TryTake(out var datagram, out var sender, out int taken, out bool truncated))
+            {
+                ring.Wait(waitMs);
+                Tick();
+                continue;
+            }
+
+            DrainImports();
+            if (truncated)
+            {
+                if (_truncated++ == 0)
+                {
+                    _log.Warning("UDP receive {0}: a datagram longer than {1} bytes was cut and dropped; raise Receivers:RingBufferBytes (e.g. 9216 for jumbo datagrams). Counted in the decode errors.", _thread.Name, ring.MaxDatagram);
+                }
+                _decodeErrors++;
+            }
+            else
+            {
+                Handle(datagram, ExporterOf(sender));
+            }
+
+            ring.Release(taken);
+            Tick();
+        }
+    }
+
+    private void Tick()
+    {
+        long now = Environment.TickCount64;
+        if (now - _lastFlush >= _flushEveryMs)
+        {
+            _batcher.Flush();
+            PublishCounters();
+            _lastFlush = now;
+        }
+        if (now - _lastExpire >= ExpireEveryMs)
+        {
+            long wall = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            _decoder.ExpireTemplates(wall);
+            if (wall - _lastRefreshOfferMs >= _refreshOfferEveryMs) OfferRefreshed(wall);
+            _lastExpire = now;
+        }
+        if (now - _lastStats >= PublishStatsEveryMs)
+        {
+            PublishReports();
+            _lastStats = now;
+        }
+    }
+
+    private void Handle(ReadOnlySpan<byte> datagram, FlowAddress exporter)
     {
         _datagrams++;
         _bytes += datagram.Length;
-        var exporter = ExporterOf(from);
         long nowMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         if (!_allowlist.AllowsAll && !_allowlist.IsAllowed(exporter))
         {
@@ -257,10 +331,16 @@ internal sealed class ReceiveLoop : IDisposable
     }
 
     /// <summary>The datagram's source address without allocating (IPv4-mapped IPv6 becomes IPv4).</summary>
-    internal static FlowAddress ExporterOf(SocketAddress from)
+    internal static FlowAddress ExporterOf(SocketAddress from) => ExporterOf(from.Buffer.Span, from.Family == AddressFamily.InterNetwork);
+
+    /// <summary>The sender in a Linux sockaddr (sockaddr_in or sockaddr_in6) as the kernel wrote it.</summary>
+    internal static FlowAddress ExporterOf(ReadOnlySpan<byte> sockaddr) =>
+        sockaddr.Length >= 8 && System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(sockaddr) == 2 ? ExporterOf(sockaddr, true)
+        : sockaddr.Length >= 24 ? ExporterOf(sockaddr, false) : default;
+
+    private static FlowAddress ExporterOf(ReadOnlySpan<byte> b, bool v4)
     {
-        var b = from.Buffer.Span;
-        if (from.Family == AddressFamily.InterNetwork) return FlowAddress.FromV4(b.Slice(4, 4));
+        if (v4) return FlowAddress.FromV4(b.Slice(4, 4));
         var v6 = b.Slice(8, 16);
         bool mapped = v6[..10].IndexOfAnyExcept((byte)0) < 0 && v6[10] == 0xFF && v6[11] == 0xFF;
         return mapped ? FlowAddress.FromV4(v6.Slice(12, 4)) : FlowAddress.FromV6(v6);

@@ -158,6 +158,17 @@ public sealed record ReceiverSettings
     [Setting("to a size in bytes, e.g. 8388608 (8 MiB)", Min = ReceiverPortOptions.MinReceiveBufferBytes, Max = 1024 * 1024 * 1024)]
     public int ReceiveBufferBytes { get; set; } = ReceiverPortOptions.DefaultReceiveBufferBytes;
 
+    /// <summary>
+    /// Datagrams each socket's io_uring receive ring holds (Linux): the kernel fills it also while a collection has
+    /// suspended the receive thread. A power of two, 64-32768, or 0 for ordinary receives.
+    /// </summary>
+    [Setting("to a power of two from 64 to 32768, e.g. 32768, or 0 for ordinary receives", Min = 0, Max = ReceiverPortOptions.MaxRingBuffers)]
+    public int RingBuffers { get; set; } = ReceiverPortOptions.DefaultRingBuffers;
+
+    /// <summary>Bytes of each receive-ring buffer; datagrams longer than this less 44 bytes are cut and counted.</summary>
+    [Setting("to 1024-65600 bytes, e.g. 2048 (9216 for exporters that send jumbo datagrams)", Min = ReceiverPortOptions.MinRingBufferBytes, Max = ReceiverPortOptions.MaxRingBufferBytes)]
+    public int RingBufferBytes { get; set; } = ReceiverPortOptions.DefaultRingBufferBytes;
+
     /// <summary>Exporters (addresses or CIDR prefixes) accepted; empty accepts every exporter.</summary>
     [Setting("to e.g. 192.0.2.1,198.51.100.0/24, or leave it empty to accept every exporter")]
     public IReadOnlyList<string> ExporterAllowlist { get; set; } = [];

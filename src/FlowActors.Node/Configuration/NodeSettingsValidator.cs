@@ -143,6 +143,11 @@ public sealed class NodeSettingsValidator : IValidateOptions<NodeSettings>
             fail(p + "SflowPort", r.SflowPort.ToString(CultureInfo.InvariantCulture), "must differ from the NetFlow and IPFIX ports (every receiver accepts every version already)", "to another port, or 0 to disable");
         }
 
+        if (r.RingBuffers != 0 && (r.RingBuffers < 64 || (r.RingBuffers & (r.RingBuffers - 1)) != 0))
+        {
+            fail(p + "RingBuffers", r.RingBuffers.ToString(CultureInfo.InvariantCulture), "must be a power of two from 64 to 32768, or 0", "to e.g. 16384, or 0 for ordinary receives");
+        }
+
         foreach (string entry in r.ExporterAllowlist.Where(e => !PrefixSet.TryParseCidr(e, out _, out _)))
         {
             fail(p + "ExporterAllowlist", entry, "must list IP addresses or CIDR prefixes", "to e.g. 192.0.2.1,198.51.100.0/24, or leave it empty to accept every exporter");

@@ -23,6 +23,8 @@ public static class ClusterOptionsMapping
                 BindAddress = settings.Receivers.BindAddress,
                 Sockets = settings.Receivers.SocketsPerPort,
                 ReceiveBufferBytes = settings.Receivers.ReceiveBufferBytes,
+                RingBuffers = settings.Receivers.RingBuffers,
+                RingBufferBytes = settings.Receivers.RingBufferBytes,
             });
         }
 
