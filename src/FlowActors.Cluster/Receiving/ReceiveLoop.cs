@@ -258,6 +258,16 @@ internal sealed class ReceiveLoop : IDisposable
             ring.Release(taken);
             Tick();
         }
+
+        // Stopping: what the kernel already put in the ring was received, so it is handled before the last flush
+        // rather than dropped with the ring (at most the ring's size).
+        if (!_stopping) return;
+        while (ring.TryTake(out var left, out var from, out int buffer, out bool cut))
+        {
+            if (cut) _decodeErrors++;
+            else Handle(left, ExporterOf(from));
+            ring.Release(buffer);
+        }
     }
 
     private void Tick()
