@@ -65,8 +65,7 @@ internal sealed class ReceiveLoop : IDisposable
     private readonly KeyValuePair<string, object?> _portTag;
     private readonly PublishedCounts _published = new();
     private readonly int _ringBuffers, _ringBufferBytes;
-    private long _truncated;
-    private volatile string _receivePath = "socket";
+    private bool _loggedTruncation;
 
     public ReceiveLoop(Socket socket, FlowActorsClusterOptions options, NetworkClassifier classifier, ExporterAllowlist allowlist,
         IActorRef region, HostMessageExtractor extractor, InFlightBudget inFlight, IActorRef replicator, TemplateExchange exchange, ILoggingAdapter log, string name,
@@ -131,12 +130,6 @@ internal sealed class ReceiveLoop : IDisposable
 
     public void Start() => _thread.Start();
 
-    /// <summary>How the socket is read: "io_uring" (the kernel fills a ring of buffers) or "socket" (ordinary receives).</summary>
-    public string ReceivePath => _receivePath;
-
-    /// <summary>Datagrams longer than the receive-ring buffers, cut and counted (in <see cref="DecodeErrors"/> too).</summary>
-    public long Truncated => Volatile.Read(ref _truncated);
-
     private long _lastFlush, _lastExpire, _lastStats;
 
     private void Run()
@@ -156,7 +149,6 @@ internal sealed class ReceiveLoop : IDisposable
             if (ring is not null)
             {
                 _log.Info("UDP receive {0}: io_uring ring of {1} buffers of {2} bytes (datagrams up to {3} bytes)", _thread.Name, ring.Buffers, ring.BufferBytes, ring.MaxDatagram);
-                _receivePath = "io_uring";
                 RunRing(ring);
             }
             else
@@ -242,32 +234,34 @@ internal sealed class ReceiveLoop : IDisposable
             }
 
             DrainImports();
-            if (truncated)
-            {
-                if (_truncated++ == 0)
-                {
-                    _log.Warning("UDP receive {0}: a datagram longer than {1} bytes was cut and dropped; raise Receivers:RingBufferBytes (e.g. 9216 for jumbo datagrams). Counted in the decode errors.", _thread.Name, ring.MaxDatagram);
-                }
-                _decodeErrors++;
-            }
-            else
-            {
-                Handle(datagram, ExporterOf(sender));
-            }
-
-            ring.Release(taken);
+            HandleTaken(ring, datagram, sender, taken, truncated);
             Tick();
         }
 
         // Stopping: what the kernel already put in the ring was received, so it is handled before the last flush
         // rather than dropped with the ring (at most the ring's size).
         if (!_stopping) return;
-        while (ring.TryTake(out var left, out var from, out int buffer, out bool cut))
+        while (ring.TryTake(out var left, out var from, out int buffer, out bool cut)) HandleTaken(ring, left, from, buffer, cut);
+    }
+
+    /// <summary>Handles a datagram taken from the ring (a cut one is a decode error, logged once) and gives its buffer back.</summary>
+    private void HandleTaken(UdpReceiveRing ring, ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> sender, int buffer, bool truncated)
+    {
+        if (truncated)
         {
-            if (cut) _decodeErrors++;
-            else Handle(left, ExporterOf(from));
-            ring.Release(buffer);
+            if (!_loggedTruncation)
+            {
+                _loggedTruncation = true;
+                _log.Warning("UDP receive {0}: a datagram longer than {1} bytes was cut and dropped; raise Receivers:RingBufferBytes (e.g. 9216 for jumbo datagrams). Counted in the decode errors.", _thread.Name, ring.MaxDatagram);
+            }
+            _decodeErrors++;
         }
+        else
+        {
+            Handle(datagram, ExporterOf(sender));
+        }
+
+        ring.Release(buffer);
     }
 
     private void Tick()

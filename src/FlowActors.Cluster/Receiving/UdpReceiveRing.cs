@@ -158,13 +158,7 @@ internal sealed unsafe class UdpReceiveRing : IDisposable
     {
         if (Volatile.Read(ref *_cqTail) != *_cqHead) return true;
         if (!_armed && !Arm(out _)) return false;
-        _timespec[0] = timeoutMs / 1000;
-        _timespec[1] = (timeoutMs % 1000) * 1_000_000L;
-        _waitArg[0] = 0; // no signal mask
-        _waitArg[1] = 0;
-        _waitArg[2] = (ulong)_timespec;
-        long r = Syscall(SysEnter, _ringFd, 0, 1, EnterGetEvents | EnterExtArg, (long)_waitArg, 24);
-        if (r < 0)
+        if (WaitForCompletion(timeoutMs) < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             if (errno is not (ETIME or EINTR)) throw new IOException($"io_uring_enter failed (errno {errno}: {Marshal.GetLastPInvokeErrorMessage()})");
@@ -255,26 +249,16 @@ internal sealed unsafe class UdpReceiveRing : IDisposable
     private void CancelReceive()
     {
         if (!_armed) return;
-        uint tail = *_sqTail;
-        uint index = tail & _sqMask;
-        byte* sqe = _sqes + (index * 64);
-        NativeMemory.Clear(sqe, 64);
+        byte* sqe = NextSqe(out uint tail, out uint index);
         sqe[0] = OpAsyncCancel;
         *(int*)(sqe + 4) = -1;
         *(ulong*)(sqe + 16) = ReceiveUserData; // the request to cancel, by its user data
         *(ulong*)(sqe + 32) = CancelUserData;
-        _sqArray[index] = index;
-        Volatile.Write(ref *_sqTail, tail + 1);
-        if (Syscall(SysEnter, _ringFd, 1, 0, 0, 0, 0) < 1) return;
+        if (Submit(tail, index) < 1) return;
         long deadline = Environment.TickCount64 + 1_000;
         while (_armed && Environment.TickCount64 < deadline)
         {
-            _timespec[0] = 0;
-            _timespec[1] = 50_000_000;
-            _waitArg[0] = 0;
-            _waitArg[1] = 0;
-            _waitArg[2] = (ulong)_timespec;
-            Syscall(SysEnter, _ringFd, 0, 1, EnterGetEvents | EnterExtArg, (long)_waitArg, 24);
+            WaitForCompletion(50);
             for (uint head = *_cqHead; head != Volatile.Read(ref *_cqTail); head++)
             {
                 byte* cqe = _cqes + ((head & _cqMask) * 16);
@@ -308,10 +292,7 @@ internal sealed unsafe class UdpReceiveRing : IDisposable
         NativeMemory.Clear(_msghdr, 56);
         *(ulong*)_msghdr = (ulong)(_msghdr + 56);
         *(uint*)(_msghdr + 8) = NameBytes;
-        uint tail = *_sqTail;
-        uint index = tail & _sqMask;
-        byte* sqe = _sqes + (index * 64);
-        NativeMemory.Clear(sqe, 64);
+        byte* sqe = NextSqe(out uint tail, out uint index);
         sqe[0] = OpRecvMsg;
         sqe[1] = SqeBufferSelect;
         *(ushort*)(sqe + 2) = RecvMultishot;
@@ -320,16 +301,42 @@ internal sealed unsafe class UdpReceiveRing : IDisposable
         *(uint*)(sqe + 24) = 1;
         *(ulong*)(sqe + 32) = ReceiveUserData;
         *(ushort*)(sqe + 40) = BufferGroup;
-        _sqArray[index] = index;
-        Volatile.Write(ref *_sqTail, tail + 1);
-        long r = Syscall(SysEnter, _ringFd, 1, 0, 0, 0, 0);
-        if (r < 1)
+        if (Submit(tail, index) < 1)
         {
             reason = $"submitting the multishot receive failed (errno {Marshal.GetLastPInvokeError()}: {Marshal.GetLastPInvokeErrorMessage()}; needs Linux 6.0 or later)";
             return false;
         }
         _armed = true;
         return true;
+    }
+
+    /// <summary>The next submission entry, zeroed, with the tail and index <see cref="Submit"/> publishes it at.</summary>
+    private byte* NextSqe(out uint tail, out uint index)
+    {
+        tail = *_sqTail;
+        index = tail & _sqMask;
+        byte* sqe = _sqes + (index * 64);
+        NativeMemory.Clear(sqe, 64);
+        return sqe;
+    }
+
+    /// <summary>Publishes the entry <see cref="NextSqe"/> filled and submits it; the kernel's count of entries taken.</summary>
+    private long Submit(uint tail, uint index)
+    {
+        _sqArray[index] = index;
+        Volatile.Write(ref *_sqTail, tail + 1);
+        return Syscall(SysEnter, _ringFd, 1, 0, 0, 0, 0);
+    }
+
+    /// <summary>io_uring_enter waiting for one completion, at most <paramref name="timeoutMs"/>; negative on timeout or error (errno set).</summary>
+    private long WaitForCompletion(int timeoutMs)
+    {
+        _timespec[0] = timeoutMs / 1000;
+        _timespec[1] = (timeoutMs % 1000) * 1_000_000L;
+        _waitArg[0] = 0; // no signal mask
+        _waitArg[1] = 0;
+        _waitArg[2] = (ulong)_timespec;
+        return Syscall(SysEnter, _ringFd, 0, 1, EnterGetEvents | EnterExtArg, (long)_waitArg, 24);
     }
 
     private byte* Map(nuint bytes, long offset)
