@@ -81,7 +81,8 @@ public sealed class CrashTests
         await using (var node = NodeProcess.Start(environment))
         {
             await node.WaitReadyAsync();
-            await FlowReplay.SendAsync(FlowReplay.Capture("portscan-v9.pcap"), netflowPort);
+            using var exporter = new ReplayExporter(netflowPort); // one exporter: the scan is applied before the flood
+            await exporter.SendAsync(FlowReplay.Capture("portscan-v9.pcap"));
             await Poll.UntilAsync(async () => (await GetAsync(node, $"api/hosts/show?ip={Scanner}")).GetProperty("flows_observed").GetInt64() == 4_000,
                 TimeSpan.FromSeconds(30), "all 4,000 flows of the scanner to be applied");
             targetBefore = (await GetAsync(node, $"api/hosts/show?ip={Target}")).GetProperty("flows_observed").GetInt64();
@@ -90,7 +91,7 @@ public sealed class CrashTests
                 TimeSpan.FromSeconds(15), "the scanner's and the target's states to be written");
 
             // The flood arrives and the node dies as soon as the receiver has it: host state and alerts are in flight.
-            await FlowReplay.SendAsync(FlowReplay.Capture("synflood-v9.pcap"), netflowPort);
+            await exporter.SendAsync(FlowReplay.Capture("synflood-v9.pcap"));
             await Poll.UntilAsync(async () =>
             {
                 var exporters = await GetAsync(node, "api/exporters/list");

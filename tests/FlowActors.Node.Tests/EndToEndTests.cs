@@ -141,8 +141,9 @@ public sealed class EndToEndTests
         await using (var node = NodeProcess.Start(environment))
         {
             await node.WaitReadyAsync();
-            Assert.Equal(PortScanDatagrams, await FlowReplay.SendAsync(FlowReplay.Capture("portscan-v9.pcap"), netflowPort));
-            Assert.Equal(SynFloodDatagrams, await FlowReplay.SendAsync(FlowReplay.Capture("synflood-v9.pcap"), netflowPort));
+            using var exporter = new ReplayExporter(netflowPort); // one exporter: the scan is applied before the flood
+            Assert.Equal(PortScanDatagrams, await exporter.SendAsync(FlowReplay.Capture("portscan-v9.pcap")));
+            Assert.Equal(SynFloodDatagrams, await exporter.SendAsync(FlowReplay.Capture("synflood-v9.pcap")));
 
             var alerts = await WaitForPortScanAlertsAsync(data.Path, node);
             // Both ends are monitored: the scanned host reports the scan as its target, naming the scanner as its peer.
@@ -203,8 +204,9 @@ public sealed class EndToEndTests
         await using (var node = NodeProcess.Start(environment))
         {
             await node.WaitReadyAsync();
-            await FlowReplay.SendAsync(FlowReplay.Capture("portscan-v9.pcap"), netflowPort);
-            await FlowReplay.SendAsync(FlowReplay.Capture("synflood-v9.pcap"), netflowPort);
+            using var exporter = new ReplayExporter(netflowPort); // one exporter: the scan is applied before the flood
+            await exporter.SendAsync(FlowReplay.Capture("portscan-v9.pcap"));
+            await exporter.SendAsync(FlowReplay.Capture("synflood-v9.pcap"));
             // Terminate as soon as the receiver has every datagram: batches, host state and the alert are still in flight.
             await Poll.UntilAsync(async () =>
             {

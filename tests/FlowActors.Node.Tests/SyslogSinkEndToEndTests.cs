@@ -97,8 +97,9 @@ public sealed partial class SyslogSinkEndToEndTests(ITestOutputHelper output)
         await using (var node = NodeProcess.Start(environment))
         {
             await node.WaitReadyAsync();
-            await FlowReplay.SendAsync(FlowReplay.Capture("portscan-v9.pcap"), netflowPort);
-            await FlowReplay.SendAsync(FlowReplay.Capture("synflood-v9.pcap"), netflowPort);
+            using var exporter = new ReplayExporter(netflowPort); // one exporter: the scan is applied before the flood
+            await exporter.SendAsync(FlowReplay.Capture("portscan-v9.pcap"));
+            await exporter.SendAsync(FlowReplay.Capture("synflood-v9.pcap"));
             await UntilAsync(node, async () =>
             {
                 var status = await GetAsync(node, "api/forwarder/status");

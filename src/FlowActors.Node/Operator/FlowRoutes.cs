@@ -155,6 +155,7 @@ internal static class FlowRoutes
         alerts_dropped = r.AlertsDropped,
         restored_from_snapshot = r.RestoredFromSnapshot,
         snapshot_bytes = r.SnapshotBytes,
+        late_observations = r.LateObservations,
     };
 
     private static DateTimeOffset? EventTime(long unixMs) => unixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(unixMs) : null;

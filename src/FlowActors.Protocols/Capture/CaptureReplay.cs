@@ -71,11 +71,31 @@ public static class CaptureReplay
     }
 
     /// <summary>Replays the capture at <paramref name="path"/> to <paramref name="target"/> from a socket of its own.</summary>
-    public static async Task<ReplayResult> SendFileAsync(string path, EndPoint target, ReplayPacing pacing, CancellationToken cancellationToken = default)
+    public static async Task<ReplayResult> SendFileAsync(string path, EndPoint target, ReplayPacing pacing, CancellationToken cancellationToken = default) =>
+        (await SendFilesAsync([path], target, pacing, cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Replays the captures at <paramref name="paths"/>, in order, to <paramref name="target"/> from one socket of their
+    /// own; returns what each sent.
+    /// </summary>
+    /// <remarks>
+    /// One socket makes the captures one exporter to the collector, as they were when one exporter recorded them. A
+    /// collector with several receive sockets (SO_REUSEPORT) picks the socket by the sender's address and port, so
+    /// captures sent from separate sockets can reach separate receive loops, and a later capture's records for a host
+    /// can then be applied before an earlier one's: with no allowed lateness those earlier records count as late.
+    /// </remarks>
+    public static async Task<IReadOnlyList<ReplayResult>> SendFilesAsync(IReadOnlyList<string> paths, EndPoint target, ReplayPacing pacing, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(target);
         using var socket = new Socket(target.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        using var reader = PcapReader.Open(path);
-        return await SendAsync(reader, socket, target, pacing, cancellationToken).ConfigureAwait(false);
+        var results = new List<ReplayResult>(paths.Count);
+        foreach (var path in paths)
+        {
+            using var reader = PcapReader.Open(path);
+            results.Add(await SendAsync(reader, socket, target, pacing, cancellationToken).ConfigureAwait(false));
+        }
+
+        return results;
     }
 }

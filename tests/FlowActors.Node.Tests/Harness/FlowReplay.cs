@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using FlowActors.Protocols.Capture;
 
 namespace FlowActors.Node.Tests.Harness;
@@ -17,4 +18,26 @@ public static class FlowReplay
         Assert.Null(sent.Error);
         return (int)sent.Datagrams;
     }
+}
+
+/// <summary>
+/// One exporter on loopback: every capture it sends leaves from the same socket, so the node applies them in the order
+/// sent (separate sockets can reach separate receive loops, and the later capture's records could be applied first).
+/// </summary>
+public sealed class ReplayExporter(int port) : IDisposable
+{
+    private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    private readonly IPEndPoint _target = new(IPAddress.Loopback, port);
+
+    /// <summary>Replays every UDP payload of <paramref name="capture"/>; returns how many were sent.</summary>
+    public async Task<int> SendAsync(string capture)
+    {
+        using var reader = PcapReader.Open(capture);
+        var sent = await CaptureReplay.SendAsync(reader, _socket, _target, ReplayPacing.GentleBursts);
+        Assert.Null(sent.Error);
+        return (int)sent.Datagrams;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _socket.Dispose();
 }

@@ -23,7 +23,10 @@ public sealed class CaptureReplayTests : IDisposable
     public void Dispose() => _collector.Dispose();
 
     /// <summary>A capture whose record <c>i</c> carries the payload <c>[i, i, i]</c> at <paramref name="offsetsMs"/>[i] after the first.</summary>
-    private static PcapReader Capture(params int[] offsetsMs)
+    private static PcapReader Capture(params int[] offsetsMs) => new(new MemoryStream(CaptureBytes(offsetsMs)));
+
+    /// <summary>The bytes of the capture <see cref="Capture"/> reads.</summary>
+    private static byte[] CaptureBytes(params int[] offsetsMs)
     {
         var file = CaptureFileBuilder.Pcap(linkType: 1);
         for (int i = 0; i < offsetsMs.Length; i++)
@@ -33,7 +36,7 @@ public sealed class CaptureReplayTests : IDisposable
                 Ethernet(0x0800, IPv4("192.0.2.10", "127.0.0.1", 17, Udp(40000, 2055, [b, b, b]))));
         }
 
-        return new PcapReader(new MemoryStream(file.ToArray()));
+        return file.ToArray();
     }
 
     private List<byte[]> Receive(int count)
@@ -112,6 +115,49 @@ public sealed class CaptureReplayTests : IDisposable
         Assert.Equal(1, result.Datagrams);
         Assert.NotNull(result.Error);
         Assert.Equal([7, 7, 7], Receive(1)[0]);
+    }
+
+    [Fact]
+    public async Task Several_files_leave_from_one_source_port_in_order_with_a_result_each()
+    {
+        using var dir = new TempFiles();
+        string first = dir.Write("first.pcap", CaptureBytes(0, 0, 0));
+        string second = dir.Write("second.pcap", CaptureBytes(0, 0));
+
+        var results = await CaptureReplay.SendFilesAsync([first, second], Collector, ReplayPacing.AsFastAsPossible);
+
+        Assert.Equal([new ReplayResult(3, 9, null), new ReplayResult(2, 6, null)], results);
+        // One exporter to the collector: a receiver with several SO_REUSEPORT sockets picks one by the source address
+        // and port, so the second capture cannot overtake the first in another receive loop.
+        var senders = new HashSet<EndPoint>();
+        var payloads = new List<byte>();
+        var buffer = new byte[64];
+        for (int i = 0; i < 5; i++)
+        {
+            EndPoint from = new IPEndPoint(IPAddress.Any, 0);
+            int n = _collector.ReceiveFrom(buffer, ref from);
+            senders.Add(from);
+            payloads.Add(buffer[0]);
+            Assert.Equal(3, n);
+        }
+
+        Assert.Single(senders);
+        Assert.Equal([0, 1, 2, 0, 1], payloads);
+    }
+
+    /// <summary>Capture files written to a temporary folder, removed on dispose.</summary>
+    private sealed class TempFiles : IDisposable
+    {
+        private readonly string _path = Directory.CreateTempSubdirectory("flowactors-replay-").FullName;
+
+        public string Write(string name, byte[] capture)
+        {
+            string file = Path.Combine(_path, name);
+            File.WriteAllBytes(file, capture);
+            return file;
+        }
+
+        public void Dispose() => Directory.Delete(_path, recursive: true);
     }
 
     [Fact]
