@@ -530,8 +530,9 @@ function Invoke-BenchE2E {
   param(
     [string]$Root, [int[]]$Populations, [switch]$Quick, [double]$StepSeconds, [int]$SocketBuffer, [double]$MaxRate,
     [double]$NodeStartRate, [double]$NfcapdStartRate, [string]$Label, [switch]$SkipNfcapd, [switch]$SkipGenerator, [int]$Bisections = -1,
-    [double]$LearnSeconds = 0, [double]$LearnRate = 400000
+    [double]$LearnSeconds = 0, [double]$LearnRate = 400000, [int]$Repeat = 1
   )
+  if ($Repeat -lt 1) { throw "-Repeat is $Repeat; use 1 or more (runs per population)" }
   if ($StepSeconds -le 0) { $StepSeconds = if ($Quick) { 3 } else { 10 } }
   if ($Bisections -lt 0) { $Bisections = if ($Quick) { 1 } else { 3 } }
   $maxSteps = if ($Quick) { 5 } else { 10 }
@@ -559,9 +560,13 @@ function Invoke-BenchE2E {
     # Offered rates stay inside what the generator sustains (measured above), and at most 8 M flows/s.
     $maxRate = if ($MaxRate -gt 0) { $MaxRate } elseif ($ctx.GeneratorCeiling -gt 0) { [Math]::Min(8000000, 0.8 * $ctx.GeneratorCeiling) } else { 8000000 }
 
+    # -Repeat N: each population N times, nfcapd then the node each time, so the ratio's spread from run to run shows
+    # (both collectors' lossless rates move by 20-40 % between runs on a shared machine; bench/README.md).
     foreach ($hosts in $Populations) {
-      Write-Host ("population {0:N0} hosts:" -f $hosts) -ForegroundColor Yellow
-      [void]$md.AppendLine(('## {0:N0} hosts' -f $hosts))
+     for ($run = 1; $run -le $Repeat; $run++) {
+      $runTag = if ($Repeat -gt 1) { " (run $run of $Repeat)" } else { '' }
+      Write-Host ("population {0:N0} hosts{1}:" -f $hosts, $runTag) -ForegroundColor Yellow
+      [void]$md.AppendLine(('## {0:N0} hosts{1}' -f $hosts, $runTag))
       [void]$md.AppendLine('')
       $nf = $null
       if (-not $SkipNfcapd) {
@@ -622,26 +627,39 @@ function Invoke-BenchE2E {
       $ratio = if ($nf -and $nf.Lossless -gt 0 -and $fa) { $fa.Lossless / $nf.Lossless } else { [double]::NaN }
       if ($nf -and $fa) { [void]$md.AppendLine(''); [void]$md.AppendLine(('ratio at {0:N0} hosts: {1:F4}' -f $hosts, $ratio)) }
       [void]$md.AppendLine('')
-      $summary["$hosts"] = @{ Nfcapd = $(if ($nf) { $nf.Lossless } else { [double]::NaN }); Node = $nodeRate; Ratio = $ratio }
+      if (-not $summary.Contains("$hosts")) { $summary["$hosts"] = [System.Collections.Generic.List[object]]::new() }
+      $summary["$hosts"].Add(@{ Run = $run; Nfcapd = $(if ($nf) { $nf.Lossless } else { [double]::NaN }); Node = $nodeRate; Ratio = $ratio })
 
-      if ($hosts -ge 1000000) {
+      if ($hosts -ge 1000000 -and $run -eq 1) {
         try { [void]$md.Append((Measure-RssPerHost $ctx $nodeDll $hosts $SocketBuffer $(if ($fa) { $fa.Lossless } else { 0 }) -Quick:$Quick)) }
         catch { Write-Warning "RSS per host aborted: $_"; [void]$md.AppendLine("### RSS per host: aborted: $_"); [void]$md.AppendLine('') }
       }
+     }
     }
 
     [void]$md.AppendLine('## Summary')
     [void]$md.AppendLine('')
-    [void]$md.AppendLine('| hosts | nfcapd lossless flows/s | FlowActors lossless flows/s | ratio |')
-    [void]$md.AppendLine('|---:|---:|---:|---:|')
+    [void]$md.AppendLine('| hosts | run | nfcapd lossless flows/s | FlowActors lossless flows/s | ratio |')
+    [void]$md.AppendLine('|---:|---:|---:|---:|---:|')
     foreach ($h in $summary.Keys) {
-      $s = $summary[$h]
-      [void]$md.AppendLine(('| {0:N0} | {1} | {2} | {3} |' -f [int]$h, (Format-Number $s.Nfcapd), (Format-Number $s.Node), $(if ([double]::IsNaN($s.Ratio)) { '-' } else { '{0:F4}' -f $s.Ratio })))
+      foreach ($s in $summary[$h]) {
+        [void]$md.AppendLine(('| {0:N0} | {1} | {2} | {3} | {4} |' -f [int]$h, $s.Run, (Format-Number $s.Nfcapd), (Format-Number $s.Node), (Format-Ratio $s.Ratio)))
+      }
     }
     [void]$md.AppendLine('')
+    if ($Repeat -gt 1) {
+      foreach ($h in $summary.Keys) {
+        $ratios = @($summary[$h] | ForEach-Object { $_.Ratio } | Where-Object { -not [double]::IsNaN($_) })
+        if ($ratios.Count -eq 0) { continue }
+        $sorted = @($ratios | Sort-Object)
+        [void]$md.AppendLine(('- median ratio at {0:N0} hosts over {1} run(s): {2} (lowest {3}, highest {4})' -f [int]$h, $ratios.Count, (Format-Ratio (Get-Median $ratios)), (Format-Ratio $sorted[0]), (Format-Ratio $sorted[-1])))
+      }
+    }
     [void]$md.AppendLine("- load average at end: $((Get-Content /proc/loadavg) -replace '^(\S+ \S+ \S+).*', '$1'); run took $([Math]::Round(([DateTime]::UtcNow - $started).TotalMinutes, 1)) min")
     [void]$md.AppendLine('')
-    $ratio50k = if ($summary.Contains('50000') -and -not [double]::IsNaN($summary['50000'].Ratio)) { '{0:F4}' -f $summary['50000'].Ratio } else { 'n/a (no nfcapd and node figures at 50,000 hosts in this run)' }
+    # The median over the runs (the one run's ratio without -Repeat).
+    $median50k = if ($summary.Contains('50000')) { Get-Median @($summary['50000'] | ForEach-Object { $_.Ratio }) } else { [double]::NaN }
+    $ratio50k = if (-not [double]::IsNaN($median50k)) { '{0:F4}' -f $median50k } else { 'n/a (no nfcapd and node figures at 50,000 hosts in this run)' }
     [void]$md.AppendLine("ratio: $ratio50k")
     $text = $md.ToString()
     Write-Host ''
@@ -653,6 +671,17 @@ function Invoke-BenchE2E {
     Remove-BenchTemp
   }
 }
+
+# The median of the values that are numbers (NaN when none is).
+function Get-Median([double[]]$Values) {
+  $v = @($Values | Where-Object { -not [double]::IsNaN($_) } | Sort-Object)
+  if ($v.Count -eq 0) { return [double]::NaN }
+  $mid = [Math]::Floor($v.Count / 2)
+  if ($v.Count % 2 -eq 1) { return $v[$mid] }
+  return ($v[$mid - 1] + $v[$mid]) / 2
+}
+
+function Format-Ratio([double]$Ratio) { if ([double]::IsNaN($Ratio)) { '-' } else { '{0:F4}' -f $Ratio } }
 
 # RSS per host: an idle node's RSS, then every one of Hosts hosts sent once (nfgen --sweep) and applied; the difference
 # divided by the hosts applied. Bounded: waits at most 120 s (Quick: 30 s) after sending for the host actors.
