@@ -37,20 +37,20 @@ public sealed class DemoFeed(NodeSettings settings, NodeReadiness readiness, ILo
         }
 
         var target = new IPEndPoint(TargetAddress(settings.Receivers.BindAddress), settings.Receivers.NetFlowPort);
-        var names = new List<string>();
+        var present = new List<(string Name, string Path)>();
         foreach (var name in Captures)
         {
             string path = Path.Combine(AppContext.BaseDirectory, "demo", name);
-            if (File.Exists(path)) names.Add(name);
+            if (File.Exists(path)) present.Add((name, path));
             else logger.LogError("demo: capture {Path} is missing from the installation", path);
         }
 
         // Paced so the demo never overruns a default-sized socket buffer on a small machine; one socket, so the node
         // sees one exporter and applies the scan's records before the flood's (the demo allows no lateness).
-        var sent = await CaptureReplay.SendFilesAsync(names.Select(n => Path.Combine(AppContext.BaseDirectory, "demo", n)).ToList(), target, ReplayPacing.GentleBursts, stoppingToken);
-        for (int i = 0; i < names.Count; i++)
+        var sent = await CaptureReplay.SendFilesAsync(present.ConvertAll(c => c.Path), target, ReplayPacing.GentleBursts, stoppingToken);
+        for (int i = 0; i < present.Count; i++)
         {
-            logger.LogInformation("demo: replayed {Count} NetFlow v9 datagrams from {Capture} to {Target}", sent[i].Datagrams, names[i], target);
+            logger.LogInformation("demo: replayed {Count} NetFlow v9 datagrams from {Capture} to {Target}", sent[i].Datagrams, present[i].Name, target);
         }
 
         var fileSink = settings.Forwarder.Sinks.FirstOrDefault(s => s.Kind == SinkKind.File);
