@@ -91,11 +91,21 @@ public sealed class HostileInputTests : IAsyncLifetime
         var scan = V9(probes, 2, now);
         await _exporter.SendAsync(scan, scan.Length, "127.0.0.1", port);
 
-        await Eventually.Assert(() =>
+        try
         {
-            var lines = File.Exists(_dir.File("alerts.jsonl")) ? File.ReadAllLines(_dir.File("alerts.jsonl")) : [];
-            Assert.Contains(lines, l => l.Contains("\"port-scan\"") && l.Contains("\"10.0.0.5\"") && l.Contains("\"actor\""));
-        }, TimeSpan.FromSeconds(60));
+            await Eventually.Assert(() =>
+            {
+                var lines = File.Exists(_dir.File("alerts.jsonl")) ? File.ReadAllLines(_dir.File("alerts.jsonl")) : [];
+                Assert.Contains(lines, l => l.Contains("\"port-scan\"") && l.Contains("\"10.0.0.5\"") && l.Contains("\"actor\""));
+            }, TimeSpan.FromSeconds(60));
+        }
+        catch (Exception e) when (e is not Akka.Actor.AskTimeoutException)
+        {
+            // Seen once in a clean-clone CI run (not reproduced in 9 runs beside stress-ng): say where the scan went.
+            var host = await node.HostRegion.Ask<HostStateReport>(new GetHostState(FlowAddress.Parse("10.0.0.5")), TimeSpan.FromSeconds(5));
+            var ports = (await StatsOf(node)).Ports;
+            throw new Xunit.Sdk.XunitException($"no port-scan alert for 10.0.0.5 in 60 s; host: {host}; receiver: {string.Join("; ", ports)}; {e.Message}");
+        }
 
         var state = await node.HostRegion.Ask<HostStateReport>(new GetHostState(FlowAddress.Parse("10.0.0.5")), TimeSpan.FromSeconds(5));
         Assert.InRange(state.EventTimeMs, now - Day, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + ReceiveLoop.FutureToleranceMs);
