@@ -13,10 +13,8 @@ public static class FlowReplay
     /// <summary>Replays every UDP payload of <paramref name="capture"/> to 127.0.0.1:<paramref name="port"/>; returns how many were sent.</summary>
     public static async Task<int> SendAsync(string capture, int port)
     {
-        // Paced: a burst of a few hundred datagrams can overrun a small loopback receive buffer.
-        var sent = await CaptureReplay.SendFileAsync(capture, new IPEndPoint(IPAddress.Loopback, port), ReplayPacing.GentleBursts);
-        Assert.Null(sent.Error);
-        return (int)sent.Datagrams;
+        using var exporter = new ReplayExporter(port);
+        return await exporter.SendAsync(capture);
     }
 }
 
@@ -32,6 +30,7 @@ public sealed class ReplayExporter(int port) : IDisposable
     /// <summary>Replays every UDP payload of <paramref name="capture"/>; returns how many were sent.</summary>
     public async Task<int> SendAsync(string capture)
     {
+        // Paced: a burst of a few hundred datagrams can overrun a small loopback receive buffer.
         using var reader = PcapReader.Open(capture);
         var sent = await CaptureReplay.SendAsync(reader, _socket, _target, ReplayPacing.GentleBursts);
         Assert.Null(sent.Error);
