@@ -106,6 +106,96 @@ public sealed class HostShardActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(2, HostsOf(shard).ActiveHosts);
     }
 
+    // Three messages, each interleaving three hosts whose observations step across windows: reordering within a host
+    // would count observations late.
+    private static ShardObservations[] InterleavedBatches(FlowAddress[] hosts, int messages, int perHost)
+    {
+        var batches = new ShardObservations[messages];
+        int step = 0;
+        for (int m = 0; m < messages; m++)
+        {
+            var items = new FlowObservation[hosts.Length * perHost];
+            for (int i = 0; i < perHost; i++, step++)
+            {
+                long t = TestData.Ms(TestData.T0) + step * 400_000L;
+                for (int h = 0; h < hosts.Length; h++)
+                    items[i * hosts.Length + h] = new FlowObservation(hosts[h], FlowAddress.Parse("192.0.2.1"), 50000, 443, 6, 0x1B, true, false, 1, 100, t, t + 1);
+            }
+            batches[m] = new ShardObservations(Shard, items, items.Length);
+        }
+        return batches;
+    }
+
+    [Fact]
+    public void Batches_gathered_within_the_apply_delay_are_applied_once_per_host_in_arrival_order()
+    {
+        var options = Options();
+        options.HostApplyDelay = TimeSpan.FromMinutes(10); // beyond what validation allows: only the ask can apply the stage
+        var shard = StartShard(CreateTestProbe().Ref, options);
+        FlowAddress[] hosts = [FlowAddress.Parse("10.0.0.5"), FlowAddress.Parse("10.0.0.6"), FlowAddress.Parse("10.0.0.7")];
+        foreach (var batch in InterleavedBatches(hosts, messages: 3, perHost: 4)) shard.Tell(batch);
+
+        // The shard applies what it gathered before it handles the ask.
+        foreach (var host in hosts)
+        {
+            var report = StateOf(shard, host);
+            Assert.Equal(12, report.FlowsObserved);
+            Assert.Equal(0, report.LateObservations);
+            Assert.Equal(1, report.BatchesApplied); // three messages, one delivery per host: they were grouped
+            Assert.Equal(TestData.Ms(TestData.T0) + 11 * 400_000L + 1, report.EventTimeMs);
+        }
+    }
+
+    [Fact]
+    public void With_no_apply_delay_each_batch_is_applied_on_arrival()
+    {
+        var options = Options();
+        options.HostApplyDelay = TimeSpan.Zero;
+        var shard = StartShard(CreateTestProbe().Ref, options);
+        FlowAddress[] hosts = [FlowAddress.Parse("10.0.0.5"), FlowAddress.Parse("10.0.0.6")];
+        foreach (var batch in InterleavedBatches(hosts, messages: 3, perHost: 4)) shard.Tell(batch);
+        foreach (var host in hosts)
+        {
+            var report = StateOf(shard, host);
+            Assert.Equal(12, report.FlowsObserved);
+            Assert.Equal(0, report.LateObservations);
+            Assert.Equal(3, report.BatchesApplied);
+        }
+    }
+
+    [Fact]
+    public void Gathered_observations_are_applied_when_the_delay_ends_without_another_message()
+    {
+        var forwarder = CreateTestProbe();
+        var options = Options();
+        options.HostApplyDelay = TimeSpan.FromMilliseconds(200);
+        var shard = StartShard(forwarder.Ref, options);
+        var scan = TestData.ScanThenCloseWindow("10.0.0.5", "10.0.0.9", TestData.T0);
+        shard.Tell(new ShardObservations(Shard, scan, scan.Length));
+        // Nothing else is sent: only the shard's own apply timer can raise the alert.
+        var alert = forwarder.ExpectMsg<ForwardAlert>(TimeSpan.FromSeconds(10));
+        Assert.Equal("port-scan", alert.Alert.Detector);
+    }
+
+    [Fact]
+    public void A_full_stage_is_applied_at_once_however_long_the_delay()
+    {
+        var forwarder = CreateTestProbe();
+        var options = Options();
+        options.HostApplyDelay = TimeSpan.FromMinutes(10); // beyond what validation allows: only the size can apply the stage
+        options.AlertRetryInterval = TimeSpan.FromMinutes(5); // no retry tick may apply it either
+        var shard = StartShard(forwarder.Ref, options);
+        var scan = TestData.ScanThenCloseWindow("10.0.0.5", "10.0.0.9", TestData.T0);
+        shard.Tell(new ShardObservations(Shard, scan, scan.Length));
+        forwarder.ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // gathered, not yet applied
+        // Another host's traffic fills the stage: it is applied then.
+        var filler = TestData.Sessions("10.0.0.6", HostShardActor.MaxStagedObservations, TestData.T0);
+        shard.Tell(new ShardObservations(Shard, filler, filler.Length));
+        var alert = forwarder.ExpectMsg<ForwardAlert>(TimeSpan.FromSeconds(10));
+        Assert.Equal("port-scan", alert.Alert.Detector);
+        Assert.Equal(HostShardActor.MaxStagedObservations, StateOf(shard, FlowAddress.Parse("10.0.0.6")).FlowsObserved);
+    }
+
     [Fact]
     public void Port_scan_alert_is_sent_to_the_forwarder_and_resent_until_acknowledged()
     {

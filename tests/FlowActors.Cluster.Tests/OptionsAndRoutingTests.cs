@@ -26,6 +26,7 @@ public sealed class OptionsAndRoutingTests
     [InlineData("Sockets", "FlowActors:Receivers:0:Sockets is 0")]
     [InlineData("Allowlist", "FlowActors:ExporterAllowlist 'router-1' is not an address or CIDR")]
     [InlineData("BatchSize", "FlowActors:BatchSize is 0")]
+    [InlineData("HostApplyDelay", "FlowActors:HostApplyDelay is 00:00:01.5000000; use 0..1000 ms")]
     [InlineData("PostgreSql", "FlowActors:Persistence:ConnectionString is required for postgresql")]
     public void Bad_setting_fails_with_a_message_naming_it(string which, string expected)
     {
@@ -39,6 +40,7 @@ public sealed class OptionsAndRoutingTests
             case "Sockets": o.Receivers[0].Sockets = 0; break;
             case "Allowlist": o.ExporterAllowlist = ["router-1"]; break;
             case "BatchSize": o.BatchSize = 0; break;
+            case "HostApplyDelay": o.HostApplyDelay = TimeSpan.FromMilliseconds(1500); break;
             case "PostgreSql": o.PersistenceProvider = PersistenceProvider.PostgreSql; break;
         }
         var e = Assert.Throws<ArgumentException>(o.Validate);

@@ -102,6 +102,17 @@ public sealed class ShardObservations : IFlowActorsMessage
         InFlight = null;
         budget.Release(Count);
     }
+
+    /// <summary>
+    /// Takes the budget this batch holds, for a receiver that releases it later (a host shard that gathers batches
+    /// releases them when it has applied them); null when none or already taken.
+    /// </summary>
+    public InFlightBudget? DetachInFlight()
+    {
+        var budget = InFlight;
+        InFlight = null;
+        return budget;
+    }
 }
 
 /// <summary>

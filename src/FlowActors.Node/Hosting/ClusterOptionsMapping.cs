@@ -37,6 +37,7 @@ public static class ClusterOptionsMapping
             ExporterAllowlist = settings.Receivers.ExporterAllowlist.ToList(),
             BatchSize = settings.Receivers.BatchSize,
             FlushInterval = TimeSpan.FromMilliseconds(settings.Receivers.FlushIntervalMs),
+            HostApplyDelay = TimeSpan.FromMilliseconds(settings.Cluster.HostApplyDelayMs),
             PassivationIdleTimeout = TimeSpan.FromSeconds(settings.Detection.PassivateAfterSeconds),
             SnapshotInterval = TimeSpan.FromSeconds(settings.Detection.SnapshotIntervalSeconds),
             IdleAdvanceInterval = TimeSpan.FromMilliseconds(settings.Detection.IdleTickMilliseconds),
