@@ -210,6 +210,8 @@ function Start-BenchNode([string]$NodeDll, [hashtable]$Settings, [int]$RemotingP
     FLOWACTORS__RECEIVERS__IPFIXPORT = '0'
     FLOWACTORS__RECEIVERS__SFLOWPORT = '0'
     FLOWACTORS__RECEIVERS__BINDADDRESS = '127.0.0.1'
+    # The node as its image runs it (docker/Dockerfile): a 128 MB young generation.
+    DOTNET_GCgen0size = '0x8000000'
   }
   foreach ($k in $Settings.Keys) { $envs[$k] = $Settings[$k] }
   $n.Process = Start-BenchProcess 'dotnet' "'$NodeDll'" $n.Log $envs $data

@@ -5,6 +5,7 @@
 #   WARMRATE/WARMSECS: learning phase before the measured one (default 200000/s for 3 s)
 #   UDPMON=1: bench/profile/udp-queue-monitor.py output in /tmp/flowactors-profile/udpmon.txt
 #   GCTRACE=1: dotnet-trace (GCPROFILE, default gc-collect) of the measured phase in /tmp/flowactors-profile/gc.nettrace
+#   GCGEN0SIZE: the node's young-generation budget (default 0x8000000, as docker/Dockerfile sets it)
 #   PERF=1: perf record -g of the measured phase in /tmp/flowactors-profile/perf.data (JIT frames resolved)
 # Build first: dotnet build src/FlowActors.Node -c Release; and the generator: gcc -O2 -o artifacts/bench/nfgen bench/nfgen/nfgen.c -lm -lpthread
 set -u
@@ -15,7 +16,7 @@ D=$(mktemp -d $OUT/node.XXXX)
 export FLOWACTORS__DATADIRECTORY=$D FLOWACTORS__CLUSTER__PORT=26560 FLOWACTORS__OPERATOR__PORT=26561 \
   FLOWACTORS__RECEIVERS__NETFLOWPORT=26562 FLOWACTORS__RECEIVERS__IPFIXPORT=0 FLOWACTORS__RECEIVERS__SFLOWPORT=0 \
   FLOWACTORS__RECEIVERS__BINDADDRESS=127.0.0.1 FLOWACTORS__RECEIVERS__RECEIVEBUFFERBYTES=8388608 \
-  DOTNET_PerfMapEnabled=${PERF:+1} DOTNET_EnableWriteXorExecute=${PERF:+0}
+  DOTNET_GCgen0size=${GCGEN0SIZE:-0x8000000} DOTNET_PerfMapEnabled=${PERF:+1} DOTNET_EnableWriteXorExecute=${PERF:+0}
 [ -z "${PERF:-}" ] && unset DOTNET_PerfMapEnabled DOTNET_EnableWriteXorExecute
 for kv in "${@:4}"; do export "$kv"; done
 NFGEN=$ROOT/artifacts/bench/nfgen

@@ -253,6 +253,19 @@ public sealed class DeploymentManifestTests
     }
 
     [Fact]
+    public void The_image_and_the_end_to_end_benchmark_run_the_node_with_the_same_young_generation_budget()
+    {
+        // The benchmark must measure the node as the image runs it; the knob is read from the environment only.
+        string dockerfile = File.ReadAllText(Path.Combine(Root, "docker", "Dockerfile"));
+        string bench = File.ReadAllText(Path.Combine(Root, "bench", "e2e", "BenchE2E.ps1"));
+        var image = Regex.Match(dockerfile, @"^\s+DOTNET_GCgen0size=(0x[0-9A-Fa-f]+)\s*$", RegexOptions.Multiline);
+        var measured = Regex.Match(bench, @"DOTNET_GCgen0size = '(0x[0-9A-Fa-f]+)'");
+        Assert.True(image.Success, "docker/Dockerfile sets no DOTNET_GCgen0size");
+        Assert.True(measured.Success, "bench/e2e/BenchE2E.ps1 sets no DOTNET_GCgen0size");
+        Assert.Equal(image.Groups[1].Value, measured.Groups[1].Value);
+    }
+
+    [Fact]
     public void Compose_runs_three_members_seeded_by_their_service_names_with_postgresql_and_rsyslog()
     {
         var compose = Manifests.Parse(File.ReadAllText(Path.Combine(Root, "docker", "docker-compose.yml"))).Single();
