@@ -263,21 +263,20 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     {
         var items = batch.Observations;
         int count = batch.Count;
-        if (_options.HostApplyDelay > TimeSpan.Zero)
+        Stage(items.AsSpan(0, count));
+        if (batch.DetachInFlight() is { } budget)
         {
-            Stage(items.AsSpan(0, count));
-            if (batch.DetachInFlight() is { } budget)
-            {
-                if (_stagedInFlight.Count > 0 && ReferenceEquals(_stagedInFlight[^1].Budget, budget))
-                    _stagedInFlight[^1] = (budget, _stagedInFlight[^1].Count + count);
-                else _stagedInFlight.Add((budget, count));
-            }
-            if (_staged >= MaxStagedObservations || _staged == 0) ApplyStage(); // full, or nothing to wait for
+            if (_stagedInFlight.Count > 0 && ReferenceEquals(_stagedInFlight[^1].Budget, budget))
+                _stagedInFlight[^1] = (budget, _stagedInFlight[^1].Count + count);
+            else _stagedInFlight.Add((budget, count));
         }
-        else
+        // Applied now when there is no delay, the stage is full, or nothing was staged (only the budget to give back).
+        if (_options.HostApplyDelay <= TimeSpan.Zero || _staged >= MaxStagedObservations || _staged == 0) ApplyStage();
+        else if (!_stageTimerSet)
         {
-            ApplyInOrder(items.AsSpan(0, count));
-            batch.ReleaseInFlight();
+            // Periodic while batches keep coming (a tick allocates nothing); stopped by the first tick that finds the stage empty.
+            _stageTimerSet = true;
+            Timers.StartPeriodicTimer("apply", ApplyStageTick.Instance, _options.HostApplyDelay);
         }
         ObservationPool.Return(items);
         ClusterMetrics.HostBatches.Add(1);
@@ -335,13 +334,6 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
             {
                 _droppedHostLimit++;
             }
-        }
-
-        if (_staged > 0 && !_stageTimerSet)
-        {
-            // Periodic while batches keep coming (a tick allocates nothing); stopped by the first tick that finds the stage empty.
-            _stageTimerSet = true;
-            Timers.StartPeriodicTimer("apply", ApplyStageTick.Instance, _options.HostApplyDelay);
         }
     }
 
@@ -402,45 +394,6 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         _stagedInFlight.Clear();
     }
 
-    /// <summary>Applies a batch in arrival order (<see cref="FlowActorsClusterOptions.HostApplyDelay"/> zero).</summary>
-    private void ApplyInOrder(ReadOnlySpan<FlowObservation> items)
-    {
-        long seq = ++_batchSeq;
-        long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        long applied = 0;
-        HostUnit? unit = null;
-        WaitingHost? waiting = null;
-        FlowAddress current = default;
-        bool haveCurrent = false;
-        for (int i = 0; i < items.Length; i++)
-        {
-            ref readonly var o = ref items[i];
-            if (!haveCurrent || !o.Host.Equals(current))
-            {
-                current = o.Host;
-                haveCurrent = true;
-                unit = Resolve(current, out waiting);
-                if (unit is not null && unit.LastBatchSeq != seq) Touch(unit, seq, now);
-            }
-            if (unit is not null)
-            {
-                unit.Behavior.Observe(in o, _newAlerts);
-                unit.FlowsObserved++;
-                applied++;
-                if (_newAlerts.Count > 0) Publish(unit);
-            }
-            else if (waiting is not null)
-            {
-                if (!waiting.Add(in o)) _droppedLoadBacklog++;
-            }
-            else
-            {
-                _droppedHostLimit++;
-            }
-        }
-        ClusterMetrics.HostObservations.Add(applied);
-    }
-
     private void Touch(HostUnit unit, long seq, long now)
     {
         unit.LastBatchSeq = seq;
@@ -448,14 +401,6 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         unit.LastTrafficMs = now;
         unit.SawTrafficSinceTick = true;
         MarkDirty(unit);
-    }
-
-    private void ApplyTo(HostUnit unit, ReadOnlySpan<FlowObservation> observations, long seq, long now)
-    {
-        Touch(unit, seq, now);
-        unit.Behavior.Observe(observations, _newAlerts);
-        unit.FlowsObserved += observations.Length;
-        Publish(unit);
     }
 
     private void OnSingle(ObserveBatch batch)
@@ -478,7 +423,10 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private void Apply(HostUnit unit, ReadOnlySpan<FlowObservation> observations)
     {
         if (observations.Length == 0) return;
-        ApplyTo(unit, observations, ++_batchSeq, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Touch(unit, ++_batchSeq, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        unit.Behavior.Observe(observations, _newAlerts);
+        unit.FlowsObserved += observations.Length;
+        Publish(unit);
         ClusterMetrics.HostObservations.Add(observations.Length);
     }
 
