@@ -137,22 +137,24 @@ public sealed class FlowctlOperatorTests
         await ForwarderFeed.AcceptAsync(node, ForwarderFeed.Alert("s1"));
 
         const string JsonlRow = @"(?m)^jsonl +healthy +1 +0 +0 +0 +0 +0 +closed +\d+(\.\d)? +\d+(\.\d)? +-$";
+        const string ConsoleRow = @"(?m)^console +healthy +1 ";
         string output = "";
         try
         {
+            // Each sink delivers on its own: wait for both, not for the first (the console row once lagged the jsonl one).
             await Poll.UntilAsync(() =>
             {
                 output = Flowctl(node.Endpoint, "forwarder", "status").Out.Replace("\r", "");
-                return System.Text.RegularExpressions.Regex.IsMatch(output, JsonlRow);
-            }, TimeSpan.FromSeconds(30), "the jsonl sink to report one alert delivered");
+                return System.Text.RegularExpressions.Regex.IsMatch(output, JsonlRow) && System.Text.RegularExpressions.Regex.IsMatch(output, ConsoleRow);
+            }, TimeSpan.FromSeconds(30), "both sinks to report one alert delivered");
         }
         catch (TimeoutException)
         {
             Assert.Matches(JsonlRow, output);
+            Assert.Matches(ConsoleRow, output);
         }
 
         Assert.Matches(@"(?m)^SINK +HEALTH +DELIVERED +RETRIED +FAILED +BACKLOG +DROPPED +RATE-LIMITED +CIRCUIT +P50-MS +P99-MS +LAST-ERROR$", output);
-        Assert.Matches(@"(?m)^console +healthy +1 ", output);
         Assert.Matches(@"(?m)^accepted: +1$", output);
     }
 
