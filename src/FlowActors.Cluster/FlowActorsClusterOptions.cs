@@ -144,8 +144,8 @@ public sealed class FlowActorsClusterOptions
 
     /// <summary>
     /// How long a host shard gathers arriving batches before it applies them grouped by host (default 100 ms; zero
-    /// applies each batch as it arrives, grouped within the batch). Each host's state is then visited once per group rather than once per
-    /// observation, which at tens of thousands of hosts saves most of the cache misses of the apply path
+    /// applies each batch as it arrives, grouped within the batch). Each host's state is then visited once per group
+    /// rather than once per observation, which at tens of thousands of hosts saves most of the cache misses of the apply path
     /// (bench/README.md, round 7). A shard also applies what it gathered at once when it holds
     /// <see cref="Actors.HostShardActor.MaxStagedObservations"/> of them, and before it handles any other message.
     /// </summary>

@@ -126,6 +126,20 @@ public sealed class HostShardActorTests : Akka.TestKit.Xunit2.TestKit
         return batches;
     }
 
+    // Every observation applied, none late (any reordering within a host would make some late), in this many deliveries;
+    // event time at the host's last observation (InterleavedBatches steps 400 s per observation and host).
+    private static void AssertEachHostAppliedInOrder(IActorRef shard, FlowAddress[] hosts, int observations, int deliveries)
+    {
+        foreach (var host in hosts)
+        {
+            var report = StateOf(shard, host);
+            Assert.Equal(observations, report.FlowsObserved);
+            Assert.Equal(0, report.LateObservations);
+            Assert.Equal(deliveries, report.BatchesApplied);
+            Assert.Equal(TestData.Ms(TestData.T0) + (observations - 1) * 400_000L + 1, report.EventTimeMs);
+        }
+    }
+
     [Fact]
     public void Batches_gathered_within_the_apply_delay_are_applied_once_per_host_in_arrival_order()
     {
@@ -135,15 +149,8 @@ public sealed class HostShardActorTests : Akka.TestKit.Xunit2.TestKit
         FlowAddress[] hosts = [FlowAddress.Parse("10.0.0.5"), FlowAddress.Parse("10.0.0.6"), FlowAddress.Parse("10.0.0.7")];
         foreach (var batch in InterleavedBatches(hosts, messages: 3, perHost: 4)) shard.Tell(batch);
 
-        // The shard applies what it gathered before it handles the ask.
-        foreach (var host in hosts)
-        {
-            var report = StateOf(shard, host);
-            Assert.Equal(12, report.FlowsObserved);
-            Assert.Equal(0, report.LateObservations);
-            Assert.Equal(1, report.BatchesApplied); // three messages, one delivery per host: they were grouped
-            Assert.Equal(TestData.Ms(TestData.T0) + 11 * 400_000L + 1, report.EventTimeMs);
-        }
+        // The shard applies what it gathered before it handles the ask. Three messages, one delivery per host: grouped.
+        AssertEachHostAppliedInOrder(shard, hosts, observations: 12, deliveries: 1);
     }
 
     [Fact]
@@ -154,13 +161,7 @@ public sealed class HostShardActorTests : Akka.TestKit.Xunit2.TestKit
         var shard = StartShard(CreateTestProbe().Ref, options);
         FlowAddress[] hosts = [FlowAddress.Parse("10.0.0.5"), FlowAddress.Parse("10.0.0.6")];
         foreach (var batch in InterleavedBatches(hosts, messages: 3, perHost: 4)) shard.Tell(batch);
-        foreach (var host in hosts)
-        {
-            var report = StateOf(shard, host);
-            Assert.Equal(12, report.FlowsObserved);
-            Assert.Equal(0, report.LateObservations);
-            Assert.Equal(3, report.BatchesApplied);
-        }
+        AssertEachHostAppliedInOrder(shard, hosts, observations: 12, deliveries: 3);
     }
 
     [Fact]

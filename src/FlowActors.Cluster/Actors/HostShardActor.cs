@@ -40,6 +40,8 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     /// </summary>
     public const int MaxStagedObservations = 8192;
 
+    private const string ApplyTimer = "apply";
+
     private readonly int _shard;
     private readonly FlowActorsClusterOptions _options;
     private readonly Func<IActorRef> _forwarder;
@@ -68,7 +70,6 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private int[] _stageOrder = [];
     private int _staged;
     private long _stageEpoch;
-    private bool _stageTimerSet;
     private readonly List<HostUnit> _stagedHosts = [];
     // The in-flight budget of the gathered batches, released once they are applied: staged observations still count
     // against the receivers' MaxInFlightObservations. Consecutive batches of one budget share an entry (usually one).
@@ -147,7 +148,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         switch (message)
         {
             case ShardObservations batch: OnBatch(batch); break;
-            case ApplyStageTick: if (!hadStage) StopStageTimer(); break; // a non-empty stage was applied above
+            case ApplyStageTick: if (!hadStage) Timers.Cancel(ApplyTimer); break; // a non-empty stage was applied above
             case ObserveBatch single: OnSingle(single); break;
             case GetHostState ask: OnGetHostState(ask); break;
             case AlertAccepted ack: OnAck(ack); break;
@@ -272,11 +273,10 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         }
         // Applied now when there is no delay, the stage is full, or nothing was staged (only the budget to give back).
         if (_options.HostApplyDelay <= TimeSpan.Zero || _staged >= MaxStagedObservations || _staged == 0) ApplyStage();
-        else if (!_stageTimerSet)
+        else if (!Timers.IsTimerActive(ApplyTimer))
         {
             // Periodic while batches keep coming (a tick allocates nothing); stopped by the first tick that finds the stage empty.
-            _stageTimerSet = true;
-            Timers.StartPeriodicTimer("apply", ApplyStageTick.Instance, _options.HostApplyDelay);
+            Timers.StartPeriodicTimer(ApplyTimer, ApplyStageTick.Instance, _options.HostApplyDelay);
         }
         ObservationPool.Return(items);
         ClusterMetrics.HostBatches.Add(1);
@@ -335,12 +335,6 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 _droppedHostLimit++;
             }
         }
-    }
-
-    private void StopStageTimer()
-    {
-        Timers.Cancel("apply");
-        _stageTimerSet = false;
     }
 
     private void EnsureStageCapacity(int needed)
