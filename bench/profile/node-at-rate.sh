@@ -1,6 +1,6 @@
 #!/bin/bash
 # One node (Release build, defaults, SQLite) under nfgen at a fixed rate; prints one line: kernel and node drops,
-# observations applied, CPU µs per flow, GC pause seconds and count, allocation per flow, peak RSS.
+# observations applied, CPU µs per flow (all threads, and the receive loops alone), GC pause seconds and count, allocation per flow, peak RSS.
 #   usage: bench/profile/node-at-rate.sh RATE HOSTS SECONDS [NAME=VALUE ...]   (extra environment for the node)
 #   WARMRATE/WARMSECS: learning phase before the measured one (default 200000/s for 3 s)
 #   UDPMON=1: bench/profile/udp-queue-monitor.py output in /tmp/flowactors-profile/udpmon.txt
@@ -27,21 +27,23 @@ trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null; [ -n "${KEEP:-}" ] && 
 for i in $(seq 1 120); do curl -sf http://127.0.0.1:26561/healthz/ready >/dev/null && break; sleep 0.5; done
 m() { curl -s http://127.0.0.1:26561/metrics; }
 cpu() { awk '{print ($14+$15)/100}' /proc/$PID/stat; }
+# CPU of the receive loops' threads alone (named flow-rx-*): the thread whose lag the kernel turns into drops
+rxcpu() { for t in /proc/$PID/task/*; do case $(cat $t/comm) in flow-rx-*) awk '{print ($14+$15)/100}' $t/stat;; esac; done | awk '{s+=$1} END {print s+0}'; }
 $NFGEN --to 127.0.0.1:26562 --rate ${WARMRATE:-200000} --seconds ${WARMSECS:-3} --hosts $HOSTS > /dev/null 2>&1
 sleep 6
-m > $D/m0; C0=$(cpu)
+m > $D/m0; C0=$(cpu); R0=$(rxcpu)
 [ -n "${GCTRACE:-}" ] && { (cd $ROOT && dotnet tool run dotnet-trace -- collect -p $PID --profile ${GCPROFILE:-gc-collect} --duration 00:00:00:$(printf %02d $SECS) -o $OUT/gc.nettrace > $OUT/gctrace.log 2>&1) & sleep 2; }
 [ -n "${PERF:-}" ] && { perf record -F 499 -g -p $PID -o $OUT/perf.data -- sleep $SECS 2> $OUT/perf.err & }
 [ -n "${UDPMON:-}" ] && { python3 $ROOT/bench/profile/udp-queue-monitor.py 26562 $((SECS+2)) > $OUT/udpmon.txt & }
 $NFGEN --to 127.0.0.1:26562 --rate $RATE --seconds $SECS --hosts $HOSTS > $D/gen.log 2>&1
 sleep 5
 while pgrep -f "dotnet-trace.*collect" >/dev/null || pgrep -x perf >/dev/null; do sleep 0.5; done
-m > $D/m1; C1=$(cpu)
+m > $D/m1; C1=$(cpu); R1=$(rxcpu)
 g() { grep -E "^$1" $2 | awk '{s+=$NF} END {printf "%.0f", s}'; }
 d() { echo $(( $(g "$1" $D/m1) - $(g "$1" $D/m0) )); }
 FLOWS=$(grep ^flows $D/gen.log | awk '{print $2}')
 P0=$(grep ^dotnet_gc_pause_time_seconds_total $D/m0 | awk '{print $NF}'); P1=$(grep ^dotnet_gc_pause_time_seconds_total $D/m1 | awk '{print $NF}')
 echo "rate=$RATE hosts=$HOSTS flows=$FLOWS kernel_drops=$(d 'flowactors_receiver_dropped_total.*kernel') node_drops=$(d 'flowactors_[a-z_]*drop[a-z_]*_total')" \
-  "applied=$(d flowactors_host_observations_total) cpu_us_per_flow=$(echo "scale=3; ($C1 - $C0)*1000000/$FLOWS" | bc)" \
+  "applied=$(d flowactors_host_observations_total) cpu_us_per_flow=$(echo "scale=3; ($C1 - $C0)*1000000/$FLOWS" | bc) rx_us_per_flow=$(echo "scale=3; ($R1 - $R0)*1000000/$FLOWS" | bc)" \
   "gc_pause_s=$(echo "$P1 - $P0" | bc) gcs=$(d dotnet_gc_collections_total) alloc_b_per_flow=$(echo "scale=1; $(d dotnet_gc_heap_total_allocated_bytes_total)/$FLOWS" | bc)" \
   "peak_rss_mb=$(grep VmHWM /proc/$PID/status | awk '{print int($2/1024)}') ${*:4}"

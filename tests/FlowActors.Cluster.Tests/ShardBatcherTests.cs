@@ -35,6 +35,68 @@ public sealed class ShardBatcherTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void Observations_gathered_in_recent_blocks_reach_their_shard_complete_and_in_order_in_full_batches()
+    {
+        // 40 is not a multiple of the recent block (16): buffers fill by blocks of 16, 16, then 8.
+        const int batch = 40;
+        var region = CreateTestProbe();
+        var budget = new InFlightBudget(10_000);
+        var batcher = new ShardBatcher(region.Ref, _extractor, budget, batch, TimeSpan.Zero, () => false);
+        int[] shards = [1, 4, 7];
+        var hosts = shards.Select(s => (Shard: s, A: HostOf(s), B: HostOf(s, 1))).ToArray();
+        var small = HostOf(9); // fewer observations than one block: only the flush sends them
+        for (int t = 0; t < 100; t++)
+        {
+            foreach (var (_, a, b) in hosts) batcher.Add(Observation(t % 3 == 0 ? b : a, t));
+            if (t < 5) batcher.Add(Observation(small, t));
+        }
+        Assert.Equal(0, batcher.HeldPendingObservations()); // no homes: nothing held
+        batcher.Flush();
+
+        var received = new Dictionary<int, List<ShardObservations>>();
+        for (int i = 0; i < (3 * 3) + 1; i++)
+        {
+            var m = region.ExpectMsg<ShardObservations>();
+            if (!received.TryGetValue(m.Shard, out var list)) received[m.Shard] = list = [];
+            list.Add(m);
+        }
+        region.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(new HashSet<int>([1, 4, 7, 9]), received.Keys.ToHashSet());
+        foreach (int s in shards)
+        {
+            Assert.Equal([batch, batch, 20], received[s].Select(m => m.Count));
+            var times = received[s].SelectMany(m => m.Observations.Take(m.Count).Select(o => o.StartMs)).ToList();
+            Assert.Equal(Enumerable.Range(0, 100).Select(t => (long)t), times);
+            var (_, a, b) = hosts.Single(h => h.Shard == s);
+            var seen = received[s].SelectMany(m => m.Observations.Take(m.Count)).ToList();
+            Assert.All(seen, o => Assert.Equal(o.StartMs % 3 == 0 ? b : a, o.Host));
+        }
+        Assert.Equal([0L, 1, 2, 3, 4], received[9].Single().Observations.Take(5).Select(o => o.StartMs));
+        Assert.Equal(5, received[9].Single().Count);
+        Assert.Equal(305, batcher.ObservationsSent);
+        Assert.Equal(305, budget.InFlight);
+    }
+
+    [Fact]
+    public void A_held_shard_counts_its_recent_block_as_pending()
+    {
+        var region = CreateTestProbe();
+        var homes = new ShardHomes(Shards);
+        var batcher = new ShardBatcher(region.Ref, _extractor, new InFlightBudget(1_000), 64, TimeSpan.Zero, () => false, homes);
+        homes.Publish(Held(2));
+        var host = HostOf(2);
+        for (int t = 0; t < 20; t++) batcher.Add(Observation(host, t)); // one block moved to the buffer, 4 recent
+        Assert.Equal(20, batcher.HeldPendingObservations());
+        batcher.Flush();
+        region.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        homes.Publish(Held());
+        batcher.Flush();
+        var sent = region.ExpectMsg<ShardObservations>();
+        Assert.Equal(20, sent.Count);
+        Assert.Equal(Enumerable.Range(0, 20).Select(t => (long)t), sent.Observations.Take(20).Select(o => o.StartMs));
+    }
+
+    [Fact]
     public void A_held_shard_keeps_its_batches_in_order_and_sends_them_first_when_released()
     {
         var region = CreateTestProbe();
