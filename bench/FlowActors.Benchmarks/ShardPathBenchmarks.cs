@@ -22,6 +22,8 @@ public class ShardPathBenchmarks
     private const int Observations = 100_000;
     private FlowObservation[] _observations = [];
     private ShardBatcher _batcher = null!;
+    private ShardBatcher _batcherToShard = null!;
+    private BatchReader _reader = null!;
     private ActorSystem _system = null!;
     private FlowActorsSerializer _serializer = null!;
     private ShardObservations _batch = null!;
@@ -52,6 +54,9 @@ public class ShardPathBenchmarks
         _batcher = new ShardBatcher(ActorRefs.Nobody, new HostMessageExtractor(100), new InFlightBudget(long.MaxValue), 512, TimeSpan.Zero, () => false);
 
         _system = ActorSystem.Create("bench");
+        _reader = new BatchReader();
+        var shard = _system.ActorOf(Props.Create(() => new BatchReaderActor(_reader)));
+        _batcherToShard = new ShardBatcher(shard, new HostMessageExtractor(100), new InFlightBudget(long.MaxValue), 256, TimeSpan.Zero, () => false);
         _serializer = new FlowActorsSerializer((ExtendedActorSystem)_system);
         _batch = new ShardObservations(3, _observations[..512], 512);
         _batchBytes = _serializer.ToBinary(_batch);
@@ -90,6 +95,21 @@ public class ShardPathBenchmarks
         _batcher.Flush();
     }
 
+    /// <summary>
+    /// The same routing (batches of 256, the node's default) with the batches read by an actor on the thread pool, which
+    /// gives each array back to the pool as a host shard does: the receive loop then writes into arrays last read on
+    /// another core, the case the batcher's recent blocks are for (bench/README.md, round 8). Waits until every
+    /// observation was read.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Observations)]
+    public void Route_per_shard_read_by_an_actor()
+    {
+        long target = _reader.Read + Observations;
+        foreach (ref readonly var o in _observations.AsSpan()) _batcherToShard.Add(in o);
+        _batcherToShard.Flush();
+        SpinWait.SpinUntil(() => Volatile.Read(ref _reader.Read) >= target);
+    }
+
     /// <summary>A 512-observation shard batch to bytes (per observation).</summary>
     [Benchmark(OperationsPerInvoke = 512)]
     public byte[] Serialize_shard_batch() => _serializer.ToBinary(_batch);
@@ -122,3 +142,35 @@ public class ShardPathBenchmarks
         return n;
     }
 }
+
+/// <summary>What <see cref="BatchReaderActor"/> has read.</summary>
+internal sealed class BatchReader
+{
+    /// <summary>Observations read so far.</summary>
+    public long Read;
+
+    /// <summary>A sum over what was read, so the reads are not optimised away.</summary>
+    public ulong Bytes;
+}
+
+/// <summary>Reads each batch as a host shard's stage does (every observation copied out), then returns its array to the pool.</summary>
+internal sealed class BatchReaderActor : UntypedActor
+{
+    private readonly BatchReader _reader;
+    private readonly FlowObservation[] _stage = new FlowObservation[256];
+
+    public BatchReaderActor(BatchReader reader) => _reader = reader;
+
+    protected override void OnReceive(object message)
+    {
+        if (message is not ShardObservations batch) return;
+        var items = batch.Observations.AsSpan(0, batch.Count);
+        items.CopyTo(_stage);
+        ulong bytes = 0;
+        for (int i = 0; i < items.Length; i++) bytes += _stage[i].Bytes;
+        _reader.Bytes += bytes;
+        ObservationPool.Return(batch.Observations);
+        Interlocked.Add(ref _reader.Read, items.Length);
+    }
+}
+
