@@ -7,7 +7,7 @@ namespace FlowActors.Cluster.Receiving;
 
 /// <summary>
 /// Pending observations per <c>host</c> shard for one receive loop. An observation is an append to its shard's
-/// pooled array; a shard's buffer goes to the region as one <see cref="ShardObservations"/> when it holds
+/// recent block, copied to the shard's pooled array when full (<see cref="RecentBlock"/>); a shard's buffer goes to the region as one <see cref="ShardObservations"/> when it holds
 /// <c>batchSize</c> observations or on the flush tick, so the message count follows shards and ticks, not hosts,
 /// and memory follows traffic: only shards with pending observations hold an array. Observations of one host keep
 /// their order (one buffer per shard, sent in order).
