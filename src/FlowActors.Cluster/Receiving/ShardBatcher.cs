@@ -6,11 +6,11 @@ using FlowActors.Protocols;
 namespace FlowActors.Cluster.Receiving;
 
 /// <summary>
-/// Pending observations per <c>host</c> shard for one receive loop. An observation is an append to its shard's
-/// recent block, copied to the shard's pooled array when full (<see cref="RecentBlock"/>); a shard's buffer goes to the region as one <see cref="ShardObservations"/> when it holds
-/// <c>batchSize</c> observations or on the flush tick, so the message count follows shards and ticks, not hosts,
-/// and memory follows traffic: only shards with pending observations hold an array. Observations of one host keep
-/// their order (one buffer per shard, sent in order).
+/// Pending observations per <c>host</c> shard for one receive loop. An observation is an append to its shard's recent
+/// block, copied into the shard's pooled array when the block is full (<see cref="RecentBlock"/>); a shard's buffer goes
+/// to the region as one <see cref="ShardObservations"/> when it holds <c>batchSize</c> observations or on the flush
+/// tick, so the message count follows shards and ticks, not hosts, and memory follows traffic: only shards with pending
+/// observations hold an array. Observations of one host keep their order (one buffer per shard, sent in order).
 /// </summary>
 /// <remarks>
 /// <para>Bounded: the node's <see cref="InFlightBudget"/> caps observations sent but not yet applied. When it is full the
@@ -24,10 +24,7 @@ namespace FlowActors.Cluster.Receiving;
 /// </remarks>
 internal sealed class ShardBatcher
 {
-    /// <summary>
-    /// Observations a shard's newest arrivals gather in <see cref="_recent"/> before they are copied into its pooled
-    /// array in one piece.
-    /// </summary>
+    /// <summary>How many of a shard's newest observations wait in its recent block before they are copied into its pooled array in one piece.</summary>
     /// <remarks>
     /// Why: a pooled array was last read by a host shard on the other core, so writing observations into it one at a
     /// time missed the cache on almost every line (an observation is 1.4 lines), and the receive loop's thread, the one
@@ -116,14 +113,9 @@ internal sealed class ShardBatcher
         }
         int recent = _recentCounts[shard];
         _recent[(shard * RecentBlock) + recent++] = observation;
-        if (recent < RecentBlock && _counts[shard] + recent < _batchSize)
-        {
-            _recentCounts[shard] = recent;
-            return;
-        }
         _recentCounts[shard] = recent;
-        MoveRecent(shard);
-        if (_counts[shard] == _batchSize) Send(shard);
+        if (_counts[shard] + recent == _batchSize) Send(shard); // Send moves the block first
+        else if (recent == RecentBlock) MoveRecent(shard);
     }
 
     /// <summary>Copies the shard's recent block to the end of its pooled array.</summary>
