@@ -82,12 +82,16 @@ public sealed class HostileInputTests : IAsyncLifetime
         var (node, port) = await StartAsync(Options());
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-        // The poison of the finding, then nmap-like SYN probes to 15 ports ten minutes ago (a short replay, so the
-        // idle tick closes the window at once).
+        // The poison of the finding, then nmap-like SYN probes to 15 ports about ten minutes ago (a short replay, so the
+        // idle tick closes the window at once). The probes start 10 s into a detection window: 15 ports is exactly the
+        // threshold, and a window boundary inside the 15 s of probes would split them (a clean-clone CI run sent them
+        // across 05:55:00 and saw no alert).
+        long windowMs = (long)new FlowActors.Detection.DetectionSettings().Window.TotalMilliseconds;
+        long probeStart = (now - 10 * 60_000) / windowMs * windowMs + 10_000;
         var poison = V9([("10.0.0.5", "10.0.0.9", 22, 0x12, now + 20 * Day, now - 60 * 60_000)], 1, now);
         await _exporter.SendAsync(poison, poison.Length, "127.0.0.1", port);
         var probes = Enumerable.Range(1, 15)
-            .Select(p => ("10.0.0.5", "10.0.0.9", (ushort)(1000 + p), (byte)0x02, now - 10 * 60_000 + p * 1000, now - 10 * 60_000 + p * 1000)).ToList();
+            .Select(p => ("10.0.0.5", "10.0.0.9", (ushort)(1000 + p), (byte)0x02, probeStart + p * 1000, probeStart + p * 1000)).ToList();
         var scan = V9(probes, 2, now);
         await _exporter.SendAsync(scan, scan.Length, "127.0.0.1", port);
 
