@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Akka.Event;
 using FlowActors.Cluster.Messages;
@@ -49,7 +50,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
     private readonly HostPopulation _population;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _nodeAddress;
-    private readonly Dictionary<FlowAddress, HostUnit> _hosts = new();
+    private readonly HostTable _hosts = new();
     private readonly HashSet<FlowAddress> _stored = new();
     private readonly Dictionary<FlowAddress, WaitingHost> _loading = new();
     private readonly Queue<FlowAddress> _toLoad = new();
@@ -189,7 +190,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
             }
             var unit = Restore(row.Host, row.State);
             unit.LastTrafficMs = now;
-            _hosts[row.Host] = unit;
+            _hosts.Set(row.Host, unit);
             restored++;
         }
         foreach (var host in loaded.Known) _stored.Add(host);
@@ -241,7 +242,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         {
             // Passivated moments ago and not yet committed: its latest state is still here. Its population slot carries over.
             unit = Restore(host, pendingState);
-            _hosts[host] = unit;
+            _hosts.Set(host, unit);
             MarkDirty(unit); // the final write was superseded; write it again later
             return unit;
         }
@@ -255,7 +256,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
             return null;
         }
         unit = NewUnit(host);
-        _hosts[host] = unit;
+        _hosts.Set(host, unit);
         ClusterMetrics.HostActivations.Add(1, new KeyValuePair<string, object?>("from", "new"));
         return unit;
     }
@@ -305,18 +306,29 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
             {
                 current = o.Host;
                 haveCurrent = true;
-                unit = Resolve(current, out waiting);
+                waiting = null;
+                // The host's entry holds its stage slot: a held host costs one table probe here, not its unit's lines.
+                ref var entry = ref _hosts.Find(current);
+                if (Unsafe.IsNullRef(ref entry))
+                {
+                    unit = Resolve(current, out waiting);
+                    entry = ref unit is null ? ref Unsafe.NullRef<HostTable.Entry>() : ref _hosts.Find(current);
+                }
+                else
+                {
+                    unit = entry.Unit;
+                }
                 if (unit is not null)
                 {
-                    if (unit.StageEpoch != _stageEpoch)
+                    if (entry.StageEpoch != _stageEpoch)
                     {
-                        unit.StageEpoch = _stageEpoch;
-                        unit.StageSlot = _stagedHosts.Count;
+                        entry.StageEpoch = _stageEpoch;
+                        entry.StageSlot = _stagedHosts.Count;
                         if (_stagedHosts.Count == _slotCount.Length) Array.Resize(ref _slotCount, _slotCount.Length * 2);
                         _slotCount[_stagedHosts.Count] = 0;
                         _stagedHosts.Add(unit);
                     }
-                    slot = unit.StageSlot;
+                    slot = entry.StageSlot;
                 }
             }
             if (unit is not null)
@@ -529,7 +541,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
             // A host whose row retention deleted meanwhile starts empty.
             var unit = states.TryGetValue(host, out var state) ? Restore(host, state) : NewUnit(host);
             unit.LastTrafficMs = now;
-            _hosts[host] = unit;
+            _hosts.Set(host, unit);
             if (waiting.Count > 0) Apply(unit, waiting.Observations);
             foreach (var asker in waiting.Askers) asker.Tell(unit.Report(_nodeAddress));
             waiting.Release();
@@ -631,7 +643,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         long horizon = (long)(_options.Detection.Window + _options.Detection.AllowedLateness).TotalMilliseconds;
         long passivateBefore = now - (long)_options.PassivationIdleTimeout.TotalMilliseconds;
         _scratch.Clear();
-        foreach (var unit in _hosts.Values)
+        foreach (var unit in _hosts)
         {
             if (unit.SawTrafficSinceTick)
             {
@@ -698,7 +710,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
 
     private ShardHosts Top(GetShardHosts ask)
     {
-        var top = _hosts.Values.OrderByDescending(u => u.FlowsObserved).ThenBy(u => u.Host).Take(Math.Max(0, ask.Limit))
+        var top = _hosts.OrderByDescending(u => u.FlowsObserved).ThenBy(u => u.Host).Take(Math.Max(0, ask.Limit))
             .Select(u => u.Report(_nodeAddress)).ToArray();
         return new ShardHosts(_shard, _hosts.Count, top);
     }

@@ -41,11 +41,6 @@ internal sealed class HostUnit
     public bool Restored;
     public int StateBytes;
 
-    // Where this host's observations are in its shard's current stage (see HostShardActor.Stage): its slot, valid while
-    // StageEpoch is the shard's current one, so a new stage needs no pass over the hosts to reset them.
-    public long StageEpoch = -1;
-    public int StageSlot;
-
     public int UnacknowledgedCount => _unacked?.Count ?? 0;
 
     public IReadOnlyList<Alert> Unacknowledged => (IReadOnlyList<Alert>?)_unacked ?? [];
