@@ -58,6 +58,9 @@ internal sealed class WindowState
 
     public bool IsOpen => Index >= 0;
 
+    /// <summary>Lines of this object (its counters, sketches and table references span about 340 bytes).</summary>
+    public const int ObjectLines = 6;
+
     public void Features(Span<double> x)
     {
         x[(int)BaselineFeature.BytesOut] = BytesOut;

@@ -383,10 +383,16 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
         long now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         long seq = ++_batchSeq;
         int from = 0;
+        var staged = _stagedHosts;
         for (int s = 0; s < hosts; s++)
         {
+            // Most hosts' state is cold here: ask for the next hosts' lines while this one is applied, each step
+            // reading only what an earlier step asked for (unit, then its behaviour, then its windows and tables).
+            if (s + 3 < hosts) CachePrefetch.Lines(staged[s + 3], 2);
+            if (s + 2 < hosts) CachePrefetch.Lines(staged[s + 2].Behavior, HostBehavior.ObjectLines);
+            if (s + 1 < hosts) staged[s + 1].Behavior.PrefetchState();
             int to = _slotCount[s];
-            var unit = _stagedHosts[s];
+            var unit = staged[s];
             Touch(unit, seq, now);
             var behavior = unit.Behavior;
             for (int k = from; k < to; k++) behavior.Observe(in stage[order[k]], _newAlerts);
