@@ -312,7 +312,7 @@ public sealed class HostShardActor : UntypedActor, IWithTimers, IWithUnboundedSt
                 if (Unsafe.IsNullRef(ref entry))
                 {
                     unit = Resolve(current, out waiting);
-                    entry = ref unit is null ? ref Unsafe.NullRef<HostTable.Entry>() : ref _hosts.Find(current);
+                    if (unit is not null) entry = ref _hosts.Find(current); // activated now: its entry exists
                 }
                 else
                 {
