@@ -12,7 +12,8 @@
               (-Populations 1000,10000,50000,1000000 -Quick -StepSeconds -SocketBuffer -MaxRate -Label; -LearnSeconds N
               lets each node learn its hosts for N s at -LearnRate, default 400000 flows/s, before its ladder; -RaiseRmemMax
               sets net.core.rmem_max to -SocketBuffer for the run, as root, and restores it after; -Repeat N measures each
-              population N times, nfcapd then the node each time, and reports the median ratio); bench/README.md
+              population N times, nfcapd then the node each time, and reports the median ratio; -RestartAfterFailure
+              restarts the node after every failed step instead of letting it drain and go on); bench/README.md
     bench-gen   the load generator alone (bench/nfgen) against a socket that reads nothing: its ceiling and pacing
     bench-cluster analytics flows/s of 1, 2, 3 node processes on one PostgreSQL (-NodeCounts -Hosts -Rate -StepSeconds)
     cluster   run -Nodes N (default 3) node processes on loopback as Kubernetes configures the pods, on one throw-away
@@ -41,6 +42,7 @@ param(
   [double]$LearnRate = 400000,
   [int]$Repeat = 1,
   [switch]$RaiseRmemMax,
+  [switch]$RestartAfterFailure,
   [string]$Case = '',
   [int]$Nodes = 3
 )
@@ -236,7 +238,7 @@ switch ($Target) {
   'test'    { Invoke-Test }
   'bench'   { Invoke-Bench }
   'fuzz'    { Invoke-Fuzz }
-  'bench-e2e' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchE2E -Root $root -Populations ([int[]]($Populations -split ',')) -Quick:$Quick -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -SkipNfcapd:$SkipNfcapd -SkipGenerator:$SkipGenerator -LearnSeconds $LearnSeconds -LearnRate $LearnRate -Repeat $Repeat }
+  'bench-e2e' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchE2E -Root $root -Populations ([int[]]($Populations -split ',')) -Quick:$Quick -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -SkipNfcapd:$SkipNfcapd -SkipGenerator:$SkipGenerator -LearnSeconds $LearnSeconds -LearnRate $LearnRate -Repeat $Repeat -RestartAfterFailure:$RestartAfterFailure }
   'bench-gen' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchGenerator -Root $root -SocketBuffer $SocketBuffer -Seconds $(if ($StepSeconds -gt 0) { $StepSeconds } else { 3 }) }
   'bench-cluster' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-BenchCluster -Root $root -NodeCounts ([int[]]($NodeCounts -split ',')) -Hosts $Hosts -Rate $Rate -StepSeconds $StepSeconds -SocketBuffer $SocketBuffer -MaxRate $MaxRate -Label $Label -Quick:$Quick }
   'cluster' { . (Join-Path $root 'bench/e2e/BenchE2E.ps1'); Invoke-Cluster -Count $Nodes }

@@ -342,6 +342,23 @@ function Invoke-NodeStep($Ctx, $Nodes, [int]$Hosts, [double]$Rate, [string[]]$Ex
   return $row
 }
 
+# After a failed step: true once the nodes' decoded-record and applied-observation counters have not moved for 2 s
+# (the backlog the step left is applied or dropped, so the next step's deltas are its own); false after TimeoutSeconds.
+function Wait-NodesQuiet($Ctx, $Nodes, [double]$TimeoutSeconds = 30) {
+  $bases = @($Nodes | ForEach-Object { $_.Base })
+  $clock = [System.Diagnostics.Stopwatch]::StartNew()
+  $last = Get-NodeCounters $Ctx.Http $bases; $since = 0.0
+  while ($clock.Elapsed.TotalSeconds -lt $TimeoutSeconds) {
+    Start-Sleep -Milliseconds 500
+    if (@($Nodes | Where-Object { $_.Process.HasExited }).Count -gt 0) { return $false }
+    $c = Get-NodeCounters $Ctx.Http $bases
+    if (-not $c.Ok) { return $false }
+    if ($c.Records -eq $last.Records -and $c.Applied -eq $last.Applied) { if ($clock.Elapsed.TotalSeconds - $since -ge 2) { return $true } }
+    else { $since = $clock.Elapsed.TotalSeconds; $last = $c }
+  }
+  return $false
+}
+
 # After every (re)start: a short stream at a low rate, not judged, waited for until applied (at most 30 s), so the
 # first judged step does not also pay for JIT compilation and the first allocation of the host shards.
 function Invoke-WarmUp($Ctx, $Nodes, [int]$Hosts) {
@@ -532,7 +549,7 @@ function Invoke-BenchE2E {
   param(
     [string]$Root, [int[]]$Populations, [switch]$Quick, [double]$StepSeconds, [int]$SocketBuffer, [double]$MaxRate,
     [double]$NodeStartRate, [double]$NfcapdStartRate, [string]$Label, [switch]$SkipNfcapd, [switch]$SkipGenerator, [int]$Bisections = -1,
-    [double]$LearnSeconds = 0, [double]$LearnRate = 400000, [int]$Repeat = 1
+    [double]$LearnSeconds = 0, [double]$LearnRate = 400000, [int]$Repeat = 1, [switch]$RestartAfterFailure
   )
   if ($Repeat -lt 1) { throw "-Repeat is $Repeat; use 1 or more (runs per population)" }
   if ($StepSeconds -le 0) { $StepSeconds = if ($Quick) { 3 } else { 10 } }
@@ -552,7 +569,7 @@ function Invoke-BenchE2E {
     [void]$md.AppendLine('')
     foreach ($k in $machine.Keys) { [void]$md.AppendLine("- ${k}: $($machine[$k])") }
     [void]$md.AppendLine("- git: $((& git -C $Root rev-parse --short HEAD 2>$null)) on $((& git -C $Root rev-parse --abbrev-ref HEAD 2>$null))")
-    [void]$md.AppendLine("- steps: $StepSeconds s of sending each, ladder ×4 from $(Format-Number $NfcapdStartRate) (nfcapd) and $(Format-Number $NodeStartRate) (node) flows/s, then $Bisections bisection step(s), at most $maxSteps steps; lossless = 0 socket drops, 0 RcvbufErrors, 0 node drops, every record decoded and every observation applied within 5 s after sending stops")
+    [void]$md.AppendLine("- steps: $StepSeconds s of sending each, ladder ×4 from $(Format-Number $NfcapdStartRate) (nfcapd) and $(Format-Number $NodeStartRate) (node) flows/s, then $Bisections bisection step(s), at most $maxSteps steps; lossless = 0 socket drops, 0 RcvbufErrors, 0 node drops, every record decoded and every observation applied within 5 s after sending stops; after a failed step the node $(if ($RestartAfterFailure) { 'is restarted' } else { 'drains its backlog and goes on (restarted only if it does not drain within 30 s)' })")
     [void]$md.AppendLine("- stream: nfgen, NetFlow v9, 28 records of 45 bytes per datagram, Zipf(1.1) hosts in 10.0.0.0/8, 200,000 external peers; requested socket buffer $SocketBuffer bytes for both collectors")
     [void]$md.AppendLine('')
     if (-not $SkipGenerator) {
@@ -590,8 +607,11 @@ function Invoke-BenchE2E {
         }
       }
 
-      # The node: one process per population, restarted after a failed step so a backlog does not leak into the next.
-      $nodeState = @{ Node = $null }
+      # The node: one process per population. After a failed step it goes on once it has drained the step's backlog (a
+      # node in service is not restarted because a burst overran it); it is restarted when it does not drain in 30 s,
+      # has exited, or with -RestartAfterFailure (rounds 1-9: every step after a failure then measured a fresh process,
+      # which pays for tiered JIT compilation and its first allocations inside the judged step; bench/README.md).
+      $nodeState = @{ Node = $null; Drained = 0; Restarted = 0 }
       $startNode = {
         if ($nodeState.Node) { Stop-BenchProcess $nodeState.Node.Process 5; Remove-Item -Recurse -Force $nodeState.Node.Data -ErrorAction SilentlyContinue }
         $nodeState.Node = $null
@@ -604,7 +624,11 @@ function Invoke-BenchE2E {
       $fa = $null
       try {
         & $startNode
-        $fa = Find-LosslessRate $NodeStartRate 4 $maxRate $maxSteps $Bisections { param($r) Invoke-NodeStep $ctx @($nodeState.Node) $hosts $r } $startNode
+        $afterFailure = {
+          if (-not $RestartAfterFailure -and (Wait-NodesQuiet $ctx @($nodeState.Node) 30)) { $nodeState.Drained++ }
+          else { $nodeState.Restarted++; & $startNode }
+        }
+        $fa = Find-LosslessRate $NodeStartRate 4 $maxRate $maxSteps $Bisections { param($r) Invoke-NodeStep $ctx @($nodeState.Node) $hosts $r } $afterFailure
         $sockets = (Get-UdpSocketState @($nodeState.Node.NetFlowPort)).Sockets
         [void]$md.AppendLine("### FlowActors node (Release, SQLite, $sockets sockets, ReceiveBufferBytes $SocketBuffer; kernel granted rb $($ctx.NodeBuffers))")
         [void]$md.AppendLine('')
@@ -613,6 +637,8 @@ function Invoke-BenchE2E {
         [void]$md.AppendLine("FlowActors lossless: $(Format-Number $fa.Lossless) flows/s$(if ($fa.Capped) { ' (every step passed: at least this; the ladder stopped at its cap)' })")
         [void]$md.AppendLine('')
         [void]$md.AppendLine((Format-WarmUps $ctx))
+        [void]$md.AppendLine('')
+        [void]$md.AppendLine("After a failed step: the node drained its backlog and went on $($nodeState.Drained) time(s), was restarted $($nodeState.Restarted) time(s)$(if ($RestartAfterFailure) { ' (-RestartAfterFailure)' }).")
       }
       catch {
         Write-Warning "node stage at $hosts hosts aborted: $_"

@@ -4,7 +4,8 @@
 #   usage: bench/profile/node-at-rate.sh RATE HOSTS SECONDS [NAME=VALUE ...]   (extra environment for the node)
 #   WARMRATE/WARMSECS: learning phase before the measured one (default 200000/s for 3 s)
 #   UDPMON=1: bench/profile/udp-queue-monitor.py output in /tmp/flowactors-profile/udpmon.txt
-#   GCTRACE=1: dotnet-trace (GCPROFILE, default gc-collect) of the measured phase in /tmp/flowactors-profile/gc.nettrace
+#   GCTRACE=1: dotnet-trace (GCPROFILE, default gc-collect; or TRACEPROVIDERS, e.g. Microsoft-Windows-DotNETRuntime:0x10:5
+#     for JIT events, read by GcPauses TRACE jit) of the measured phase in /tmp/flowactors-profile/gc.nettrace
 #   GCGEN0SIZE: the node's young-generation budget (default 0x8000000, as docker/Dockerfile sets it)
 #   PERF=1: perf record -g of the measured phase in /tmp/flowactors-profile/perf.data (JIT frames resolved)
 # Build first: dotnet build src/FlowActors.Node -c Release; and the generator: gcc -O2 -o artifacts/bench/nfgen bench/nfgen/nfgen.c -lm -lpthread
@@ -32,7 +33,7 @@ rxcpu() { for t in /proc/$PID/task/*; do case $(cat $t/comm) in flow-rx-*) awk '
 $NFGEN --to 127.0.0.1:26562 --rate ${WARMRATE:-200000} --seconds ${WARMSECS:-3} --hosts $HOSTS > /dev/null 2>&1
 sleep 6
 m > $D/m0; C0=$(cpu); R0=$(rxcpu)
-[ -n "${GCTRACE:-}" ] && { (cd $ROOT && dotnet tool run dotnet-trace -- collect -p $PID --profile ${GCPROFILE:-gc-collect} --duration 00:00:00:$(printf %02d $SECS) -o $OUT/gc.nettrace > $OUT/gctrace.log 2>&1) & sleep 2; }
+[ -n "${GCTRACE:-}" ] && { (cd $ROOT && dotnet tool run dotnet-trace -- collect -p $PID $([ -n "${TRACEPROVIDERS:-}" ] && echo "--providers $TRACEPROVIDERS" || echo "--profile ${GCPROFILE:-gc-collect}") --duration 00:00:00:$(printf %02d $SECS) -o $OUT/gc.nettrace > $OUT/gctrace.log 2>&1) & sleep 2; }
 [ -n "${PERF:-}" ] && { perf record -F 499 -g -p $PID -o $OUT/perf.data -- sleep $SECS 2> $OUT/perf.err & }
 [ -n "${UDPMON:-}" ] && { python3 $ROOT/bench/profile/udp-queue-monitor.py 26562 $((SECS+2)) > $OUT/udpmon.txt & }
 $NFGEN --to 127.0.0.1:26562 --rate $RATE --seconds $SECS --hosts $HOSTS > $D/gen.log 2>&1
@@ -43,7 +44,8 @@ g() { grep -E "^$1" $2 | awk '{s+=$NF} END {printf "%.0f", s}'; }
 d() { echo $(( $(g "$1" $D/m1) - $(g "$1" $D/m0) )); }
 FLOWS=$(grep ^flows $D/gen.log | awk '{print $2}')
 P0=$(grep ^dotnet_gc_pause_time_seconds_total $D/m0 | awk '{print $NF}'); P1=$(grep ^dotnet_gc_pause_time_seconds_total $D/m1 | awk '{print $NF}')
+J0=$(grep ^dotnet_jit_compilation_time_seconds_total $D/m0 | awk '{print $NF}'); J1=$(grep ^dotnet_jit_compilation_time_seconds_total $D/m1 | awk '{print $NF}')
 echo "rate=$RATE hosts=$HOSTS flows=$FLOWS kernel_drops=$(d 'flowactors_receiver_dropped_total.*kernel') node_drops=$(d 'flowactors_[a-z_]*drop[a-z_]*_total')" \
   "applied=$(d flowactors_host_observations_total) cpu_us_per_flow=$(echo "scale=3; ($C1 - $C0)*1000000/$FLOWS" | bc) rx_us_per_flow=$(echo "scale=3; ($R1 - $R0)*1000000/$FLOWS" | bc)" \
-  "gc_pause_s=$(echo "$P1 - $P0" | bc) gcs=$(d dotnet_gc_collections_total) alloc_b_per_flow=$(echo "scale=1; $(d dotnet_gc_heap_total_allocated_bytes_total)/$FLOWS" | bc)" \
+  "gc_pause_s=$(echo "$P1 - $P0" | bc) jit_s=$(echo "$J1 - $J0" | bc) jit_methods=$(d dotnet_jit_compiled_methods_total) gcs=$(d dotnet_gc_collections_total) alloc_b_per_flow=$(echo "scale=1; $(d dotnet_gc_heap_total_allocated_bytes_total)/$FLOWS" | bc)" \
   "peak_rss_mb=$(grep VmHWM /proc/$PID/status | awk '{print int($2/1024)}') ${*:4}"
