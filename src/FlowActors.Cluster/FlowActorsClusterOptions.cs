@@ -125,7 +125,7 @@ public sealed class FlowActorsClusterOptions
     public static readonly TimeSpan DefaultPassivationIdleTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>Default of <see cref="SnapshotInterval"/>.</summary>
-    public static readonly TimeSpan DefaultSnapshotInterval = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan DefaultSnapshotInterval = TimeSpan.FromSeconds(15);
 
     /// <summary>Default of <see cref="IdleAdvanceInterval"/>.</summary>
     public static readonly TimeSpan DefaultIdleAdvanceInterval = TimeSpan.FromSeconds(10);
@@ -170,8 +170,9 @@ public sealed class FlowActorsClusterOptions
     public TimeSpan PassivationIdleTimeout { get; set; } = DefaultPassivationIdleTimeout;
 
     /// <summary>
-    /// How often each host shard writes its dirty hosts' states in one transaction (default 5 s): the bound on host
-    /// state lost by a crash. Hand-off and shutdown write everything at once.
+    /// How often each host shard writes its dirty hosts' states in one transaction (default 15 s): the bound on host
+    /// state lost by a crash. Hand-off and shutdown write everything at once. At 50,000 busy hosts every interval
+    /// rewrites about 115 MB of state, so a shorter one costs disk writes and CPU (bench/README.md, round 10).
     /// </summary>
     public TimeSpan SnapshotInterval { get; set; } = DefaultSnapshotInterval;
 
