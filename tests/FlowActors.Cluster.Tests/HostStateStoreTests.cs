@@ -104,8 +104,9 @@ public sealed class HostStateStoreTests : IAsyncLifetime
     public async Task Write_rate_ceiling_grants_at_most_the_budget_except_for_a_forced_hand_off_write()
     {
         var store = await StoreAsync("sqlite", writesPerSecond: 100);
-        // Burst capacity is one flush interval (5 s default) of the rate.
-        Assert.Equal(500, store.TakeWriteBudget(10_000, force: false));
+        // Burst capacity is one flush interval (the default SnapshotInterval) of the rate.
+        int burst = (int)(100 * FlowActorsClusterOptions.DefaultSnapshotInterval.TotalSeconds);
+        Assert.Equal(burst, store.TakeWriteBudget(10_000, force: false));
         Assert.InRange(store.TakeWriteBudget(10_000, force: false), 0, 50); // refills at 100/s: only what trickled in meanwhile
         Assert.Equal(10_000, store.TakeWriteBudget(10_000, force: true));
     }
