@@ -172,7 +172,7 @@ public sealed class FlowActorsClusterOptions
     /// <summary>
     /// How often each host shard writes its dirty hosts' states in one transaction (default 15 s): the bound on host
     /// state lost by a crash. Hand-off and shutdown write everything at once. At 50,000 busy hosts every interval
-    /// rewrites about 115 MB of state, so a shorter one costs disk writes and CPU (bench/README.md, round 10).
+    /// rewrites about 80 MB of state, so a shorter one costs disk writes and CPU (bench/README.md, round 10).
     /// </summary>
     public TimeSpan SnapshotInterval { get; set; } = DefaultSnapshotInterval;
 
