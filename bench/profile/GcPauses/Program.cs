@@ -42,20 +42,16 @@ if (args.Length > 1 && args[1] == "jit")
     // Methods the JIT compiled in the trace (keyword 0x10, verbose): by optimization tier, and the costliest.
     using var source = new EventPipeEventSource(args[0]);
     var started = new Dictionary<long, double>();
-    var byTier = new Dictionary<string, (int Count, double Ms)>();
     var methods = new List<(string Name, string Tier, double Ms)>();
     source.Clr.MethodJittingStarted += e => started[e.MethodID] = e.TimeStampRelativeMSec;
     source.Clr.MethodLoadVerbose += e =>
     {
         // A load without a start (the start fell before the trace) counts with no time.
         double ms = started.Remove(e.MethodID, out double t0) ? e.TimeStampRelativeMSec - t0 : 0;
-        string tier = e.OptimizationTier.ToString();
-        var (c, m) = byTier.GetValueOrDefault(tier);
-        byTier[tier] = (c + 1, m + ms);
-        methods.Add(($"{e.MethodNamespace}::{e.MethodName}", tier, ms));
+        methods.Add(($"{e.MethodNamespace}::{e.MethodName}", e.OptimizationTier.ToString(), ms));
     };
     source.Process();
-    foreach (var (tier, (count, ms)) in byTier.OrderByDescending(x => x.Value.Ms))
+    foreach (var (tier, count, ms) in methods.GroupBy(m => m.Tier).Select(g => (g.Key, g.Count(), g.Sum(x => x.Ms))).OrderByDescending(x => x.Item3))
         Console.WriteLine($"{tier,-22} {count,6} methods {ms,9:0.0} ms");
     var byNs = methods.GroupBy(m => m.Name.Split('.').Take(2).Aggregate((a, b) => a + "." + b))
         .Select(g => (g.Key, Count: g.Count(), Ms: g.Sum(x => x.Ms))).OrderByDescending(x => x.Ms).Take(15);
